@@ -1,0 +1,27 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""The TensorFlow CIFAR-10 tutorial, ported to TensorFlow 2.x graph mode.
+
+Modules:
+  cifar10        the model: inputs, inference, loss, train
+  cifar10_input  the binary-record reader and input queues
+  cifar10_data   download, verification and safe extraction of the data
+  cifar10_train  the single-device training script
+  cifar10_eval   the evaluation script
+  script_util    helpers the scripts share
+
+Importing the package imports nothing else (not even TensorFlow).
+"""
+
+__version__ = '1.0.0'

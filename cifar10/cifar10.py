@@ -1,0 +1,380 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Builds the CIFAR-10 network.
+
+Summary of the functions:
+
+ # Compute input images and labels for training. For evaluation, use
+ # inputs() instead.
+ inputs, labels = distorted_inputs(data_dir, batch_size)
+
+ # Compute inference on the model inputs to make a prediction.
+ predictions = inference(inputs)
+
+ # Compute the total loss of the prediction with respect to the labels.
+ loss = loss(predictions, labels)
+
+ # Create a graph to run one step of training with respect to the loss.
+ train_op = train(loss, global_step, batch_size)
+
+All recipe constants (initializers, decays, learning-rate schedule) are
+defined once, below. Every function builds graph-mode ops; importing the
+module does nothing else.
+"""
+
+import os
+import re
+
+import tensorflow as tf
+
+from cifar10 import cifar10_data
+from cifar10 import cifar10_input
+
+tf1 = tf.compat.v1
+
+# Re-exported so scripts and tests need only this module.
+IMAGE_SIZE = cifar10_input.IMAGE_SIZE
+NUM_CLASSES = cifar10_input.NUM_CLASSES
+NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN
+NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
+DataError = cifar10_input.DataError
+maybe_download_and_extract = cifar10_data.maybe_download_and_extract
+
+# Constants describing the training process.
+MOVING_AVERAGE_DECAY = 0.9999     # The decay to use for the moving average.
+NUM_EPOCHS_PER_DECAY = 350.0      # Epochs after which learning rate decays.
+LEARNING_RATE_DECAY_FACTOR = 0.1  # Learning rate decay factor.
+INITIAL_LEARNING_RATE = 0.1       # Initial learning rate.
+LOSS_AVERAGE_DECAY = 0.9          # Smoothing of the loss summaries.
+
+# Local response normalization after conv1 and conv2.
+LRN_DEPTH_RADIUS = 4
+LRN_BIAS = 1.0
+LRN_ALPHA = 0.001 / 9.0
+LRN_BETA = 0.75
+
+# If a model is trained with multiple GPUs, op names are prefixed with
+# tower_N; the prefix is removed from summary names so that all towers
+# report under one name.
+TOWER_NAME = 'tower'
+
+DEFAULT_BATCH_SIZE = 128
+DATA_SUBDIR = 'cifar-10-batches-bin'
+
+
+def _activation_summary(x):
+    """Adds a histogram of the activations and a scalar of their sparsity.
+
+    Args:
+      x: A tensor of activations.
+    """
+    tensor_name = re.sub(f'{TOWER_NAME}_[0-9]*/', '', x.op.name)
+    tf1.summary.histogram(tensor_name + '/activations', x)
+    tf1.summary.scalar(tensor_name + '/sparsity', tf.nn.zero_fraction(x))
+
+
+def _variable_on_cpu(name, shape, initializer, dtype):
+    """Creates (or, under variable-scope reuse, fetches) a variable on the CPU.
+
+    The variables live in CPU memory so that towers on several devices can
+    share one copy.
+
+    Args:
+      name: Name of the variable.
+      shape: List of ints.
+      initializer: Initializer for the variable.
+      dtype: Data type of the variable.
+
+    Returns:
+      The variable.
+    """
+    with tf.device('/cpu:0'):
+        return tf1.get_variable(name, shape, initializer=initializer,
+                                dtype=dtype)
+
+
+def _variable_with_weight_decay(name, shape, stddev, wd, dtype):
+    """Creates a weight variable with truncated-normal init and weight decay.
+
+    Args:
+      name: Name of the variable.
+      shape: List of ints.
+      stddev: Standard deviation of the truncated normal initializer.
+      wd: L2 loss weight decay multiplier. A decay of 0.0 adds no term to
+        the loss (as the tutorial's wd=None), so the set of loss terms, and
+        thus the checkpoint's loss-average variables, match the original.
+      dtype: Data type of the variable.
+
+    Returns:
+      The variable.
+    """
+    var = _variable_on_cpu(
+        name, shape,
+        tf1.truncated_normal_initializer(stddev=stddev, dtype=dtype), dtype)
+    if wd:
+        weight_decay = tf.multiply(tf.nn.l2_loss(var), wd, name='weight_loss')
+        tf1.add_to_collection('losses', weight_decay)
+    return var
+
+
+def _conv_relu(inputs, scope_name, in_depth, out_depth, stddev, bias_init):
+    """A 5x5, stride-1, SAME convolution with bias and ReLU."""
+    dtype = inputs.dtype
+    with tf1.variable_scope(scope_name) as scope:
+        kernel = _variable_with_weight_decay(
+            'weights', shape=[5, 5, in_depth, out_depth], stddev=stddev,
+            wd=0.0, dtype=dtype)
+        conv = tf.nn.conv2d(inputs, kernel, [1, 1, 1, 1], padding='SAME')
+        biases = _variable_on_cpu('biases', [out_depth],
+                                  tf1.constant_initializer(bias_init), dtype)
+        activation = tf.nn.relu(tf.nn.bias_add(conv, biases), name=scope.name)
+    _activation_summary(activation)
+    return activation
+
+
+def _fully_connected(inputs, scope_name, out_dim, stddev, wd, bias_init,
+                     relu=True):
+    """A fully connected layer, with ReLU unless ``relu`` is False."""
+    dtype = inputs.dtype
+    in_dim = inputs.shape[-1]
+    with tf1.variable_scope(scope_name) as scope:
+        weights = _variable_with_weight_decay(
+            'weights', shape=[in_dim, out_dim], stddev=stddev, wd=wd,
+            dtype=dtype)
+        biases = _variable_on_cpu('biases', [out_dim],
+                                  tf1.constant_initializer(bias_init), dtype)
+        if relu:
+            out = tf.nn.relu(tf.matmul(inputs, weights) + biases,
+                             name=scope.name)
+        else:
+            out = tf.add(tf.matmul(inputs, weights), biases, name=scope.name)
+    _activation_summary(out)
+    return out
+
+
+def _max_pool(inputs, name):
+    """3x3 max pooling with stride 2, SAME padding."""
+    return tf.nn.max_pool2d(inputs, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                            padding='SAME', name=name)
+
+
+def _lrn(inputs, name):
+    """Local response normalization with the tutorial's parameters."""
+    return tf.nn.lrn(inputs, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA,
+                     beta=LRN_BETA, name=name)
+
+
+def inference(images):
+    """Builds the CIFAR-10 model.
+
+    Variables are created with ``get_variable`` under the tutorial's scope
+    names, so calling this again under a reusing variable scope shares them
+    (as the multi-GPU towers do), and checkpoints carry the same names as the
+    original's.
+
+    Args:
+      images: A [batch, IMAGE_SIZE, IMAGE_SIZE, 3] float tensor; its dtype
+        (float32 or float16) sets the dtype of the variables. Any batch size
+        works, including an unknown one.
+
+    Returns:
+      Logits: a [batch, NUM_CLASSES] tensor, unnormalized.
+    """
+    conv1 = _conv_relu(images, 'conv1', 3, 64, stddev=5e-2, bias_init=0.0)
+    pool1 = _max_pool(conv1, 'pool1')
+    norm1 = _lrn(pool1, 'norm1')
+
+    conv2 = _conv_relu(norm1, 'conv2', 64, 64, stddev=5e-2, bias_init=0.1)
+    norm2 = _lrn(conv2, 'norm2')
+    pool2 = _max_pool(norm2, 'pool2')
+
+    # Flatten each example; the flattened size comes from the static shape
+    # (6x6x64 for 24x24 inputs), the batch size from the images at run time.
+    flat_dim = 1
+    for dim in pool2.shape[1:]:
+        flat_dim *= int(dim)
+    reshape = tf.reshape(pool2, [-1, flat_dim])
+
+    local3 = _fully_connected(reshape, 'local3', 384, stddev=0.04, wd=0.004,
+                              bias_init=0.1)
+    local4 = _fully_connected(local3, 'local4', 192, stddev=0.04, wd=0.004,
+                              bias_init=0.1)
+    # No softmax here: tf.nn.sparse_softmax_cross_entropy_with_logits takes
+    # the unnormalized logits and is more efficient.
+    return _fully_connected(local4, 'softmax_linear', NUM_CLASSES,
+                            stddev=1 / 192.0, wd=0.0, bias_init=0.0,
+                            relu=False)
+
+
+def loss(logits, labels):
+    """Adds the cross-entropy loss to the trainable variables' weight decay.
+
+    Adds a summary for "Loss" and "Loss/avg".
+
+    Args:
+      logits: Logits from inference().
+      labels: A [batch] int tensor of labels.
+
+    Returns:
+      The total loss (cross entropy plus all weight-decay terms) as a float
+      tensor.
+    """
+    labels = tf.cast(labels, tf.int64)
+    cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=labels, logits=logits, name='cross_entropy_per_example')
+    cross_entropy_mean = tf.reduce_mean(cross_entropy, name='cross_entropy')
+    tf1.add_to_collection('losses', cross_entropy_mean)
+    return tf.add_n(tf1.get_collection('losses'), name='total_loss')
+
+
+def _add_loss_summaries(total_loss):
+    """Adds summaries of the losses and of their moving averages.
+
+    Args:
+      total_loss: Total loss from loss().
+
+    Returns:
+      An op that updates the moving averages of the losses.
+    """
+    loss_averages = tf1.train.ExponentialMovingAverage(LOSS_AVERAGE_DECAY,
+                                                       name='avg')
+    losses = tf1.get_collection('losses')
+    loss_averages_op = loss_averages.apply(losses + [total_loss])
+    for l in losses + [total_loss]:
+        # The raw value is noisy; its average is what to look at.
+        tf1.summary.scalar(l.op.name + ' (raw)', l)
+        tf1.summary.scalar(l.op.name, loss_averages.average(l))
+    return loss_averages_op
+
+
+def learning_rate(global_step, batch_size):
+    """Returns the staircase-decayed learning rate tensor.
+
+    Args:
+      global_step: The global step variable.
+      batch_size: Examples per training step (all towers together).
+    """
+    num_batches_per_epoch = NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN / batch_size
+    decay_steps = int(num_batches_per_epoch * NUM_EPOCHS_PER_DECAY)
+    return tf1.train.exponential_decay(INITIAL_LEARNING_RATE, global_step,
+                                       decay_steps,
+                                       LEARNING_RATE_DECAY_FACTOR,
+                                       staircase=True)
+
+
+def add_gradient_summaries(grads_and_vars):
+    """Adds a histogram of every trainable variable and of its gradient."""
+    for var in tf1.trainable_variables():
+        tf1.summary.histogram(var.op.name, var)
+    for grad, var in grads_and_vars:
+        if grad is not None:
+            tf1.summary.histogram(var.op.name + '/gradients', grad)
+
+
+def apply_moving_averages(apply_gradient_op, global_step):
+    """Updates the moving averages of all trainable variables after a step.
+
+    Args:
+      apply_gradient_op: The op applying the gradients.
+      global_step: The global step variable (num_updates of the average).
+
+    Returns:
+      The training op: applies the gradients, then updates the averages.
+    """
+    variable_averages = tf1.train.ExponentialMovingAverage(
+        MOVING_AVERAGE_DECAY, global_step)
+    with tf.control_dependencies([apply_gradient_op]):
+        variables_averages_op = variable_averages.apply(
+            tf1.trainable_variables())
+    with tf.control_dependencies([variables_averages_op]):
+        return tf.no_op(name='train')
+
+
+def train(total_loss, global_step, batch_size):
+    """Trains the CIFAR-10 model with plain gradient descent.
+
+    Creates an optimizer and applies it to all trainable variables, then
+    updates their moving averages.
+
+    Args:
+      total_loss: Total loss from loss().
+      global_step: Variable counting the training steps processed.
+      batch_size: Examples per step, for the learning-rate schedule.
+
+    Returns:
+      train_op: The op for one training step.
+    """
+    lr = learning_rate(global_step, batch_size)
+    tf1.summary.scalar('learning_rate', lr)
+
+    loss_averages_op = _add_loss_summaries(total_loss)
+    with tf.control_dependencies([loss_averages_op]):
+        opt = tf1.train.GradientDescentOptimizer(lr)
+        grads = opt.compute_gradients(total_loss)
+    apply_gradient_op = opt.apply_gradients(grads, global_step=global_step)
+
+    add_gradient_summaries(grads)
+    return apply_moving_averages(apply_gradient_op, global_step)
+
+
+def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
+                     num_threads=cifar10_input.DEFAULT_NUM_PREPROCESS_THREADS,
+                     min_fraction_of_examples_in_queue=(
+                         cifar10_input.MIN_FRACTION_OF_EXAMPLES_IN_QUEUE)):
+    """Builds distorted training batches from the data in ``data_dir``.
+
+    Args:
+      data_dir: The folder ``cifar-10-batches-bin`` was extracted into.
+      batch_size: Number of images per batch.
+      use_fp16: Return float16 images (the model then trains in float16).
+      num_threads: Number of preprocessing threads.
+      min_fraction_of_examples_in_queue: See cifar10_input.distorted_inputs.
+
+    Returns:
+      images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] tensor.
+      labels: A [batch_size] int32 tensor.
+
+    Raises:
+      DataError: if a training file is missing or malformed.
+    """
+    images, labels = cifar10_input.distorted_inputs(
+        os.path.join(data_dir, DATA_SUBDIR), batch_size,
+        num_threads=num_threads,
+        min_fraction_of_examples_in_queue=min_fraction_of_examples_in_queue)
+    if use_fp16:
+        images = tf.cast(images, tf.float16)
+    return images, labels
+
+
+def inputs(eval_data, data_dir, batch_size=DEFAULT_BATCH_SIZE,
+           use_fp16=False):
+    """Builds evaluation batches from the data in ``data_dir``.
+
+    Args:
+      eval_data: 'test' or 'train_eval'.
+      data_dir: The folder ``cifar-10-batches-bin`` was extracted into.
+      batch_size: Number of images per batch.
+      use_fp16: Return float16 images.
+
+    Returns:
+      images, labels, num_records: see cifar10_input.inputs.
+
+    Raises:
+      DataError: if a file is missing or malformed.
+    """
+    images, labels, num_records = cifar10_input.inputs(
+        eval_data, os.path.join(data_dir, DATA_SUBDIR), batch_size)
+    if use_fp16:
+        images = tf.cast(images, tf.float16)
+    return images, labels, num_records

@@ -1,0 +1,236 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Obtains the CIFAR-10 binary release: download, verification, extraction.
+
+``maybe_download_and_extract`` does as little as it can:
+  1. the extracted files are already in the data folder: nothing at all;
+  2. the tarball is there (downloaded earlier or placed by hand): extract it;
+  3. otherwise: download it, verify size and MD5, then extract it.
+
+Downloads go to a temporary file that is renamed into place only once it is
+complete and verified; extraction goes to a temporary folder that is renamed
+into place only once every member is out. An interruption at any point leaves
+either nothing or a complete file behind.
+"""
+
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from cifar10.cifar10_input import DataError, TEST_FILES, TRAIN_FILES
+
+DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'
+DATA_SIZE = 170052171
+DATA_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530'
+EXTRACTED_DIR = 'cifar-10-batches-bin'
+REQUIRED_FILES = TRAIN_FILES + TEST_FILES
+
+_CHUNK = 1 << 20
+_TIMEOUT_SECS = 60
+
+
+def _manual_hint(data_dir, url):
+    return (f'to work offline, place {os.path.basename(url)} (from {url}) or '
+            f'its extracted {EXTRACTED_DIR}/ folder in {data_dir}')
+
+
+def _md5(path):
+    digest = hashlib.md5()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _progress(filename, done, total, stream):
+    if total:
+        stream.write(f'\r>> Downloading {filename} '
+                     f'{100.0 * done / total:5.1f}% ({done:,} of {total:,} bytes)')
+    else:
+        stream.write(f'\r>> Downloading {filename} {done:,} bytes')
+    stream.flush()
+
+
+def download(url, dest, expected_size=None, expected_md5=None,
+             progress=True):
+    """Downloads ``url`` to ``dest`` through a temporary file.
+
+    Args:
+      url: The URL to fetch.
+      dest: Final path of the file.
+      expected_size: Size in bytes the file must have, or None.
+      expected_md5: Hex MD5 digest the file must have, or None.
+      progress: Show a progress line on stderr.
+
+    Raises:
+      DataError: if the download fails or the file does not verify; no
+        file is left behind.
+    """
+    filename = os.path.basename(dest)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{filename}.', suffix='.part',
+                               dir=os.path.dirname(dest) or '.')
+    stream = sys.stderr
+    try:
+        with os.fdopen(fd, 'wb') as out:
+            digest = hashlib.md5()
+            done = 0
+            with urllib.request.urlopen(url, timeout=_TIMEOUT_SECS) as response:
+                total = int(response.headers.get('Content-Length') or 0)
+                last = 0.0
+                while True:
+                    chunk = response.read(_CHUNK)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    now = time.monotonic()
+                    if progress and now - last > 0.2:
+                        _progress(filename, done, total, stream)
+                        last = now
+            if progress:
+                _progress(filename, done, total, stream)
+                stream.write('\n')
+        if total and done != total:
+            raise DataError(f'download of {url} ended after {done:,} of '
+                            f'{total:,} bytes')
+        if expected_size is not None and done != expected_size:
+            raise DataError(f'download of {url} has {done:,} bytes, expected '
+                            f'{expected_size:,}')
+        if expected_md5 is not None and digest.hexdigest() != expected_md5:
+            raise DataError(f'download of {url} has MD5 {digest.hexdigest()}, '
+                            f'expected {expected_md5}')
+        os.replace(tmp, dest)
+    except (OSError, urllib.error.URLError, ValueError) as e:
+        # http.client.IncompleteRead and socket errors are OSErrors too.
+        reason = getattr(e, 'reason', None) or e
+        raise DataError(f'download of {url} failed: {reason}') from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _checked_members(tar, archive):
+    """Returns the archive's members, refusing any that could escape.
+
+    Absolute paths, '..' components, links and special files are refused:
+    a tarball from the network (or placed by hand) must not write outside
+    the data folder.
+    """
+    members = []
+    for member in tar.getmembers():
+        name = member.name
+        parts = name.replace('\\', '/').split('/')
+        if os.path.isabs(name) or '..' in parts:
+            raise DataError(f'{archive}: refusing member {name!r} that would '
+                            'land outside the data folder')
+        if not (member.isfile() or member.isdir()):
+            raise DataError(f'{archive}: refusing member {name!r}, which is a '
+                            'link or special file')
+        members.append(member)
+    return members
+
+
+def extract(archive, data_dir):
+    """Extracts the CIFAR-10 tarball into ``data_dir`` safely and atomically.
+
+    Members go into a temporary folder inside ``data_dir`` first; only when
+    all of them are out is ``cifar-10-batches-bin`` moved into place.
+    Files already in an existing ``cifar-10-batches-bin`` are kept.
+
+    Args:
+      archive: Path to the .tar.gz file.
+      data_dir: Folder to extract into.
+
+    Raises:
+      DataError: if the archive is corrupt, unsafe or lacks the data files.
+    """
+    tmp = tempfile.mkdtemp(prefix='.extract.', dir=data_dir)
+    try:
+        try:
+            with tarfile.open(archive, 'r:*') as tar:
+                members = _checked_members(tar, archive)
+                kwargs = {'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}
+                tar.extractall(tmp, members=members, **kwargs)
+        except (tarfile.TarError, EOFError, OSError, ValueError) as e:
+            raise DataError(f'{archive}: corrupt or unreadable archive ({e}); '
+                            f'delete it and retry, or '
+                            f'{_manual_hint(data_dir, DATA_URL)}') from None
+        src = os.path.join(tmp, EXTRACTED_DIR)
+        missing = [f for f in REQUIRED_FILES
+                   if not os.path.isfile(os.path.join(src, f))]
+        if missing:
+            raise DataError(f'{archive}: archive lacks {EXTRACTED_DIR}/'
+                            f'{missing[0]}; it is not the CIFAR-10 binary release')
+        dest = os.path.join(data_dir, EXTRACTED_DIR)
+        if not os.path.exists(dest):
+            os.replace(src, dest)
+        else:
+            for name in os.listdir(src):
+                if not os.path.exists(os.path.join(dest, name)):
+                    os.replace(os.path.join(src, name), os.path.join(dest, name))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def is_extracted(data_dir):
+    """Returns whether all six binary files are in ``data_dir``."""
+    folder = os.path.join(data_dir, EXTRACTED_DIR)
+    return all(os.path.isfile(os.path.join(folder, f)) for f in REQUIRED_FILES)
+
+
+def maybe_download_and_extract(data_dir, url=DATA_URL,
+                               expected_size=DATA_SIZE,
+                               expected_md5=DATA_MD5, progress=True):
+    """Makes sure the extracted binary files are in ``data_dir``.
+
+    Args:
+      data_dir: The data folder (created if missing).
+      url: Where to download the tarball from.
+      expected_size: Size of the official tarball in bytes.
+      expected_md5: MD5 of the official tarball.
+      progress: Show download progress on stderr.
+
+    Raises:
+      DataError: if the data can be neither found, extracted nor downloaded;
+        the message names the URL or file and how to place the data by hand.
+    """
+    if is_extracted(data_dir):
+        return
+    try:
+        os.makedirs(data_dir, exist_ok=True)
+    except OSError as e:
+        raise DataError(f'{data_dir}: cannot create data folder ({e.strerror})') from None
+    archive = os.path.join(data_dir, os.path.basename(url))
+    if os.path.isfile(archive):
+        md5 = _md5(archive)
+        if md5 != expected_md5:
+            # A tarball placed by hand (say, one rebuilt from another copy
+            # of the images) is the user's choice; say so, then use it.
+            print(f'warning: {archive} has MD5 {md5}, not the official '
+                  f'{expected_md5}; using it anyway', file=sys.stderr)
+    else:
+        try:
+            download(url, archive, expected_size, expected_md5, progress)
+        except DataError as e:
+            raise DataError(f'{e}; {_manual_hint(data_dir, url)}') from None
+        print(f'Successfully downloaded {os.path.basename(archive)} '
+              f'{os.path.getsize(archive):,} bytes.')
+    extract(archive, data_dir)

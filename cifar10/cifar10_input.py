@@ -1,0 +1,304 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Reads the CIFAR-10 binary files with fixed-length record readers and queues.
+
+A record of the binary release is 3,073 bytes: one label byte (0-9) followed
+by the 1,024 red, 1,024 green and 1,024 blue bytes of a 32x32 image, each
+plane stored row by row. Files hold records back to back, without header.
+
+Everything here builds graph-mode ops (``tf.compat.v1``); nothing runs at
+import time.
+"""
+
+import os
+from types import SimpleNamespace
+
+import numpy as np
+import tensorflow as tf
+
+tf1 = tf.compat.v1
+
+# Images are cropped to this size before they reach the network. The
+# original 32x32 images are cut down to 24x24 (randomly for training,
+# centrally for evaluation), as in the tutorial.
+IMAGE_SIZE = 24
+
+# Global constants describing the CIFAR-10 data set.
+NUM_CLASSES = 10
+NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = 50000
+NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = 10000
+
+# The binary record layout.
+LABEL_BYTES = 1
+ORIGINAL_HEIGHT = 32
+ORIGINAL_WIDTH = 32
+ORIGINAL_DEPTH = 3
+IMAGE_BYTES = ORIGINAL_HEIGHT * ORIGINAL_WIDTH * ORIGINAL_DEPTH
+RECORD_BYTES = LABEL_BYTES + IMAGE_BYTES  # 3,073
+
+# The official release has exactly this many records in each of its files.
+TRAIN_FILES = tuple(f'data_batch_{i}.bin' for i in range(1, 6))
+TEST_FILES = ('test_batch.bin',)
+RECORDS_PER_OFFICIAL_FILE = 10000
+
+# Distortions applied to training images (SPEC "Input pipeline").
+MAX_BRIGHTNESS_DELTA = 63
+CONTRAST_LOWER = 0.2
+CONTRAST_UPPER = 1.8
+
+# The shuffle queue keeps this fraction of an epoch after each dequeue.
+MIN_FRACTION_OF_EXAMPLES_IN_QUEUE = 0.4
+DEFAULT_NUM_PREPROCESS_THREADS = 16
+
+
+class DataError(Exception):
+    """A data file is missing or malformed, or the data cannot be obtained.
+
+    The message is one line that names the file (or URL) and what is wrong
+    with it; the scripts print it and exit with a non-zero status.
+    """
+
+
+def train_filenames(data_dir):
+    """Returns the paths of the five training files in ``data_dir``."""
+    return [os.path.join(data_dir, name) for name in TRAIN_FILES]
+
+
+def eval_filenames(eval_data, data_dir):
+    """Returns the paths of the files to evaluate on.
+
+    Args:
+      eval_data: 'test' for the test file, 'train_eval' for the training files.
+      data_dir: Path to the folder holding the binary files.
+
+    Returns:
+      A list of file paths.
+    """
+    if eval_data == 'test':
+        return [os.path.join(data_dir, name) for name in TEST_FILES]
+    if eval_data == 'train_eval':
+        return train_filenames(data_dir)
+    raise ValueError(f"eval_data must be 'test' or 'train_eval', not {eval_data!r}")
+
+
+def validate_data_files(filenames):
+    """Checks every file a queue will read, before any queue is built.
+
+    A fixed-length record reader fed a missing, truncated or foreign file
+    either fails deep inside a queue runner thread or silently yields
+    garbage, and a label outside 0-9 only fails once it reaches the loss.
+    Checking up front turns each of these into one clear line.
+
+    Args:
+      filenames: Paths of CIFAR-10 binary files.
+
+    Returns:
+      The total number of records in the files.
+
+    Raises:
+      DataError: naming the first file (and record) that is not valid.
+    """
+    if not filenames:
+        raise DataError('no data files given')
+    total = 0
+    for path in filenames:
+        if not os.path.isfile(path):
+            raise DataError(f'{path}: data file not found')
+        size = os.path.getsize(path)
+        if size == 0 or size % RECORD_BYTES:
+            raise DataError(
+                f'{path}: {size:,} bytes is not a whole number of '
+                f'{RECORD_BYTES:,}-byte CIFAR-10 records (truncated or not a '
+                'CIFAR-10 binary file)')
+        records = size // RECORD_BYTES
+        if (os.path.basename(path) in TRAIN_FILES + TEST_FILES
+                and records != RECORDS_PER_OFFICIAL_FILE):
+            raise DataError(
+                f'{path}: holds {records:,} records, the official file holds '
+                f'{RECORDS_PER_OFFICIAL_FILE:,} (truncated or not the official file)')
+        try:
+            data = np.memmap(path, dtype=np.uint8, mode='r',
+                             shape=(records, RECORD_BYTES))
+        except OSError as e:
+            raise DataError(f'{path}: cannot be read ({e.strerror})') from None
+        labels = np.asarray(data[:, 0])
+        del data
+        bad = np.flatnonzero(labels >= NUM_CLASSES)
+        if bad.size:
+            index = int(bad[0])
+            raise DataError(
+                f'{path}: record {index} has label {labels[index]}, expected 0-9 '
+                '(corrupt file, or not CIFAR-10 data)')
+        total += records
+    return total
+
+
+def read_cifar10(filename_queue):
+    """Reads and decodes the next record from CIFAR-10 data files.
+
+    Each call adds one reader; calling it N times gives N independent readers
+    of the same queue.
+
+    Args:
+      filename_queue: A queue of strings with the file names to read from.
+
+    Returns:
+      A namespace with fields
+        height, width, depth: the image dimensions (32, 32, 3);
+        key: a scalar string tensor naming the file and record;
+        label: an int32 tensor of shape [1] with the label 0-9;
+        uint8image: a [height, width, depth] uint8 tensor with the image.
+    """
+    reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
+    key, value = reader.read(filename_queue)
+    record = tf.io.decode_raw(value, tf.uint8)
+    label = tf.cast(tf.strided_slice(record, [0], [LABEL_BYTES]), tf.int32)
+    # The file stores the image plane by plane (depth major); the network
+    # wants height, width, depth.
+    depth_major = tf.reshape(
+        tf.strided_slice(record, [LABEL_BYTES], [RECORD_BYTES]),
+        [ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
+    uint8image = tf.transpose(depth_major, [1, 2, 0])
+    return SimpleNamespace(height=ORIGINAL_HEIGHT, width=ORIGINAL_WIDTH,
+                           depth=ORIGINAL_DEPTH, key=key, label=label,
+                           uint8image=uint8image)
+
+
+def distort_image(image):
+    """Applies the training distortions to one float image.
+
+    Args:
+      image: A [32, 32, 3] float32 tensor with pixel values 0-255.
+
+    Returns:
+      A [IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor: a random crop, randomly
+      flipped left-right, with random brightness and contrast, standardized
+      to zero mean and unit variance.
+    """
+    distorted = tf.image.random_crop(image, [IMAGE_SIZE, IMAGE_SIZE, 3])
+    distorted = tf.image.random_flip_left_right(distorted)
+    # Brightness and contrast do not commute; the order is the tutorial's.
+    distorted = tf.image.random_brightness(distorted,
+                                           max_delta=MAX_BRIGHTNESS_DELTA)
+    distorted = tf.image.random_contrast(distorted, lower=CONTRAST_LOWER,
+                                         upper=CONTRAST_UPPER)
+    standardized = tf.image.per_image_standardization(distorted)
+    standardized.set_shape([IMAGE_SIZE, IMAGE_SIZE, 3])
+    return standardized
+
+
+def eval_image(images):
+    """Prepares images for evaluation: central crop and standardization.
+
+    Args:
+      images: A [32, 32, 3] or [N, 32, 32, 3] float32 tensor.
+
+    Returns:
+      The central IMAGE_SIZE x IMAGE_SIZE crop of each image, standardized
+      per image to zero mean and unit variance.
+    """
+    cropped = tf.image.resize_with_crop_or_pad(images, IMAGE_SIZE, IMAGE_SIZE)
+    return tf.image.per_image_standardization(cropped)
+
+
+def min_queue_examples(fraction=MIN_FRACTION_OF_EXAMPLES_IN_QUEUE):
+    """Returns how many examples the shuffle queue keeps after a dequeue."""
+    return int(NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN * fraction)
+
+
+def distorted_inputs(data_dir, batch_size,
+                     num_threads=DEFAULT_NUM_PREPROCESS_THREADS,
+                     min_fraction_of_examples_in_queue=MIN_FRACTION_OF_EXAMPLES_IN_QUEUE):
+    """Builds distorted, shuffled training batches.
+
+    Args:
+      data_dir: Path to the folder holding the binary files.
+      batch_size: Number of images per batch.
+      num_threads: Number of preprocessing threads filling the shuffle queue.
+      min_fraction_of_examples_in_queue: Fraction of an epoch the shuffle
+        queue holds after each dequeue; more mixes better, less starts sooner.
+
+    Returns:
+      images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      labels: A [batch_size] int32 tensor.
+
+    Raises:
+      DataError: if a training file is missing or malformed.
+    """
+    filenames = train_filenames(data_dir)
+    validate_data_files(filenames)
+
+    filename_queue = tf1.train.string_input_producer(filenames)
+    read_input = read_cifar10(filename_queue)
+    image = distort_image(tf.cast(read_input.uint8image, tf.float32))
+    read_input.label.set_shape([1])
+
+    min_examples = min_queue_examples(min_fraction_of_examples_in_queue)
+    print(f'Filling queue with {min_examples} CIFAR images before starting to '
+          'train. This will take a few minutes.', flush=True)
+    images, labels = tf1.train.shuffle_batch(
+        [image, read_input.label], batch_size=batch_size,
+        num_threads=num_threads,
+        capacity=min_examples + 3 * batch_size,
+        min_after_dequeue=min_examples)
+    tf1.summary.image('images', images)
+    return images, tf.reshape(labels, [batch_size])
+
+
+def inputs(eval_data, data_dir, batch_size):
+    """Builds evaluation batches that visit every record exactly once.
+
+    Records are read ``batch_size`` at a time by a single reader thread and
+    cropped and standardized a batch at a time (the same per-image math as
+    the tutorial). One thread keeps the records in file order, so the first
+    N batches hold exactly the first N * batch_size records; after one pass
+    the queue closes and the last, smaller batch is returned, then
+    ``tf.errors.OutOfRangeError``. The caller must run
+    ``tf.compat.v1.local_variables_initializer()`` (the epoch counter).
+
+    Args:
+      eval_data: 'test' or 'train_eval'.
+      data_dir: Path to the folder holding the binary files.
+      batch_size: Number of images per batch.
+
+    Returns:
+      images: A [None, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      labels: A [None] int32 tensor.
+      num_records: The number of records in the files (one pass).
+
+    Raises:
+      DataError: if a file is missing or malformed.
+    """
+    filenames = eval_filenames(eval_data, data_dir)
+    num_records = validate_data_files(filenames)
+
+    filename_queue = tf1.train.string_input_producer(
+        filenames, num_epochs=1, shuffle=False)
+    reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
+    _, values = reader.read_up_to(filename_queue, batch_size)
+    records = tf.io.decode_raw(values, tf.uint8)
+    labels = tf.cast(records[:, 0], tf.int32)
+    depth_major = tf.reshape(
+        records[:, LABEL_BYTES:],
+        [-1, ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
+    images = eval_image(tf.cast(tf.transpose(depth_major, [0, 2, 3, 1]),
+                                tf.float32))
+    images.set_shape([None, IMAGE_SIZE, IMAGE_SIZE, 3])
+
+    images, labels = tf1.train.batch(
+        [images, labels], batch_size=batch_size, num_threads=1,
+        capacity=4 * batch_size, enqueue_many=True,
+        allow_smaller_final_batch=True)
+    tf1.summary.image('images', images)
+    return images, labels, num_records

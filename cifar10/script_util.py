@@ -1,0 +1,417 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Helpers shared by the training and evaluation scripts.
+
+Flag parsing, error reporting, session settings, the progress-logging hook,
+graceful stopping on signals and the training loop with its checkpoints live
+here once, so that every script behaves the same way.
+"""
+
+import argparse
+import math
+import os
+import signal
+import sys
+import time
+from datetime import datetime
+
+import tensorflow as tf
+
+from cifar10.cifar10_input import DataError
+
+tf1 = tf.compat.v1
+
+_TRUE = ('true', 't', 'yes', 'y', '1', 'on')
+_FALSE = ('false', 'f', 'no', 'n', '0', 'off')
+
+
+# ----------------------------------------------------------------------------
+# Flags.
+
+def parse_bool(text):
+    """Parses a boolean flag value ('true', 'false', '1', '0', 'yes', ...)."""
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f'expected true or false, got {text!r}')
+
+
+def positive_int(text):
+    """Parses an integer > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f'expected an integer > 0, got {value}')
+    return value
+
+
+def non_negative_int(text):
+    """Parses an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'expected an integer >= 0, got {value}')
+    return value
+
+
+def positive_float(text):
+    """Parses a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f'expected a number > 0, got {text}')
+    return value
+
+
+def fraction(text):
+    """Parses a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f'expected a number from 0 to 1, got {text}')
+    return value
+
+
+def add_bool_flag(parser, name, default, help_text):
+    """Adds a boolean flag that parses as the original's absl flags did.
+
+    ``--name``, ``--name=true`` and ``--name=1`` set it; ``--name=false``,
+    ``--name=0`` and ``--noname`` clear it.
+    """
+    parser.add_argument(f'--{name}', nargs='?', const=True, default=default,
+                        type=parse_bool, metavar='BOOL',
+                        help=f'{help_text} (default: {str(default).lower()})')
+    parser.add_argument(f'--no{name}', dest=name, action='store_false',
+                        help=argparse.SUPPRESS)
+
+
+def new_parser(description):
+    """Returns an argument parser that refuses abbreviated flag names."""
+    return argparse.ArgumentParser(
+        description=description, allow_abbrev=False,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
+def add_training_flags(parser):
+    """Adds the flags common to the single- and multi-device trainers."""
+    parser.add_argument('--train_dir', default='/tmp/cifar10_train',
+                        help='Directory for event logs and checkpoints; a '
+                             'run resumes from the newest checkpoint here.')
+    parser.add_argument('--data_dir', default='/tmp/cifar10_data',
+                        help='Path to the CIFAR-10 data directory.')
+    parser.add_argument('--max_steps', type=non_negative_int, default=1000000,
+                        help='Number of batches to run (global step to stop at).')
+    parser.add_argument('--batch_size', type=positive_int, default=128,
+                        help='Number of images to process in a batch.')
+    parser.add_argument('--log_frequency', type=positive_int, default=10,
+                        help='How often (in steps) to log results to the console.')
+    add_bool_flag(parser, 'log_device_placement', False,
+                  'Whether to log device placement.')
+    add_bool_flag(parser, 'use_fp16', False,
+                  'Train the model using fp16.')
+    parser.add_argument('--save_checkpoint_secs', type=positive_float,
+                        default=None,
+                        help='Save a checkpoint every this many seconds '
+                             '(600 unless --save_checkpoint_steps is given).')
+    parser.add_argument('--save_checkpoint_steps', type=positive_int,
+                        default=None,
+                        help='Save a checkpoint every this many steps.')
+    parser.add_argument('--save_summaries_steps', type=positive_int,
+                        default=100,
+                        help='Write TensorBoard summaries every this many steps.')
+    parser.add_argument('--num_preprocess_threads', type=positive_int,
+                        default=16,
+                        help='Threads preparing training images.')
+    parser.add_argument('--min_fraction_of_examples_in_queue', type=fraction,
+                        default=0.4,
+                        help='Fraction of an epoch the shuffle queue holds '
+                             'before training starts; lower starts sooner '
+                             'but shuffles less.')
+
+
+# ----------------------------------------------------------------------------
+# Running a script.
+
+def quiet_tensorflow():
+    """Hides TensorFlow's Python-side deprecation notices.
+
+    The queue-based input ops are deprecated in TensorFlow 2 and each use
+    logs a warning; they are the point of this tutorial, so the warnings
+    are noise. (C++ start-up logs are silenced by the entry points, see
+    cli.import_tensorflow_quietly.)
+    """
+    tf.get_logger().setLevel('ERROR')
+
+
+def _first_line(text):
+    return (str(text).strip().splitlines() or [''])[0]
+
+
+def run_main(main, argv=None):
+    """Runs a script's ``main(argv)``, turning expected failures into exits.
+
+    Data problems and TensorFlow runtime errors print a single line on
+    stderr and exit with status 1; Ctrl-C outside the places that handle it
+    exits with status 130, without a traceback.
+
+    Args:
+      main: The script's main function, taking the argument list.
+      argv: Arguments (without the program name); None for sys.argv[1:].
+    """
+    quiet_tensorflow()
+    try:
+        status = main(sys.argv[1:] if argv is None else argv)
+    except (DataError, NanLossError) as e:
+        sys.exit(f'error: {e}')
+    except tf.errors.OpError as e:
+        sys.exit(f'error: {type(e).__name__}: {_first_line(e.message)}')
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        sys.exit(130)
+    sys.exit(status or 0)
+
+
+def session_config(log_device_placement=False):
+    """Returns the session settings every script uses.
+
+    Soft placement lets graphs that ask for devices this machine lacks run
+    on what it has.
+    """
+    return tf1.ConfigProto(allow_soft_placement=True,
+                           log_device_placement=log_device_placement)
+
+
+# ----------------------------------------------------------------------------
+# Checkpoints.
+
+def checkpoint_step(checkpoint_path):
+    """Returns the global step stored in a checkpoint.
+
+    Args:
+      checkpoint_path: Prefix of a checkpoint (as latest_checkpoint returns).
+
+    Returns:
+      The value of its ``global_step`` variable.
+
+    Raises:
+      tf.errors.NotFoundError: if the checkpoint files are gone.
+    """
+    reader = tf1.train.NewCheckpointReader(checkpoint_path)
+    return int(reader.get_tensor('global_step'))
+
+
+def latest_checkpoint(checkpoint_dir):
+    """Returns the newest checkpoint prefix in ``checkpoint_dir``, or None."""
+    if not os.path.isdir(checkpoint_dir):
+        return None
+    return tf1.train.latest_checkpoint(checkpoint_dir)
+
+
+# ----------------------------------------------------------------------------
+# Training.
+
+class GracefulStop:
+    """Turns SIGINT and SIGTERM into a request to stop after the current step.
+
+    Used as a context manager around the training loop; a second signal
+    restores the default behaviour, so an impatient Ctrl-C still aborts.
+    """
+
+    def __init__(self):
+        self.signal_name = None
+        self._previous = {}
+
+    @property
+    def requested(self):
+        return self.signal_name is not None
+
+    def _handle(self, signum, frame):
+        del frame
+        self.signal_name = signal.Signals(signum).name
+        print(f'\n{self.signal_name} received: stopping after this step and '
+              'saving a checkpoint (send it again to abort without saving).',
+              file=sys.stderr, flush=True)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        return False
+
+
+class NanLossError(RuntimeError):
+    """The loss became NaN; the last checkpoint is the last good state."""
+
+
+class NanStopHook(tf1.train.SessionRunHook):
+    """Stops training, before any checkpoint is written, when loss is NaN."""
+
+    def __init__(self, loss):
+        self._loss = loss
+
+    def before_run(self, run_context):
+        return tf1.train.SessionRunArgs(self._loss)
+
+    def after_run(self, run_context, run_values):
+        if math.isnan(run_values.results):
+            raise NanLossError('loss is NaN')
+
+
+class LoggerHook(tf1.train.SessionRunHook):
+    """Prints the loss and speed every ``log_frequency`` global steps.
+
+    The line is the tutorial's:
+    ``<datetime>: step N, loss = L.LL (E.E examples/sec; S.SSS sec/batch)``.
+    Speed is measured from the end of the first step run, so queue filling
+    and graph start-up are not counted as training time.
+    """
+
+    def __init__(self, loss, global_step, examples_per_step, log_frequency):
+        self._loss = loss
+        self._global_step = global_step
+        self._examples_per_step = examples_per_step
+        self._log_frequency = log_frequency
+        self.step = None
+        self._last_step = None
+        self._last_time = None
+
+    def after_create_session(self, session, coord):
+        self.step = int(session.run(self._global_step))
+
+    def before_run(self, run_context):
+        return tf1.train.SessionRunArgs(self._loss)
+
+    def after_run(self, run_context, run_values):
+        # Every run of the training loop is one step, so counting here is
+        # exact and avoids racing the increment for the variable's value.
+        self.step += 1
+        now = time.time()
+        if self._last_time is None:
+            self._last_step, self._last_time = self.step, now
+            return
+        if self.step % self._log_frequency == 0:
+            steps = self.step - self._last_step
+            duration = now - self._last_time
+            self._last_step, self._last_time = self.step, now
+            examples_per_sec = self._examples_per_step * steps / duration
+            sec_per_batch = duration / steps
+            print(f'{datetime.now()}: step {self.step}, '
+                  f'loss = {run_values.results:.2f} '
+                  f'({examples_per_sec:.1f} examples/sec; '
+                  f'{sec_per_batch:.3f} sec/batch)', flush=True)
+
+
+def run_training(train_op, loss, global_step, *, train_dir, max_steps,
+                 examples_per_step, log_frequency=10,
+                 save_checkpoint_secs=None, save_checkpoint_steps=None,
+                 save_summaries_steps=100, config=None):
+    """Runs training steps until ``max_steps``, a signal, or a NaN loss.
+
+    Resumes from the newest checkpoint in ``train_dir`` (never deletes it),
+    saves checkpoints on the given cadence and always at the step where
+    training stops: ``max_steps``, or the step reached when SIGINT or
+    SIGTERM arrived. A NaN loss stops training before another checkpoint is
+    written, so the newest checkpoint stays the last good one.
+
+    Args:
+      train_op: Op running one training step.
+      loss: Scalar loss tensor, logged and checked for NaN.
+      global_step: The global step variable.
+      train_dir: Directory for checkpoints and event files.
+      max_steps: Global step to stop at.
+      examples_per_step: Examples one step consumes (all towers), for speed.
+      log_frequency: Print progress every this many steps.
+      save_checkpoint_secs: Checkpoint every this many seconds (default 600
+        unless save_checkpoint_steps is given).
+      save_checkpoint_steps: Checkpoint every this many steps instead.
+      save_summaries_steps: Write summaries every this many steps.
+      config: A tf.compat.v1.ConfigProto for the session.
+
+    Returns:
+      0 when training ended by reaching max_steps or by a signal.
+
+    Raises:
+      NanLossError: if the loss became NaN.
+    """
+    os.makedirs(train_dir, exist_ok=True)
+    if save_checkpoint_steps is None and save_checkpoint_secs is None:
+        save_checkpoint_secs = 600
+
+    ckpt = latest_checkpoint(train_dir)
+    if ckpt:
+        print(f'Resuming from checkpoint {ckpt} at step {checkpoint_step(ckpt)}.',
+              flush=True)
+    else:
+        print(f'No checkpoint in {train_dir}: starting from step 0.', flush=True)
+
+    scaffold = tf1.train.Scaffold(saver=tf1.train.Saver(max_to_keep=5))
+    logger = LoggerHook(loss, global_step, examples_per_step, log_frequency)
+    hooks = [
+        # Order matters: the NaN check must stop the step before the
+        # checkpoint saver can write the broken variables.
+        NanStopHook(loss),
+        tf1.train.StopAtStepHook(last_step=max_steps),
+        logger,
+        tf1.train.StepCounterHook(every_n_steps=save_summaries_steps,
+                                  output_dir=train_dir),
+        tf1.train.SummarySaverHook(save_steps=save_summaries_steps,
+                                   output_dir=train_dir, scaffold=scaffold),
+        tf1.train.CheckpointSaverHook(train_dir,
+                                      save_secs=(None if save_checkpoint_steps
+                                                 else save_checkpoint_secs),
+                                      save_steps=save_checkpoint_steps,
+                                      scaffold=scaffold),
+    ]
+    creator = tf1.train.ChiefSessionCreator(
+        scaffold=scaffold, checkpoint_dir=train_dir, config=config)
+
+    stopper = GracefulStop()
+    try:
+        with stopper, tf1.train.MonitoredSession(session_creator=creator,
+                                                 hooks=hooks) as sess:
+            if logger.step >= max_steps:
+                print(f'Global step {logger.step} has reached --max_steps='
+                      f'{max_steps}; nothing to do.', flush=True)
+            while not sess.should_stop() and not stopper.requested:
+                sess.run(train_op)
+    except NanLossError:
+        last = latest_checkpoint(train_dir)
+        kept = (f'the last good checkpoint, {last} (step {checkpoint_step(last)}), '
+                'is kept' if last else 'no checkpoint was written')
+        raise NanLossError(
+            f'loss is NaN at step {logger.step}: training diverged and was '
+            f'stopped; {kept}. Lower the learning rate or check the data.') from None
+
+    # Closing the session above saved the final checkpoint.
+    reason = (f'{stopper.signal_name} received' if stopper.requested
+              else f'reached --max_steps={max_steps}')
+    print(f'Stopped at step {logger.step} ({reason}); checkpoint '
+          f'{latest_checkpoint(train_dir)}.', flush=True)
+    return 0
