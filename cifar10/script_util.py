@@ -238,8 +238,12 @@ class GracefulStop:
     restores the default behaviour, so an impatient Ctrl-C still aborts.
     """
 
-    def __init__(self):
+    def __init__(self, quiet=False):
+        """Args:
+          quiet: Do not announce the signal (the caller reports the stop).
+        """
         self.signal_name = None
+        self._quiet = quiet
         self._previous = {}
 
     @property
@@ -249,9 +253,10 @@ class GracefulStop:
     def _handle(self, signum, frame):
         del frame
         self.signal_name = signal.Signals(signum).name
-        print(f'\n{self.signal_name} received: stopping after this step and '
-              'saving a checkpoint (send it again to abort without saving).',
-              file=sys.stderr, flush=True)
+        if not self._quiet:
+            print(f'\n{self.signal_name} received: stopping after this step '
+                  'and saving a checkpoint (send it again to abort without '
+                  'saving).', file=sys.stderr, flush=True)
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 

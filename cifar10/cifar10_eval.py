@@ -1,0 +1,264 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Evaluation for CIFAR-10.
+
+Restores the moving averages of the model's variables from the newest
+checkpoint in --checkpoint_dir and counts correct top-1 predictions over
+exactly --num_examples examples of --eval_data, each seen once.
+
+Usage:
+  python cifar10_eval.py             # evaluate each new checkpoint once
+  python cifar10_eval.py --run_once  # evaluate the newest one and exit
+
+Prints ``<datetime>: precision @ 1 = 0.xxx`` and writes a "Precision @ 1"
+summary to --eval_dir at the checkpoint's global step.
+"""
+
+import os
+import sys
+
+if __name__ == '__main__':
+    # Run as a file, this script's folder comes first on sys.path and
+    # "cifar10" would name the sibling module cifar10.py, not the package.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    if not __package__:
+        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _here]
+        sys.path.insert(0, os.path.dirname(_here))
+    from cifar10.cli import import_tensorflow_quietly
+    import_tensorflow_quietly()
+
+import time
+from datetime import datetime
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import script_util
+
+tf1 = tf.compat.v1
+
+# How often watch mode looks for a new checkpoint.
+_POLL_SECS = 1.0
+
+
+def parse_args(argv):
+    """Parses the evaluator's command line.
+
+    Args:
+      argv: Arguments without the program name.
+
+    Returns:
+      An argparse.Namespace.
+    """
+    parser = script_util.new_parser('Evaluate CIFAR-10 checkpoints.')
+    parser.add_argument('--eval_dir', default='/tmp/cifar10_eval',
+                        help='Directory where to write event logs.')
+    parser.add_argument('--eval_data', default='test',
+                        choices=('test', 'train_eval'),
+                        help="Evaluate on the test file or on the training files.")
+    parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
+                        help='Directory where to read model checkpoints.')
+    parser.add_argument('--eval_interval_secs', type=script_util.positive_float,
+                        default=300,
+                        help='In watch mode, least time between the starts of '
+                             'two evaluations.')
+    parser.add_argument('--num_examples', type=script_util.positive_int,
+                        default=10000, help='Number of examples to run.')
+    script_util.add_bool_flag(parser, 'run_once', False,
+                              'Whether to run eval only once.')
+    parser.add_argument('--data_dir', default='/tmp/cifar10_data',
+                        help='Path to the CIFAR-10 data directory.')
+    parser.add_argument('--batch_size', type=script_util.positive_int,
+                        default=128, help='Number of images per batch.')
+    script_util.add_bool_flag(parser, 'log_device_placement', False,
+                              'Whether to log device placement.')
+    return parser.parse_args(argv)
+
+
+class CheckpointGone(Exception):
+    """The checkpoint was deleted (rotated away) before it was restored."""
+
+
+class Evaluator:
+    """The evaluation graph, built once and run once per checkpoint."""
+
+    def __init__(self, eval_data, data_dir, batch_size, num_examples,
+                 eval_dir, config=None):
+        """Builds the graph.
+
+        Args:
+          eval_data: 'test' or 'train_eval'.
+          data_dir: The CIFAR-10 data directory.
+          batch_size: Examples per batch.
+          num_examples: Examples to evaluate; capped at the records there are.
+          eval_dir: Directory for the summaries.
+          config: A tf.compat.v1.ConfigProto for the sessions.
+
+        Raises:
+          DataError: if a data file is missing or malformed.
+        """
+        self.graph = tf.Graph()
+        self._config = config
+        with self.graph.as_default():
+            with tf.device('/cpu:0'):
+                images, labels, num_records = cifar10.inputs(
+                    eval_data, data_dir, batch_size)
+            if num_examples > num_records:
+                print(f'warning: --num_examples={num_examples} but the '
+                      f'{eval_data} data holds {num_records} records; '
+                      f'evaluating each of them once.', file=sys.stderr)
+                num_examples = num_records
+            self.num_examples = num_examples
+            logits = cifar10.inference(images)
+            self._correct = tf.nn.in_top_k(predictions=logits, targets=labels,
+                                           k=1)
+            # Restore the moving-average shadow of each variable in its place.
+            variable_averages = tf1.train.ExponentialMovingAverage(
+                cifar10.MOVING_AVERAGE_DECAY)
+            self._saver = tf1.train.Saver(
+                variable_averages.variables_to_restore())
+            self._summary_op = tf1.summary.merge_all()
+            self._init_local = tf1.local_variables_initializer()
+            self._writer = tf1.summary.FileWriter(eval_dir, self.graph)
+            self.graph.finalize()
+
+    def close(self):
+        self._writer.close()
+
+    def evaluate(self, checkpoint_path):
+        """Evaluates one checkpoint.
+
+        Args:
+          checkpoint_path: Checkpoint prefix to restore.
+
+        Returns:
+          (precision, global_step).
+
+        Raises:
+          CheckpointGone: if the checkpoint's files are gone.
+        """
+        try:
+            global_step = script_util.checkpoint_step(checkpoint_path)
+        except (tf.errors.NotFoundError, ValueError):
+            raise CheckpointGone(checkpoint_path) from None
+        with tf1.Session(graph=self.graph, config=self._config) as sess:
+            sess.run(self._init_local)
+            try:
+                self._saver.restore(sess, checkpoint_path)
+            except (tf.errors.NotFoundError, ValueError):
+                raise CheckpointGone(checkpoint_path) from None
+            coord = tf1.train.Coordinator()
+            threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
+            try:
+                true_count, total, summary = self._count(sess)
+            finally:
+                coord.request_stop()
+                coord.join(threads, stop_grace_period_secs=10)
+
+        precision = true_count / total
+        print(f'{datetime.now()}: precision @ 1 = {precision:.3f}', flush=True)
+        summary_proto = tf1.Summary()
+        summary_proto.ParseFromString(summary)
+        summary_proto.value.add(tag='Precision @ 1', simple_value=precision)
+        self._writer.add_summary(summary_proto, global_step)
+        self._writer.flush()
+        return precision, global_step
+
+    def _count(self, sess):
+        """Counts correct predictions over exactly self.num_examples."""
+        true_count = total = 0
+        summary = None
+        while total < self.num_examples:
+            try:
+                if summary is None:
+                    correct, summary = sess.run([self._correct,
+                                                 self._summary_op])
+                else:
+                    correct = sess.run(self._correct)
+            except tf.errors.OutOfRangeError:
+                break
+            # The last batch may run past num_examples: count only up to it.
+            take = min(len(correct), self.num_examples - total)
+            true_count += int(np.sum(correct[:take]))
+            total += take
+        if total != self.num_examples:
+            raise cifar10.DataError(
+                f'the input ended after {total} of {self.num_examples} examples')
+        return true_count, total, summary
+
+
+def evaluate(args):
+    """Evaluates once or watches the checkpoint directory.
+
+    Args:
+      args: Parsed flags (see parse_args).
+
+    Returns:
+      The exit status.
+    """
+    if args.run_once and not script_util.latest_checkpoint(args.checkpoint_dir):
+        # Fail before any data handling: there is nothing to evaluate.
+        raise cifar10.DataError(f'no checkpoint found in {args.checkpoint_dir}')
+    cifar10.maybe_download_and_extract(args.data_dir)
+    evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
+                          args.num_examples, args.eval_dir,
+                          script_util.session_config(args.log_device_placement))
+    try:
+        if args.run_once:
+            ckpt = script_util.latest_checkpoint(args.checkpoint_dir)
+            try:
+                evaluator.evaluate(ckpt)
+            except CheckpointGone:
+                raise cifar10.DataError(f'checkpoint {ckpt} vanished before it '
+                                        'could be restored') from None
+            return 0
+        return _watch(evaluator, args.checkpoint_dir, args.eval_interval_secs)
+    finally:
+        evaluator.close()
+
+
+def _watch(evaluator, checkpoint_dir, interval_secs):
+    """Evaluates each new checkpoint once, until Ctrl-C or SIGTERM."""
+    print(f'Watching {checkpoint_dir} for new checkpoints (Ctrl-C to stop).',
+          flush=True)
+    last_path = None
+    next_start = 0.0
+    stopper = script_util.GracefulStop(quiet=True)
+    with stopper:
+        while not stopper.requested:
+            now = time.monotonic()
+            ckpt = script_util.latest_checkpoint(checkpoint_dir)
+            if ckpt and ckpt != last_path and now >= next_start:
+                next_start = now + interval_secs
+                last_path = ckpt
+                try:
+                    evaluator.evaluate(ckpt)
+                except CheckpointGone:
+                    # The trainer keeps only its newest checkpoints.
+                    print(f'{ckpt} was removed before it could be evaluated; '
+                          'waiting for the next checkpoint.', flush=True)
+                    continue
+            time.sleep(_POLL_SECS)
+    print(f'{stopper.signal_name} received: stopped watching.', flush=True)
+    return 0
+
+
+def main(argv=None):
+    """Entry point: parses flags, evaluates, exits with a status."""
+    script_util.run_main(lambda a: evaluate(parse_args(a)), argv)
+
+
+if __name__ == '__main__':
+    main()
