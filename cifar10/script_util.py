@@ -379,11 +379,10 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     scaffold = tf1.train.Scaffold(saver=tf1.train.Saver(max_to_keep=5))
     logger = LoggerHook(loss, global_step, examples_per_step, log_frequency)
     hooks = [
+        logger,
         # Order matters: the NaN check must stop the step before the
         # checkpoint saver can write the broken variables.
         NanStopHook(loss),
-        tf1.train.StopAtStepHook(last_step=max_steps),
-        logger,
         tf1.train.StepCounterHook(every_n_steps=save_summaries_steps,
                                   output_dir=train_dir),
         tf1.train.SummarySaverHook(save_steps=save_summaries_steps,
@@ -404,7 +403,8 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
             if logger.step >= max_steps:
                 print(f'Global step {logger.step} has reached --max_steps='
                       f'{max_steps}; nothing to do.', flush=True)
-            while not sess.should_stop() and not stopper.requested:
+            while (logger.step < max_steps and not sess.should_stop()
+                   and not stopper.requested):
                 sess.run(train_op)
     except NanLossError:
         last = latest_checkpoint(train_dir)

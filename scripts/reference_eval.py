@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""An independent check of cifar10_eval.py: the same evaluation in numpy.
+
+Reads a checkpoint's moving-average weights and the binary test records
+directly, runs the network's forward pass in float64 numpy (no TensorFlow
+ops), and prints precision @ 1 over the first --num_examples records:
+
+    python scripts/reference_eval.py --checkpoint_dir /tmp/cifar10_train
+
+TensorFlow is used only to read the checkpoint file.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+
+def load_averaged_weights(checkpoint_path):
+    """Returns {'conv1/weights': array, ...} from the averaged (shadow) values."""
+    import tensorflow as tf
+    reader = tf.train.load_checkpoint(checkpoint_path)
+    weights = {}
+    for layer in ('conv1', 'conv2', 'local3', 'local4', 'softmax_linear'):
+        for kind in ('weights', 'biases'):
+            name = f'{layer}/{kind}'
+            weights[name] = reader.get_tensor(
+                name + '/ExponentialMovingAverage').astype(np.float64)
+    return weights
+
+
+def read_records(paths, limit):
+    """Returns (images [n,32,32,3] uint8, labels [n]) of the first records."""
+    records = np.concatenate([np.fromfile(p, np.uint8).reshape(-1, 3073)
+                              for p in paths])[:limit]
+    images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return images, records[:, 0].astype(np.int64)
+
+
+def preprocess(images):
+    """Central 24x24 crop and per-image standardization."""
+    x = images[:, 4:28, 4:28, :].astype(np.float64)
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    std = np.maximum(x.std(axis=(1, 2, 3), keepdims=True), 1.0 / np.sqrt(24 * 24 * 3))
+    return (x - mean) / std
+
+
+def conv_same(x, kernel, bias):
+    """5x5 stride-1 SAME convolution, bias and ReLU."""
+    k = kernel.shape[0]
+    pad = k // 2
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))
+    out = np.einsum('nhwcij,ijco->nhwo', windows, kernel, optimize=True)
+    return np.maximum(out + bias, 0.0)
+
+
+def max_pool_same(x):
+    """3x3 max pooling, stride 2, SAME padding (extra padding at the end)."""
+    n, h, w, c = x.shape
+    out_h, out_w = -(-h // 2), -(-w // 2)
+    pad_h = max((out_h - 1) * 2 + 3 - h, 0)
+    pad_w = max((out_w - 1) * 2 + 3 - w, 0)
+    padded = np.pad(x, ((0, 0), (pad_h // 2, pad_h - pad_h // 2),
+                        (pad_w // 2, pad_w - pad_w // 2), (0, 0)),
+                    constant_values=-np.inf)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
+    return windows[:, ::2, ::2].max(axis=(-2, -1))[:, :out_h, :out_w]
+
+
+def lrn(x, radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75):
+    """Local response normalization across channels."""
+    sq = np.pad(x * x, ((0, 0), (0, 0), (0, 0), (radius, radius)))
+    sums = sum(sq[..., i:i + x.shape[-1]] for i in range(2 * radius + 1))
+    return x / (bias + alpha * sums) ** beta
+
+
+def logits(x, w):
+    """The CIFAR-10 network's forward pass."""
+    x = conv_same(x, w['conv1/weights'], w['conv1/biases'])
+    x = lrn(max_pool_same(x))
+    x = conv_same(x, w['conv2/weights'], w['conv2/biases'])
+    x = max_pool_same(lrn(x))
+    x = x.reshape(len(x), -1)
+    x = np.maximum(x @ w['local3/weights'] + w['local3/biases'], 0.0)
+    x = np.maximum(x @ w['local4/weights'] + w['local4/biases'], 0.0)
+    return x @ w['softmax_linear/weights'] + w['softmax_linear/biases']
+
+
+def precision(checkpoint_path, paths, num_examples, chunk=500):
+    """Returns (precision @ 1, examples) over the first num_examples records."""
+    weights = load_averaged_weights(checkpoint_path)
+    images, labels = read_records(paths, num_examples)
+    correct = 0
+    for start in range(0, len(labels), chunk):
+        out = logits(preprocess(images[start:start + chunk]), weights)
+        correct += int(np.sum(out.argmax(axis=1) == labels[start:start + chunk]))
+    return correct / len(labels), len(labels)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train')
+    parser.add_argument('--checkpoint', help='checkpoint prefix (default: newest)')
+    parser.add_argument('--data_dir', default='/tmp/cifar10_data')
+    parser.add_argument('--eval_data', default='test', choices=('test', 'train_eval'))
+    parser.add_argument('--num_examples', type=int, default=10000)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    import tensorflow as tf
+    path = args.checkpoint or tf.train.latest_checkpoint(args.checkpoint_dir)
+    if not path:
+        sys.exit(f'error: no checkpoint found in {args.checkpoint_dir}')
+    folder = os.path.join(args.data_dir, 'cifar-10-batches-bin')
+    names = (['test_batch.bin'] if args.eval_data == 'test'
+             else [f'data_batch_{i}.bin' for i in range(1, 6)])
+    value, count = precision(path, [os.path.join(folder, n) for n in names],
+                             args.num_examples)
+    print(f'{path}: reference precision @ 1 = {value:.4f} over {count} examples')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,98 @@
+"""Shared fixtures: synthetic CIFAR-10 files in the official record format.
+
+No test touches the network or the real data set. The synthetic images are
+learnable: each class has a colour of its own, and every image is that
+colour blended with noise, so a few training steps measurably lower
+the cross entropy.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+RECORD_BYTES = 3073
+OFFICIAL_RECORDS = 10000
+
+
+def make_records(labels, seed):
+    """Returns (images [n,32,32,3] uint8, record bytes) for the labels."""
+    rng = np.random.RandomState(seed)
+    # One colour per class: crops and flips keep it, and standardization
+    # keeps the differences between the channels.
+    colours = np.random.RandomState(1234).randint(0, 256, size=(10, 1, 1, 3))
+    templates = np.broadcast_to(colours, (10, 32, 32, 3)).astype(np.uint8)
+    noise = rng.randint(0, 256, size=(len(labels), 32, 32, 3)).astype(np.uint8)
+    images = (templates[labels] // 4) * 3 + noise // 4
+    records = np.empty((len(labels), RECORD_BYTES), dtype=np.uint8)
+    records[:, 0] = labels
+    records[:, 1:] = images.transpose(0, 3, 1, 2).reshape(len(labels), -1)
+    return images, records.tobytes()
+
+
+def eval_labels():
+    """Labels of the synthetic test file.
+
+    The first 300 records hold each class 30 times. Records 300-383 are all
+    class 0, so an evaluation that counts whole batches of 128 past 300
+    examples gets a different precision than one that stops at exactly 300.
+    """
+    labels = np.arange(OFFICIAL_RECORDS) % 10
+    labels[300:384] = 0
+    return labels.astype(np.uint8)
+
+
+def write_data_dir(root):
+    """Writes the six official files (10,000 synthetic records each)."""
+    bin_dir = os.path.join(root, 'cifar-10-batches-bin')
+    os.makedirs(bin_dir, exist_ok=True)
+    contents = {}
+    for i in range(1, 6):
+        labels = np.random.RandomState(i).randint(0, 10, OFFICIAL_RECORDS).astype(np.uint8)
+        contents[f'data_batch_{i}.bin'] = (labels, *make_records(labels, seed=i))
+    labels = eval_labels()
+    contents['test_batch.bin'] = (labels, *make_records(labels, seed=99))
+    for name, (_, _, data) in contents.items():
+        with open(os.path.join(bin_dir, name), 'wb') as f:
+            f.write(data)
+    return contents
+
+
+@pytest.fixture(scope='session')
+def synthetic_data(tmp_path_factory):
+    """A data directory with synthetic official-layout files.
+
+    Returns:
+      (data_dir, contents) where contents maps file name to
+      (labels, images, raw bytes).
+    """
+    root = str(tmp_path_factory.mktemp('cifar10_data'))
+    return root, write_data_dir(root)
+
+
+@pytest.fixture
+def data_dir(synthetic_data):
+    return synthetic_data[0]
+
+
+def run_script(name, *args, timeout=240, env=None):
+    """Runs one of the scripts as a user would, from the repository root."""
+    full_env = dict(os.environ)
+    full_env.pop('TF_CPP_MIN_LOG_LEVEL', None)
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, os.path.join('cifar10', name), *args],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        env=full_env)
+
+
+# Flags that make the trainer start fast on small machines.
+FAST_TRAIN_FLAGS = ('--batch_size=16', '--min_fraction_of_examples_in_queue=0.005',
+                    '--num_preprocess_threads=2')

@@ -1,0 +1,416 @@
+"""End-to-end tests of cifar10_train.py and cifar10_eval.py, run as a user
+runs them (subprocesses from the repository root), plus their flag parsing
+and the shared training loop."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_eval
+from cifar10 import cifar10_train
+from cifar10 import script_util
+
+from conftest import FAST_TRAIN_FLAGS, REPO, run_script
+
+tf1 = tf.compat.v1
+
+PROGRESS = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), '
+                      r'loss = \d+\.\d\d \(\d+\.\d examples/sec; \d+\.\d{3} sec/batch\)$')
+PRECISION = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: precision @ 1 = (\d\.\d{3})$')
+
+
+def _ckpt_step(train_dir):
+    return script_util.checkpoint_step(tf1.train.latest_checkpoint(str(train_dir)))
+
+
+def _clean_stderr(stderr):
+    assert 'Traceback' not in stderr
+    assert 'Cancelled' not in stderr and 'CancelledError' not in stderr
+
+
+# --- flags -----------------------------------------------------------------
+
+@pytest.mark.parametrize('argv, expected', [
+    ([], False), (['--use_fp16'], True), (['--use_fp16=true'], True),
+    (['--use_fp16=false'], False), (['--use_fp16=False'], False),
+    (['--use_fp16=0'], False), (['--use_fp16=1'], True), (['--nouse_fp16'], False),
+    (['--use_fp16', 'false'], False),
+])
+def test_boolean_flags_parse_as_booleans(argv, expected):
+    assert cifar10_train.parse_args(argv).use_fp16 is expected
+
+
+def test_training_flag_defaults():
+    args = cifar10_train.parse_args([])
+    assert (args.train_dir, args.data_dir, args.max_steps, args.batch_size,
+            args.log_frequency, args.log_device_placement) == (
+                '/tmp/cifar10_train', '/tmp/cifar10_data', 1000000, 128, 10, False)
+    assert args.save_checkpoint_secs is None and args.save_checkpoint_steps is None
+    assert args.save_summaries_steps == 100 and args.num_preprocess_threads == 16
+    args = cifar10_train.parse_args(['--max_steps=5', '--batch_size', '64',
+                                     '--save_checkpoint_steps=7'])
+    assert (args.max_steps, args.batch_size, args.save_checkpoint_steps) == (5, 64, 7)
+
+
+def test_eval_flag_defaults():
+    args = cifar10_eval.parse_args([])
+    assert (args.eval_dir, args.eval_data, args.checkpoint_dir,
+            args.eval_interval_secs, args.num_examples, args.run_once) == (
+                '/tmp/cifar10_eval', 'test', '/tmp/cifar10_train', 300, 10000, False)
+    assert cifar10_eval.parse_args(['--run_once']).run_once is True
+    assert cifar10_eval.parse_args(['--run_once=false']).run_once is False
+
+
+@pytest.mark.parametrize('argv', [
+    ['--use_fp16=maybe'], ['--batch_size=0'], ['--batch_size=-3'],
+    ['--max_steps=ten'], ['--max_step=10'], ['--save_checkpoint_secs=0'],
+    ['--bogus'], ['--min_fraction_of_examples_in_queue=2'],
+])
+def test_bad_training_flags_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cifar10_train.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert 'error:' in capsys.readouterr().err
+
+
+def test_bad_eval_data_flag_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cifar10_eval.parse_args(['--eval_data=validation'])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'validation'" in capsys.readouterr().err
+
+
+# --- training loop (in process) ----------------------------------------------
+
+def test_few_steps_on_learnable_data_lower_cross_entropy(data_dir):
+    with tf.Graph().as_default() as graph:
+        global_step = tf1.train.get_or_create_global_step()
+        images, labels = cifar10.distorted_inputs(
+            data_dir, 32, num_threads=2, min_fraction_of_examples_in_queue=0.01)
+        logits = cifar10.inference(images)
+        total = cifar10.loss(logits, labels)
+        train_op = cifar10.train(total, global_step, 32)
+        cross_entropy = graph.get_tensor_by_name('cross_entropy:0')
+        with tf1.train.MonitoredSession() as sess:
+            values = [sess.run([train_op, cross_entropy])[1] for _ in range(60)]
+            assert sess.run(global_step) == 60
+    # Chance level is ln(10) = 2.30; the class templates are easy to learn.
+    assert np.mean(values[:5]) > 2.0
+    assert np.mean(values[-5:]) < 0.8 * np.mean(values[:5])
+
+
+def _toy_training_graph(nan_at_step):
+    """A stand-in model whose loss becomes NaN at a known global step."""
+    global_step = tf1.train.get_or_create_global_step()
+    weight = tf1.get_variable('w', [], initializer=tf1.ones_initializer())
+    step_before = tf.identity(global_step)
+    loss = tf.where(step_before >= nan_at_step, tf.constant(np.nan, tf.float32),
+                    weight)
+    with tf.control_dependencies([loss]):
+        train_op = tf.group(tf1.assign_add(global_step, 1),
+                            tf1.assign_add(weight, 1.0))
+    return train_op, loss, global_step
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, capsys):
+    with tf.Graph().as_default():
+        train_op, loss, global_step = _toy_training_graph(nan_at_step=7)
+        with pytest.raises(script_util.NanLossError) as err:
+            script_util.run_training(train_op, loss, global_step,
+                                     train_dir=str(tmp_path), max_steps=100,
+                                     examples_per_step=1, save_checkpoint_steps=2)
+    message = str(err.value)
+    assert 'loss is NaN at step 8' in message
+    assert 'model.ckpt-6' in message and 'is kept' in message
+    # The last checkpoint is the one before the NaN step, and it is finite.
+    path = tf1.train.latest_checkpoint(str(tmp_path))
+    assert script_util.checkpoint_step(path) == 6
+    assert np.isfinite(tf1.train.load_variable(path, 'w'))
+
+
+def test_max_steps_leaves_checkpoint_at_exactly_max_steps(tmp_path):
+    with tf.Graph().as_default():
+        train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
+        script_util.run_training(train_op, loss, global_step,
+                                 train_dir=str(tmp_path), max_steps=13,
+                                 examples_per_step=1, save_checkpoint_steps=5)
+    assert _ckpt_step(tmp_path) == 13
+
+
+# --- the scripts, as a user runs them ------------------------------------------
+
+@pytest.fixture(scope='module')
+def trained(synthetic_data, tmp_path_factory):
+    """One short training run shared by the tests below."""
+    train_dir = tmp_path_factory.mktemp('train')
+    result = run_script('cifar10_train.py', f'--data_dir={synthetic_data[0]}',
+                        f'--train_dir={train_dir}', '--max_steps=12',
+                        '--log_frequency=5', '--save_checkpoint_steps=5',
+                        *FAST_TRAIN_FLAGS)
+    return train_dir, result
+
+
+def test_train_script_runs_logs_and_checkpoints(trained):
+    train_dir, result = trained
+    assert result.returncode == 0, result.stderr
+    _clean_stderr(result.stderr)
+    # TensorFlow's start-up chatter is hidden.
+    assert 'oneDNN' not in result.stderr and 'cuda' not in result.stderr.lower()
+    lines = result.stdout.splitlines()
+    progress = [PROGRESS.match(line) for line in lines if ': step ' in line]
+    assert progress and all(progress)
+    assert [int(m.group(1)) for m in progress] == [5, 10]
+    assert 'Filling queue with 250 CIFAR images before starting to train.' in result.stdout
+    assert f'No checkpoint in {train_dir}: starting from step 0.' in result.stdout
+    assert lines[-1].startswith('Stopped at step 12 (reached --max_steps=12)')
+    assert _ckpt_step(train_dir) == 12
+    assert any(name.startswith('events.out.tfevents') for name in os.listdir(train_dir))
+
+
+def test_train_script_resumes_from_newest_checkpoint(trained, synthetic_data, tmp_path):
+    train_dir, _ = trained
+    resumed = tmp_path / 'resumed'
+    # Copy so the other tests keep their step-12 checkpoint.
+    import shutil
+    shutil.copytree(train_dir, resumed)
+    result = run_script('cifar10_train.py', f'--data_dir={synthetic_data[0]}',
+                        f'--train_dir={resumed}', '--max_steps=15',
+                        '--log_frequency=1', *FAST_TRAIN_FLAGS)
+    assert result.returncode == 0, result.stderr
+    assert 'Resuming from checkpoint' in result.stdout
+    assert 'model.ckpt-12 at step 12.' in result.stdout
+    steps = [int(m.group(1)) for m in map(PROGRESS.match, result.stdout.splitlines()) if m]
+    assert steps == [14, 15]  # timing starts after the first step (13)
+    assert _ckpt_step(resumed) == 15
+    # Already there: nothing to do, and it says so.
+    again = run_script('cifar10_train.py', f'--data_dir={synthetic_data[0]}',
+                       f'--train_dir={resumed}', '--max_steps=15', *FAST_TRAIN_FLAGS)
+    assert again.returncode == 0
+    assert 'has reached --max_steps=15; nothing to do' in again.stdout
+    assert _ckpt_step(resumed) == 15
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
+def test_signal_saves_checkpoint_at_step_reached(sig, data_dir, tmp_path):
+    env = dict(os.environ)
+    env.pop('TF_CPP_MIN_LOG_LEVEL', None)
+    proc = subprocess.Popen(
+        [sys.executable, '-u', os.path.join('cifar10', 'cifar10_train.py'),
+         f'--data_dir={data_dir}', f'--train_dir={tmp_path}', '--log_frequency=2',
+         '--max_steps=100000', *FAST_TRAIN_FLAGS],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in proc.stdout:
+            if PROGRESS.match(line.strip()) and int(PROGRESS.match(line.strip()).group(1)) >= 4:
+                break
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    _clean_stderr(err)
+    assert f'{sig.name} received: stopping after this step' in err
+    stop = re.search(rf'Stopped at step (\d+) \({sig.name} received\)', out)
+    assert stop, out
+    assert _ckpt_step(tmp_path) == int(stop.group(1)) >= 4
+
+
+def test_train_script_bad_data_one_line_error(tmp_path):
+    bin_dir = tmp_path / 'cifar-10-batches-bin'
+    bin_dir.mkdir()
+    for i in range(1, 6):
+        (bin_dir / f'data_batch_{i}.bin').write_bytes(b'\x00' * 3073 * 10000)
+    (bin_dir / 'test_batch.bin').write_bytes(b'\x00' * 3073 * 10000)
+    (bin_dir / 'data_batch_4.bin').write_bytes(b'\x00' * 3073 * 100)
+    start = time.monotonic()
+    result = run_script('cifar10_train.py', f'--data_dir={tmp_path}',
+                        f'--train_dir={tmp_path / "train"}', '--max_steps=5')
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f'error: {bin_dir / "data_batch_4.bin"}: holds 100 records, the official '
+        'file holds 10,000 (truncated or not the official file)']
+    assert time.monotonic() - start < 60
+    assert not (tmp_path / 'train').exists()
+
+
+def test_train_script_bad_flag_exit_2():
+    result = run_script('cifar10_train.py', '--use_fp16=perhaps')
+    assert result.returncode == 2
+    assert "argument --use_fp16: expected true or false, got 'perhaps'" in result.stderr
+
+
+def test_module_invocation_and_help():
+    result = subprocess.run([sys.executable, '-m', 'cifar10.cifar10_eval', '--help'],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert '--run_once' in result.stdout and '--eval_interval_secs' in result.stdout
+    # Run from inside the package folder, as the tutorial's users do.
+    result = subprocess.run([sys.executable, 'cifar10_train.py', '--help'],
+                            cwd=os.path.join(REPO, 'cifar10'), capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and '--save_checkpoint_steps' in result.stdout
+
+
+# --- evaluation ----------------------------------------------------------------
+
+def write_constant_checkpoint(checkpoint_dir, step, predicted_class):
+    """Writes a checkpoint whose averaged weights always predict one class.
+
+    All averaged weights and biases are zero except the softmax biases, so
+    the logits equal those biases for every image. The raw (non-averaged)
+    variables predict another class, so restoring them would show.
+    """
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        cifar10.inference(tf.zeros([1, 24, 24, 3]))
+        variables = tf1.trainable_variables()
+        averages = {}
+        for var in variables:
+            value = np.zeros(var.shape.as_list(), np.float32)
+            if var.op.name == 'softmax_linear/biases':
+                value[predicted_class] = 10.0
+            averages[var.op.name] = tf1.get_variable(
+                var.op.name.replace('/', '_') + '_avg', initializer=value)
+        saver = tf1.train.Saver(
+            {**{name + '/ExponentialMovingAverage': avg for name, avg in averages.items()},
+             **{v.op.name: v for v in variables}, 'global_step': global_step})
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            sess.run(tf1.assign(global_step, step))
+            raw_bias = np.zeros(10, np.float32)
+            raw_bias[(predicted_class + 1) % 10] = 10.0
+            sess.run(tf1.assign([v for v in variables
+                                 if v.op.name == 'softmax_linear/biases'][0], raw_bias))
+            saver.save(sess, os.path.join(str(checkpoint_dir), 'model.ckpt'), global_step=step)
+
+
+def _event_values(eval_dir, tag):
+    values = []
+    for name in os.listdir(eval_dir):
+        for event in tf1.train.summary_iterator(os.path.join(eval_dir, name)):
+            for value in event.summary.value:
+                if value.tag == tag:
+                    values.append((event.step, value.simple_value))
+    return values
+
+
+def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
+    ckpt_dir, eval_dir = tmp_path / 'ckpt', tmp_path / 'eval'
+    write_constant_checkpoint(ckpt_dir, step=7, predicted_class=0)
+    # 300 examples at batch 128: three batches, the last counted only in
+    # part. Of the first 300 test records 30 are class 0, so the precision
+    # is 0.100; counting all 384 records of three batches would give 0.297.
+    result = run_script('cifar10_eval.py', f'--data_dir={data_dir}',
+                        f'--checkpoint_dir={ckpt_dir}', f'--eval_dir={eval_dir}',
+                        '--run_once', '--num_examples=300', '--batch_size=128')
+    assert result.returncode == 0, result.stderr
+    _clean_stderr(result.stderr)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and PRECISION.match(lines[0]).group(1) == '0.100'
+    assert _event_values(str(eval_dir), 'Precision @ 1') == [(7, pytest.approx(0.1))]
+
+
+def test_eval_whole_test_file(data_dir, tmp_path):
+    write_constant_checkpoint(tmp_path, step=3, predicted_class=4)
+    evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 10000, str(tmp_path / 'e'))
+    try:
+        precision, step = evaluator.evaluate(tf1.train.latest_checkpoint(str(tmp_path)))
+    finally:
+        evaluator.close()
+    from conftest import eval_labels
+    assert step == 3
+    assert precision == pytest.approx(np.mean(eval_labels() == 4))
+
+
+def test_eval_caps_num_examples_at_records(data_dir, tmp_path, capsys):
+    evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 12345, str(tmp_path))
+    evaluator.close()
+    assert evaluator.num_examples == 10000
+    assert 'evaluating each of them once' in capsys.readouterr().err
+
+
+def test_eval_vanished_checkpoint(data_dir, tmp_path):
+    evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 100, str(tmp_path))
+    try:
+        with pytest.raises(cifar10_eval.CheckpointGone):
+            evaluator.evaluate(str(tmp_path / 'model.ckpt-99'))
+    finally:
+        evaluator.close()
+
+
+def test_eval_run_once_without_checkpoint_fails_clearly(tmp_path):
+    result = run_script('cifar10_eval.py', f'--checkpoint_dir={tmp_path}', '--run_once',
+                        f'--data_dir={tmp_path / "nodata"}')
+    assert result.returncode == 1
+    assert result.stderr.strip() == f'error: no checkpoint found in {tmp_path}'
+
+
+def test_eval_watch_mode_evaluates_each_new_checkpoint_once(data_dir, tmp_path):
+    ckpt_dir, eval_dir = tmp_path / 'ckpt', tmp_path / 'eval'
+    write_constant_checkpoint(ckpt_dir, step=1, predicted_class=0)
+    env = dict(os.environ)
+    env.pop('TF_CPP_MIN_LOG_LEVEL', None)
+    proc = subprocess.Popen(
+        [sys.executable, '-u', os.path.join('cifar10', 'cifar10_eval.py'),
+         f'--data_dir={data_dir}', f'--checkpoint_dir={ckpt_dir}',
+         f'--eval_dir={eval_dir}', '--num_examples=300', '--eval_interval_secs=0.1'],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        precisions = []
+        for line in proc.stdout:
+            match = PRECISION.match(line.strip())
+            if match:
+                precisions.append(match.group(1))
+                if len(precisions) == 1:
+                    # A newer checkpoint; the old one is rotated away.
+                    write_constant_checkpoint(ckpt_dir, step=2, predicted_class=1)
+                    for name in os.listdir(ckpt_dir):
+                        if 'ckpt-1.' in name:
+                            os.remove(ckpt_dir / name)
+                else:
+                    break
+        time.sleep(2.5)  # several polls: the same checkpoint is not redone
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert precisions == ['0.100', '0.100']
+    assert PRECISION.search(out) is None
+    assert proc.returncode == 0, err
+    _clean_stderr(err)
+    assert 'SIGINT received: stopped watching.' in out
+    assert sorted(step for step, _ in _event_values(str(eval_dir), 'Precision @ 1')) == [1, 2]
+
+
+def test_eval_agrees_with_independent_numpy_forward_pass(trained, data_dir, tmp_path):
+    """The evaluator and a float64 numpy re-implementation of the network
+    (scripts/reference_eval.py) find the same precision on a trained
+    checkpoint, so restore, preprocessing and forward pass are right."""
+    sys.path.insert(0, os.path.join(REPO, 'scripts'))
+    try:
+        import reference_eval
+    finally:
+        sys.path.pop(0)
+    train_dir, result = trained
+    assert result.returncode == 0
+    ckpt = tf1.train.latest_checkpoint(str(train_dir))
+    # The synthetic classes are colours; after 12 steps the network is
+    # part-way, so the precision is neither 0 nor 1 and a mistake shows.
+    evaluator = cifar10_eval.Evaluator('test', data_dir, 64, 250, str(tmp_path))
+    try:
+        precision, _ = evaluator.evaluate(ckpt)
+    finally:
+        evaluator.close()
+    path = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
+    reference, count = reference_eval.precision(ckpt, [path], 250)
+    assert count == 250
+    assert 0.0 < precision < 1.0
+    assert precision == pytest.approx(reference, abs=1e-9)
