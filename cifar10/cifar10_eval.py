@@ -87,10 +87,6 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-class CheckpointGone(Exception):
-    """The checkpoint was deleted (rotated away) before it was restored."""
-
-
 class Evaluator:
     """The evaluation graph, built once and run once per checkpoint."""
 
@@ -147,18 +143,12 @@ class Evaluator:
           (precision, global_step).
 
         Raises:
-          CheckpointGone: if the checkpoint's files are gone.
+          script_util.CheckpointGone: if the checkpoint's files are gone.
+          DataError: if the checkpoint is damaged or from another model.
         """
-        try:
-            global_step = script_util.checkpoint_step(checkpoint_path)
-        except (tf.errors.NotFoundError, ValueError):
-            raise CheckpointGone(checkpoint_path) from None
         with tf1.Session(graph=self.graph, config=self._config) as sess:
             sess.run(self._init_local)
-            try:
-                self._saver.restore(sess, checkpoint_path)
-            except (tf.errors.NotFoundError, ValueError):
-                raise CheckpointGone(checkpoint_path) from None
+            global_step = self._restore(sess, checkpoint_path)
             coord = tf1.train.Coordinator()
             threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
             try:
@@ -175,6 +165,15 @@ class Evaluator:
         self._writer.add_summary(summary_proto, global_step)
         self._writer.flush()
         return precision, global_step
+
+    def _restore(self, sess, checkpoint_path):
+        """Restores the averaged weights; returns the checkpoint's step."""
+        global_step = script_util.checkpoint_step(checkpoint_path)
+        try:
+            self._saver.restore(sess, checkpoint_path)
+        except (tf.errors.OpError, ValueError) as e:
+            raise script_util.unreadable_checkpoint(checkpoint_path, e) from None
+        return global_step
 
     def _count(self, sess):
         """Counts correct predictions over exactly self.num_examples."""
@@ -211,6 +210,8 @@ def evaluate(args):
     if args.run_once and not script_util.latest_checkpoint(args.checkpoint_dir):
         # Fail before any data handling: there is nothing to evaluate.
         raise cifar10.DataError(f'no checkpoint found in {args.checkpoint_dir}')
+    script_util.ensure_directory(args.eval_dir, '--eval_dir',
+                                 create=False)
     cifar10.maybe_download_and_extract(args.data_dir)
     evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
                           args.num_examples, args.eval_dir,
@@ -220,7 +221,7 @@ def evaluate(args):
             ckpt = script_util.latest_checkpoint(args.checkpoint_dir)
             try:
                 evaluator.evaluate(ckpt)
-            except CheckpointGone:
+            except script_util.CheckpointGone:
                 raise cifar10.DataError(f'checkpoint {ckpt} vanished before it '
                                         'could be restored') from None
             return 0
@@ -245,11 +246,16 @@ def _watch(evaluator, checkpoint_dir, interval_secs):
                 last_path = ckpt
                 try:
                     evaluator.evaluate(ckpt)
-                except CheckpointGone:
+                except script_util.CheckpointGone:
                     # The trainer keeps only its newest checkpoints.
                     print(f'{ckpt} was removed before it could be evaluated; '
                           'waiting for the next checkpoint.', flush=True)
                     continue
+                except cifar10.DataError as e:
+                    # A damaged checkpoint need not stop the watch: the
+                    # trainer's next one may be fine.
+                    print(f'error: {e}; waiting for the next checkpoint.',
+                          file=sys.stderr, flush=True)
             time.sleep(_POLL_SECS)
     print(f'{stopper.signal_name} received: stopped watching.', flush=True)
     return 0

@@ -66,6 +66,9 @@ def train(args):
     Returns:
       The exit status (0).
     """
+    # Fail before any slow work if the checkpoints have nowhere to go.
+    script_util.ensure_directory(args.train_dir, '--train_dir',
+                                 create=False)
     cifar10.maybe_download_and_extract(args.data_dir)
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()

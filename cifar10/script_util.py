@@ -164,8 +164,24 @@ def quiet_tensorflow():
     tf.get_logger().setLevel('ERROR')
 
 
-def _first_line(text):
-    return (str(text).strip().splitlines() or [''])[0]
+def op_error_summary(error):
+    """Returns one line saying what a TensorFlow runtime error is about.
+
+    Graph-mode errors carry a multi-line message (``Graph execution
+    error:``, the Python stack that defined the op, the node); the line
+    that says what went wrong is the first one that is none of those.
+
+    Args:
+      error: A tf.errors.OpError.
+    """
+    for line in str(error.message).splitlines():
+        text = line.strip()
+        if (not text or line[0].isspace() or text.startswith('[[')
+                or text.startswith(('Graph execution error', 'Detected at node',
+                                    'Node:'))):
+            continue
+        return f'{type(error).__name__}: {text}'
+    return type(error).__name__
 
 
 def run_main(main, argv=None):
@@ -184,8 +200,12 @@ def run_main(main, argv=None):
         status = main(sys.argv[1:] if argv is None else argv)
     except (DataError, NanLossError) as e:
         sys.exit(f'error: {e}')
+    except OSError as e:
+        # A directory that cannot be created or written, and the like.
+        where = f'{e.filename}: ' if e.filename else ''
+        sys.exit(f'error: {where}{e.strerror or e}')
     except tf.errors.OpError as e:
-        sys.exit(f'error: {type(e).__name__}: {_first_line(e.message)}')
+        sys.exit(f'error: {op_error_summary(e)}')
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         sys.exit(130)
@@ -205,6 +225,29 @@ def session_config(log_device_placement=False):
 # ----------------------------------------------------------------------------
 # Checkpoints.
 
+class CheckpointGone(Exception):
+    """A checkpoint's files were deleted (say, rotated away by the trainer)."""
+
+
+def unreadable_checkpoint(checkpoint_path, error):
+    """Returns the exception to raise when a checkpoint cannot be read.
+
+    Args:
+      checkpoint_path: Prefix of the checkpoint.
+      error: What reading or restoring it raised.
+
+    Returns:
+      CheckpointGone if its files are gone, else a DataError saying that it
+      is damaged or from another model.
+    """
+    if not tf.io.gfile.exists(checkpoint_path + '.index'):
+        return CheckpointGone(checkpoint_path)
+    reason = (op_error_summary(error) if isinstance(error, tf.errors.OpError)
+              else f'{type(error).__name__}: {error}')
+    return DataError(f'{checkpoint_path}: cannot restore this checkpoint '
+                     f'({reason}); it is damaged or from another model')
+
+
 def checkpoint_step(checkpoint_path):
     """Returns the global step stored in a checkpoint.
 
@@ -215,10 +258,37 @@ def checkpoint_step(checkpoint_path):
       The value of its ``global_step`` variable.
 
     Raises:
-      tf.errors.NotFoundError: if the checkpoint files are gone.
+      CheckpointGone: if the checkpoint files are gone.
+      DataError: if the checkpoint cannot be read.
     """
-    reader = tf1.train.NewCheckpointReader(checkpoint_path)
-    return int(reader.get_tensor('global_step'))
+    try:
+        reader = tf1.train.NewCheckpointReader(checkpoint_path)
+        return int(reader.get_tensor('global_step'))
+    # The reader turns some TensorFlow errors into IndexError or ValueError.
+    except (tf.errors.OpError, ValueError, IndexError) as e:
+        raise unreadable_checkpoint(checkpoint_path, e) from None
+
+
+def ensure_directory(path, flag, create=True):
+    """Creates ``path`` if needed; fails clearly if it cannot be a directory.
+
+    Args:
+      path: The directory.
+      flag: The flag that named it, for the message.
+      create: Create it; with False, only check that it is not a file (so
+        that a run that fails on bad input writes nothing).
+
+    Raises:
+      DataError: if the path exists as a file or cannot be created.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise DataError(f'{flag}={path} exists and is not a directory')
+    if not create:
+        return
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise DataError(f'{flag}={path} cannot be created ({e.strerror})') from None
 
 
 def latest_checkpoint(checkpoint_dir):
@@ -365,14 +435,19 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     Raises:
       NanLossError: if the loss became NaN.
     """
-    os.makedirs(train_dir, exist_ok=True)
+    ensure_directory(train_dir, '--train_dir')
     if save_checkpoint_steps is None and save_checkpoint_secs is None:
         save_checkpoint_secs = 600
 
     ckpt = latest_checkpoint(train_dir)
     if ckpt:
-        print(f'Resuming from checkpoint {ckpt} at step {checkpoint_step(ckpt)}.',
-              flush=True)
+        try:
+            step = checkpoint_step(ckpt)
+        except CheckpointGone:
+            raise DataError(f'{ckpt} is the newest checkpoint listed in '
+                            f'{train_dir}/checkpoint, but its files are '
+                            'missing') from None
+        print(f'Resuming from checkpoint {ckpt} at step {step}.', flush=True)
     else:
         print(f'No checkpoint in {train_dir}: starting from step 0.', flush=True)
 
@@ -396,10 +471,17 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     creator = tf1.train.ChiefSessionCreator(
         scaffold=scaffold, checkpoint_dir=train_dir, config=config)
 
+    try:
+        session = tf1.train.MonitoredSession(session_creator=creator,
+                                             hooks=hooks)
+    except (tf.errors.OpError, ValueError) as e:
+        if not ckpt:
+            raise
+        raise unreadable_checkpoint(ckpt, e) from None
+
     stopper = GracefulStop()
     try:
-        with stopper, tf1.train.MonitoredSession(session_creator=creator,
-                                                 hooks=hooks) as sess:
+        with stopper, session as sess:
             if logger.step >= max_steps:
                 print(f'Global step {logger.step} has reached --max_steps='
                       f'{max_steps}; nothing to do.', flush=True)

@@ -340,7 +340,7 @@ def test_eval_caps_num_examples_at_records(data_dir, tmp_path, capsys):
 def test_eval_vanished_checkpoint(data_dir, tmp_path):
     evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 100, str(tmp_path))
     try:
-        with pytest.raises(cifar10_eval.CheckpointGone):
+        with pytest.raises(script_util.CheckpointGone):
             evaluator.evaluate(str(tmp_path / 'model.ckpt-99'))
     finally:
         evaluator.close()
@@ -414,3 +414,48 @@ def test_eval_agrees_with_independent_numpy_forward_pass(trained, data_dir, tmp_
     assert count == 250
     assert 0.0 < precision < 1.0
     assert precision == pytest.approx(reference, abs=1e-9)
+
+
+def _damage(checkpoint_dir):
+    for name in os.listdir(checkpoint_dir):
+        if '.data-' in name:
+            path = os.path.join(checkpoint_dir, name)
+            with open(path, 'r+b') as f:
+                f.truncate(os.path.getsize(path) // 2)
+
+
+def test_eval_damaged_checkpoint_is_a_clear_error(data_dir, tmp_path):
+    write_constant_checkpoint(tmp_path, step=5, predicted_class=0)
+    _damage(tmp_path)
+    evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 100, str(tmp_path / 'e'))
+    try:
+        with pytest.raises(cifar10.DataError, match=r'model\.ckpt-5: cannot restore this checkpoint'):
+            evaluator.evaluate(tf1.train.latest_checkpoint(str(tmp_path)))
+    finally:
+        evaluator.close()
+
+
+def test_training_on_damaged_checkpoint_is_a_clear_error(tmp_path):
+    with tf.Graph().as_default():
+        train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
+        script_util.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
+                                 max_steps=3, examples_per_step=1)
+    _damage(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    with tf.Graph().as_default():
+        train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
+        with pytest.raises(cifar10.DataError, match=r'model\.ckpt-3: cannot restore'):
+            script_util.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
+                                     max_steps=6, examples_per_step=1)
+    # Nothing was overwritten.
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_train_dir_that_is_a_file_is_a_clear_error(data_dir, tmp_path):
+    path = tmp_path / 'file'
+    path.write_text('x')
+    result = run_script('cifar10_train.py', f'--train_dir={path}',
+                        f'--data_dir={data_dir}')
+    assert result.returncode == 1
+    assert result.stderr.strip() == f'error: --train_dir={path} exists and is not a directory'
+    assert path.read_text() == 'x'
