@@ -84,6 +84,9 @@ def parse_args(argv):
                         default=128, help='Number of images per batch.')
     script_util.add_bool_flag(parser, 'log_device_placement', False,
                               'Whether to log device placement.')
+    script_util.add_bool_flag(parser, 'use_fp16', False,
+                              'Evaluate in fp16 (for checkpoints trained with '
+                              '--use_fp16).')
     return parser.parse_args(argv)
 
 
@@ -91,7 +94,7 @@ class Evaluator:
     """The evaluation graph, built once and run once per checkpoint."""
 
     def __init__(self, eval_data, data_dir, batch_size, num_examples,
-                 eval_dir, config=None):
+                 eval_dir, config=None, use_fp16=False):
         """Builds the graph.
 
         Args:
@@ -101,6 +104,7 @@ class Evaluator:
           num_examples: Examples to evaluate; capped at the records there are.
           eval_dir: Directory for the summaries.
           config: A tf.compat.v1.ConfigProto for the sessions.
+          use_fp16: Build the model in float16.
 
         Raises:
           DataError: if a data file is missing or malformed.
@@ -110,7 +114,7 @@ class Evaluator:
         with self.graph.as_default():
             with tf.device('/cpu:0'):
                 images, labels, num_records = cifar10.inputs(
-                    eval_data, data_dir, batch_size)
+                    eval_data, data_dir, batch_size, use_fp16=use_fp16)
             if num_examples > num_records:
                 print(f'warning: --num_examples={num_examples} but the '
                       f'{eval_data} data holds {num_records} records; '
@@ -118,7 +122,8 @@ class Evaluator:
                 num_examples = num_records
             self.num_examples = num_examples
             logits = cifar10.inference(images)
-            self._correct = tf.nn.in_top_k(predictions=logits, targets=labels,
+            self._correct = tf.nn.in_top_k(predictions=tf.cast(logits, tf.float32),
+                                           targets=labels,
                                            k=1)
             # Restore the moving-average shadow of each variable in its place.
             variable_averages = tf1.train.ExponentialMovingAverage(
@@ -215,7 +220,8 @@ def evaluate(args):
     cifar10.maybe_download_and_extract(args.data_dir)
     evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
                           args.num_examples, args.eval_dir,
-                          script_util.session_config(args.log_device_placement))
+                          script_util.session_config(args.log_device_placement),
+                          use_fp16=args.use_fp16)
     try:
         if args.run_once:
             ckpt = script_util.latest_checkpoint(args.checkpoint_dir)

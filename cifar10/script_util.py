@@ -21,6 +21,7 @@ here once, so that every script behaves the same way.
 import argparse
 import math
 import os
+import re
 import signal
 import sys
 import time
@@ -175,10 +176,13 @@ def op_error_summary(error):
       error: A tf.errors.OpError.
     """
     for line in str(error.message).splitlines():
-        text = line.strip()
+        text = re.sub(r'\{\{function_node [^}]*\}\}\s*', '', line.strip())
+        text = re.sub(r'\s*\[Op:\w+\]$', '', text)
         if (not text or line[0].isspace() or text.startswith('[[')
                 or text.startswith(('Graph execution error', 'Detected at node',
-                                    'Node:'))):
+                                    'Node:'))
+                # Restore failures preface the cause with boilerplate.
+                or text.endswith('Original error:')):
             continue
         return f'{type(error).__name__}: {text}'
     return type(error).__name__

@@ -473,3 +473,20 @@ def test_train_dir_that_is_a_file_is_a_clear_error(data_dir, tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == f'error: --train_dir={path} exists and is not a directory'
     assert path.read_text() == 'x'
+
+
+def test_op_error_summary_finds_the_cause():
+    graph_error = tf.errors.OutOfRangeError(
+        None, None, "Graph execution error:\n\nDetected at node 'save/RestoreV2' "
+        "defined at (most recent call last):\n    File \"x.py\", line 1\n"
+        "Node: 'save/RestoreV2'\nRead less bytes than requested\n\t [[{{node save/RestoreV2}}]]")
+    assert script_util.op_error_summary(graph_error) == (
+        'OutOfRangeError: Read less bytes than requested')
+    restore_error = tf.errors.InvalidArgumentError(
+        None, None, 'Restoring from checkpoint failed. This is most likely due to a '
+        'mismatch. Original error:\n\n{{function_node __wrapped__RestoreV2}} '
+        'tensor_name = conv1/biases; expected dtype float does not equal original '
+        'dtype half\ntensor_name = conv1/weights; ... [Op:RestoreV2]')
+    assert script_util.op_error_summary(restore_error) == (
+        'InvalidArgumentError: tensor_name = conv1/biases; expected dtype float '
+        'does not equal original dtype half')
