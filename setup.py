@@ -34,6 +34,7 @@ setup(
         'console_scripts': [
             'cifar10-train=cifar10.cli:train',
             'cifar10-eval=cifar10.cli:evaluate',
+            'cifar10-multi-gpu-train=cifar10.cli:multi_gpu_train',
         ],
     },
 )

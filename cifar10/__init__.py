@@ -19,6 +19,7 @@ Modules:
   cifar10_data   download, verification and safe extraction of the data
   cifar10_train  the single-device training script
   cifar10_eval   the evaluation script
+  cifar10_multi_gpu_train  the multi-GPU (tower) training script
   script_util    helpers the scripts share
 
 Importing the package imports nothing else (not even TensorFlow).

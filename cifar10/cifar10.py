@@ -73,6 +73,27 @@ DEFAULT_BATCH_SIZE = 128
 DATA_SUBDIR = 'cifar-10-batches-bin'
 
 
+def scalar_summary(tag, value):
+    """Adds a scalar summary whose tag is exactly ``tag``.
+
+    tf.compat.v1.summary.scalar prefixes the tag with the enclosing name
+    scope (so each tower would report under tower_N/...) and mangles
+    characters such as spaces; the raw op takes the tag as given.
+
+    Args:
+      tag: The summary's tag.
+      value: A scalar tensor.
+    """
+    tf1.add_to_collection(tf1.GraphKeys.SUMMARIES,
+                          tf.raw_ops.ScalarSummary(tags=tag, values=value))
+
+
+def histogram_summary(tag, values):
+    """Adds a histogram summary whose tag is exactly ``tag``."""
+    tf1.add_to_collection(tf1.GraphKeys.SUMMARIES,
+                          tf.raw_ops.HistogramSummary(tag=tag, values=values))
+
+
 def _activation_summary(x):
     """Adds a histogram of the activations and a scalar of their sparsity.
 
@@ -80,8 +101,8 @@ def _activation_summary(x):
       x: A tensor of activations.
     """
     tensor_name = re.sub(f'{TOWER_NAME}_[0-9]*/', '', x.op.name)
-    tf1.summary.histogram(tensor_name + '/activations', x)
-    tf1.summary.scalar(tensor_name + '/sparsity', tf.nn.zero_fraction(x))
+    histogram_summary(tensor_name + '/activations', x)
+    scalar_summary(tensor_name + '/sparsity', tf.nn.zero_fraction(x))
 
 
 def _variable_on_cpu(name, shape, initializer, dtype):
@@ -217,17 +238,18 @@ def inference(images):
                             relu=False)
 
 
-def loss(logits, labels):
+def loss(logits, labels, scope=None):
     """Adds the cross-entropy loss to the trainable variables' weight decay.
-
-    Adds a summary for "Loss" and "Loss/avg".
 
     Args:
       logits: Logits from inference().
       labels: A [batch] int tensor of labels.
+      scope: Name scope (such as 'tower_0/') whose loss terms to add up;
+        None for all. Each tower of the multi-GPU trainer has its own
+        weight-decay terms in the 'losses' collection.
 
     Returns:
-      The total loss (cross entropy plus all weight-decay terms) as a float
+      The total loss (cross entropy plus the weight-decay terms) as a float
       tensor.
     """
     labels = tf.cast(labels, tf.int64)
@@ -235,26 +257,28 @@ def loss(logits, labels):
         labels=labels, logits=logits, name='cross_entropy_per_example')
     cross_entropy_mean = tf.reduce_mean(cross_entropy, name='cross_entropy')
     tf1.add_to_collection('losses', cross_entropy_mean)
-    return tf.add_n(tf1.get_collection('losses'), name='total_loss')
+    return tf.add_n(tf1.get_collection('losses', scope), name='total_loss')
 
 
-def _add_loss_summaries(total_loss):
-    """Adds summaries of the losses and of their moving averages.
+def add_loss_averages(losses):
+    """Adds moving averages of the loss terms, and summaries of both.
+
+    The average of a term named 'cross_entropy' is the variable
+    'cross_entropy/avg', as in the tutorial's checkpoints.
 
     Args:
-      total_loss: Total loss from loss().
+      losses: The loss-term tensors and the total loss.
 
     Returns:
       An op that updates the moving averages of the losses.
     """
     loss_averages = tf1.train.ExponentialMovingAverage(LOSS_AVERAGE_DECAY,
                                                        name='avg')
-    losses = tf1.get_collection('losses')
-    loss_averages_op = loss_averages.apply(losses + [total_loss])
-    for l in losses + [total_loss]:
+    loss_averages_op = loss_averages.apply(losses)
+    for l in losses:
         # The raw value is noisy; its average is what to look at.
-        tf1.summary.scalar(l.op.name + ' (raw)', l)
-        tf1.summary.scalar(l.op.name, loss_averages.average(l))
+        scalar_summary(l.op.name + ' (raw)', l)
+        scalar_summary(l.op.name, loss_averages.average(l))
     return loss_averages_op
 
 
@@ -276,10 +300,10 @@ def learning_rate(global_step, batch_size):
 def add_gradient_summaries(grads_and_vars):
     """Adds a histogram of every trainable variable and of its gradient."""
     for var in tf1.trainable_variables():
-        tf1.summary.histogram(var.op.name, var)
+        histogram_summary(var.op.name, var)
     for grad, var in grads_and_vars:
         if grad is not None:
-            tf1.summary.histogram(var.op.name + '/gradients', grad)
+            histogram_summary(var.op.name + '/gradients', grad)
 
 
 def apply_moving_averages(apply_gradient_op, global_step):
@@ -316,9 +340,10 @@ def train(total_loss, global_step, batch_size):
       train_op: The op for one training step.
     """
     lr = learning_rate(global_step, batch_size)
-    tf1.summary.scalar('learning_rate', lr)
+    scalar_summary('learning_rate', lr)
 
-    loss_averages_op = _add_loss_summaries(total_loss)
+    loss_averages_op = add_loss_averages(tf1.get_collection('losses') +
+                                         [total_loss])
     with tf.control_dependencies([loss_averages_op]):
         opt = tf1.train.GradientDescentOptimizer(lr)
         grads = opt.compute_gradients(total_loss)

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Console-script entry points (cifar10-train, cifar10-eval).
+"""Console-script entry points (cifar10-train, cifar10-eval,
+cifar10-multi-gpu-train).
 
 Each imports TensorFlow quietly before the script module, so that
 TensorFlow's start-up chatter (CPU-feature notices, missing CUDA drivers)
@@ -66,3 +67,8 @@ def train():
 def evaluate():
     """Runs cifar10_eval."""
     _run('cifar10.cifar10_eval')
+
+
+def multi_gpu_train():
+    """Runs cifar10_multi_gpu_train."""
+    _run('cifar10.cifar10_multi_gpu_train')

@@ -410,7 +410,7 @@ class LoggerHook(tf1.train.SessionRunHook):
 def run_training(train_op, loss, global_step, *, train_dir, max_steps,
                  examples_per_step, log_frequency=10,
                  save_checkpoint_secs=None, save_checkpoint_steps=None,
-                 save_summaries_steps=100, config=None):
+                 save_summaries_steps=100, config=None, summary_op=None):
     """Runs training steps until ``max_steps``, a signal, or a NaN loss.
 
     Resumes from the newest checkpoint in ``train_dir`` (never deletes it),
@@ -432,6 +432,7 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
       save_checkpoint_steps: Checkpoint every this many steps instead.
       save_summaries_steps: Write summaries every this many steps.
       config: A tf.compat.v1.ConfigProto for the session.
+      summary_op: The summaries to write; None for all of the graph's.
 
     Returns:
       0 when training ended by reaching max_steps or by a signal.
@@ -455,7 +456,8 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     else:
         print(f'No checkpoint in {train_dir}: starting from step 0.', flush=True)
 
-    scaffold = tf1.train.Scaffold(saver=tf1.train.Saver(max_to_keep=5))
+    scaffold = tf1.train.Scaffold(saver=tf1.train.Saver(max_to_keep=5),
+                                  summary_op=summary_op)
     logger = LoggerHook(loss, global_step, examples_per_step, log_frequency)
     hooks = [
         logger,

@@ -155,3 +155,19 @@ def test_train_op_steps_and_updates_moving_averages():
             assert sess.run(global_step) == 5
     # Same batch five times: the loss goes down.
     assert losses[-1] < losses[0]
+
+
+def test_training_summaries_have_plain_tags():
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        logits = cifar10.inference(tf.random.normal([4, 24, 24, 3]))
+        total = cifar10.loss(logits, tf.zeros([4], tf.int32))
+        cifar10.train(total, global_step, 4)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            summary = tf1.Summary.FromString(sess.run(tf1.summary.merge_all()))
+    tags = {v.tag for v in summary.value}
+    assert {'learning_rate', 'total_loss', 'total_loss (raw)', 'cross_entropy',
+            'cross_entropy (raw)', 'local3/weight_loss', 'conv1/conv1/activations',
+            'conv1/conv1/sparsity', 'softmax_linear/softmax_linear/activations',
+            'conv1/weights', 'conv1/weights/gradients'} <= tags

@@ -1,0 +1,254 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""A binary to train CIFAR-10 using multiple GPUs with synchronous updates.
+
+Each of --num_gpus towers (tower_0, tower_1, ...) builds the full model on
+its own device and its own batch of --batch_size images. The variables live
+once, on the CPU, and every tower uses them (variable-scope reuse). The
+gradients of all towers are averaged on the CPU and applied once per step,
+so the global step advances once per synchronous step.
+
+Usage:
+  python cifar10_multi_gpu_train.py --num_gpus=2
+
+On a machine with fewer GPUs than asked for (or none), the towers run on
+what there is, which makes the script runnable and testable anywhere.
+"""
+
+import os
+import sys
+
+if __name__ == '__main__':
+    # Run as a file, this script's folder comes first on sys.path and
+    # "cifar10" would name the sibling module cifar10.py, not the package.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    if not __package__:
+        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _here]
+        sys.path.insert(0, os.path.dirname(_here))
+    from cifar10.cli import import_tensorflow_quietly
+    import_tensorflow_quietly()
+
+import re
+
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import script_util
+
+tf1 = tf.compat.v1
+
+
+def parse_args(argv):
+    """Parses the multi-GPU trainer's command line.
+
+    Args:
+      argv: Arguments without the program name.
+
+    Returns:
+      An argparse.Namespace.
+    """
+    parser = script_util.new_parser(
+        'Train the CIFAR-10 network on several GPUs with synchronous updates.')
+    script_util.add_training_flags(parser)
+    parser.add_argument('--num_gpus', type=script_util.positive_int, default=1,
+                        help='How many towers (model replicas) to run, one '
+                             'per GPU. --batch_size is per tower.')
+    return parser.parse_args(argv)
+
+
+def tower_devices(num_towers, num_gpus_available):
+    """Returns the device of each tower.
+
+    Args:
+      num_towers: Towers asked for.
+      num_gpus_available: GPUs this machine has.
+
+    Returns:
+      A list of device strings: '/gpu:i' while there are GPUs (shared round
+      robin if there are fewer than towers), '/cpu:0' when there are none.
+    """
+    if num_gpus_available == 0:
+        return ['/cpu:0'] * num_towers
+    return [f'/gpu:{i % num_gpus_available}' for i in range(num_towers)]
+
+
+def average_gradients(tower_grads):
+    """Averages each variable's gradient over the towers.
+
+    This is the synchronisation point across all towers.
+
+    Args:
+      tower_grads: One list of (gradient, variable) pairs per tower, all in
+        the same variable order.
+
+    Returns:
+      A list of (gradient, variable) pairs with the mean gradient of each
+      variable.
+    """
+    average_grads = []
+    for grads_and_vars in zip(*tower_grads):
+        # Each grads_and_vars is ((grad0, var), (grad1, var), ...).
+        grads = [g for g, _ in grads_and_vars]
+        grad = tf.reduce_mean(tf.stack(grads, axis=0), axis=0)
+        average_grads.append((grad, grads_and_vars[0][1]))
+    return average_grads
+
+
+def _strip_tower(name):
+    return re.sub(f'{cifar10.TOWER_NAME}_[0-9]*/', '', name)
+
+
+def _named_mean(tensors, name):
+    """The mean of ``tensors`` as an op named exactly ``name`` (at the root)."""
+    scope, _, base = name.rpartition('/')
+    # A trailing slash re-enters a name scope instead of making a new one;
+    # an empty name is the root.
+    with tf1.name_scope(scope + '/' if scope else ''):
+        return tf.identity(tf.add_n(tensors) / len(tensors), name=base)
+
+
+def build_train_op(tower_inputs, global_step, batch_size, devices):
+    """Builds the towers, the averaged update and the moving averages.
+
+    Args:
+      tower_inputs: A function taking the tower index and returning that
+        tower's (images, labels); called on the tower's device.
+      global_step: The global step variable.
+      batch_size: Examples per tower, for the learning-rate schedule (as in
+        the tutorial's multi-GPU script).
+      devices: One device string per tower (see tower_devices).
+
+    Returns:
+      train_op: runs one synchronous step.
+      loss: the total loss averaged over the towers.
+      summary_op: the summaries of the last tower and of the update.
+    """
+    lr = cifar10.learning_rate(global_step, batch_size)
+    opt = tf1.train.GradientDescentOptimizer(lr)
+
+    tower_grads = []
+    tower_terms = []
+    with tf1.variable_scope(tf1.get_variable_scope()):
+        for i, device in enumerate(devices):
+            with tf.device(device), tf.name_scope(
+                    f'{cifar10.TOWER_NAME}_{i}') as scope:
+                images, labels = tower_inputs(i)
+                logits = cifar10.inference(images)
+                total = cifar10.loss(logits, labels, scope=scope)
+                tower_terms.append(tf1.get_collection('losses', scope) + [total])
+                # The first tower created the variables; the others share them.
+                tf1.get_variable_scope().reuse_variables()
+                tower_grads.append(opt.compute_gradients(total))
+                last_scope = scope
+
+    # Everything below runs once per step, on the CPU with the variables.
+    with tf.device('/cpu:0'):
+        grads = average_gradients(tower_grads)
+        # Each loss term averaged over the towers, under the single-device
+        # name: the averages' variables (cross_entropy/avg, ...) then match
+        # cifar10_train.py's, and checkpoints are interchangeable.
+        mean_terms = [_named_mean(list(terms), _strip_tower(terms[0].op.name))
+                      for terms in zip(*tower_terms)]
+        loss_averages_op = cifar10.add_loss_averages(mean_terms)
+        cifar10.scalar_summary('learning_rate', lr)
+        cifar10.add_gradient_summaries(grads)
+        apply_gradient_op = opt.apply_gradients(grads, global_step=global_step)
+        train_op = cifar10.apply_moving_averages(
+            tf.group(apply_gradient_op, loss_averages_op), global_step)
+
+    # Summaries: the last tower's, and those made outside the towers.
+    summaries = [s for s in tf1.get_collection(tf1.GraphKeys.SUMMARIES)
+                 if s.op.name.startswith(last_scope)
+                 or not s.op.name.startswith(cifar10.TOWER_NAME + '_')]
+    return train_op, mean_terms[-1], tf1.summary.merge(summaries)
+
+
+def batch_queue_inputs(images, labels, num_towers):
+    """Puts whole batches in a prefetch queue that the towers dequeue from.
+
+    One input pipeline serves all towers: batches are taken from the
+    shuffle queue by background threads and kept ready on the CPU.
+
+    Args:
+      images: A [batch, ...] tensor from the input pipeline.
+      labels: A [batch] tensor from the input pipeline.
+      num_towers: How many towers will dequeue.
+
+    Returns:
+      A function taking a tower index and returning its (images, labels).
+    """
+    with tf.device('/cpu:0'):
+        queue = tf1.FIFOQueue(capacity=2 * num_towers,
+                              dtypes=[images.dtype, labels.dtype],
+                              shapes=[images.shape, labels.shape],
+                              name='batch_queue')
+        enqueue = queue.enqueue([images, labels])
+        tf1.train.add_queue_runner(tf1.train.QueueRunner(queue, [enqueue] * 2))
+
+    def dequeue(tower_index):
+        del tower_index  # Each tower takes the next batch.
+        return queue.dequeue()
+    return dequeue
+
+
+def train(args):
+    """Trains CIFAR-10 on ``args.num_gpus`` towers.
+
+    Args:
+      args: Parsed flags (see parse_args).
+
+    Returns:
+      The exit status (0).
+    """
+    script_util.ensure_directory(args.train_dir, '--train_dir', create=False)
+    available = len(tf.config.list_physical_devices('GPU'))
+    if available < args.num_gpus:
+        where = (f'{available} GPU(s), shared by the towers' if available
+                 else 'the CPU')
+        print(f'Asked for {args.num_gpus} GPU(s), found {available}: running '
+              f'the {args.num_gpus} tower(s) on {where}.', flush=True)
+    devices = tower_devices(args.num_gpus, available)
+
+    cifar10.maybe_download_and_extract(args.data_dir)
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        with tf.device('/cpu:0'):
+            images, labels = cifar10.distorted_inputs(
+                args.data_dir, args.batch_size, use_fp16=args.use_fp16,
+                num_threads=args.num_preprocess_threads,
+                min_fraction_of_examples_in_queue=(
+                    args.min_fraction_of_examples_in_queue))
+        tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)
+        train_op, loss, summary_op = build_train_op(
+            tower_inputs, global_step, args.batch_size, devices)
+
+        return script_util.run_training(
+            train_op, loss, global_step,
+            train_dir=args.train_dir, max_steps=args.max_steps,
+            examples_per_step=args.batch_size * args.num_gpus,
+            log_frequency=args.log_frequency,
+            save_checkpoint_secs=args.save_checkpoint_secs,
+            save_checkpoint_steps=args.save_checkpoint_steps,
+            save_summaries_steps=args.save_summaries_steps,
+            config=script_util.session_config(args.log_device_placement),
+            summary_op=summary_op)
+
+
+def main(argv=None):
+    """Entry point: parses flags, trains, exits with a status."""
+    script_util.run_main(lambda a: train(parse_args(a)), argv)
+
+
+if __name__ == '__main__':
+    main()

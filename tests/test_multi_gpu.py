@@ -1,0 +1,160 @@
+"""Tests of cifar10_multi_gpu_train.py: gradient averaging, tower equivalence,
+summaries and a real run on the CPU."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_eval
+from cifar10 import cifar10_multi_gpu_train as multi
+from cifar10 import script_util
+
+from conftest import FAST_TRAIN_FLAGS, run_script
+
+tf1 = tf.compat.v1
+
+PROGRESS = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), '
+                      r'loss = \d+\.\d\d \((\d+\.\d) examples/sec; (\d+\.\d{3}) sec/batch\)$')
+
+
+def test_average_gradients_matches_numpy():
+    rng = np.random.RandomState(0)
+    values = [[rng.randn(3, 4), rng.randn(5)] for _ in range(3)]
+    with tf.Graph().as_default():
+        a = tf1.get_variable('a', [3, 4])
+        b = tf1.get_variable('b', [5])
+        tower_grads = [[(tf.constant(ga), a), (tf.constant(gb), b)] for ga, gb in values]
+        averaged = multi.average_gradients(tower_grads)
+        assert [v for _, v in averaged] == [a, b]
+        with tf1.Session() as sess:
+            got = sess.run([g for g, _ in averaged])
+    np.testing.assert_allclose(got[0], np.mean([v[0] for v in values], axis=0))
+    np.testing.assert_allclose(got[1], np.mean([v[1] for v in values], axis=0))
+
+
+def test_tower_devices():
+    assert multi.tower_devices(2, 0) == ['/cpu:0', '/cpu:0']
+    assert multi.tower_devices(3, 2) == ['/gpu:0', '/gpu:1', '/gpu:0']
+    assert multi.tower_devices(2, 4) == ['/gpu:0', '/gpu:1']
+
+
+def _initial_values():
+    """Random initial values for every variable of the model, by name."""
+    with tf.Graph().as_default():
+        tf1.set_random_seed(3)
+        cifar10.inference(tf.zeros([1, 24, 24, 3]))
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            return {v.op.name: sess.run(v) for v in tf1.trainable_variables()}
+
+
+def _step(build, init):
+    """Builds a graph with ``build``, loads ``init``, runs one train step."""
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        train_op, loss = build(global_step)
+        variables = {v.op.name: v for v in tf1.global_variables()}
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            for name, value in init.items():
+                variables[name].load(value, sess)
+                variables[name + '/ExponentialMovingAverage'].load(value, sess)
+            loss_value = sess.run([train_op, loss])[1]
+            after = {name: sess.run(variables[name]) for name in init}
+            averaged = {name: sess.run(variables[name + '/ExponentialMovingAverage'])
+                        for name in init}
+            return loss_value, after, averaged, sess.run(global_step)
+
+
+def test_two_tower_step_equals_one_step_on_concatenated_batches():
+    rng = np.random.RandomState(1)
+    images = rng.randn(2, 8, 24, 24, 3).astype(np.float32)
+    labels = rng.randint(0, 10, (2, 8)).astype(np.int32)
+    init = _initial_values()
+
+    def two_towers(global_step):
+        train_op, loss, _ = multi.build_train_op(
+            lambda i: (tf.constant(images[i]), tf.constant(labels[i])),
+            global_step, 8, ['/cpu:0', '/cpu:0'])
+        return train_op, loss
+
+    def single_device(global_step):
+        logits = cifar10.inference(tf.constant(images.reshape(16, 24, 24, 3)))
+        total = cifar10.loss(logits, tf.constant(labels.reshape(16)))
+        return cifar10.train(total, global_step, 8), total
+
+    loss2, after2, avg2, step2 = _step(two_towers, init)
+    loss1, after1, avg1, step1 = _step(single_device, init)
+    assert step1 == step2 == 1
+    assert loss2 == pytest.approx(loss1, rel=1e-5)
+    for name in init:
+        assert not np.allclose(after1[name], init[name]) or name.endswith('biases')
+        np.testing.assert_allclose(after2[name], after1[name], rtol=1e-4, atol=1e-6,
+                                   err_msg=name)
+        np.testing.assert_allclose(avg2[name], avg1[name], rtol=1e-4, atol=1e-6,
+                                   err_msg=name)
+
+
+def test_variables_shared_and_summaries_from_last_tower():
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        _, _, summary_op = multi.build_train_op(
+            lambda i: (tf.random.normal([4, 24, 24, 3]), tf.zeros([4], tf.int32)),
+            global_step, 4, ['/cpu:0'] * 3)
+        assert len(tf1.trainable_variables()) == 10
+        names = {v.op.name for v in tf1.global_variables()}
+        assert {'cross_entropy/avg', 'total_loss/avg', 'local3/weight_loss/avg',
+                'global_step'} <= names
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            summary = tf1.Summary.FromString(sess.run(summary_op))
+    tags = [v.tag for v in summary.value]
+    assert len(tags) == len(set(tags))
+    assert 'conv1/conv1/activations' in tags and 'local4/local4/sparsity' in tags
+    assert 'cross_entropy (raw)' in tags
+    assert 'learning_rate' in tags and 'total_loss' in tags
+    assert 'conv1/weights/gradients' in tags
+    assert not any(tag.startswith('tower_') for tag in tags)
+
+
+def test_bad_num_gpus_flag(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        multi.parse_args(['--num_gpus=0'])
+    assert exit_info.value.code == 2
+    assert multi.parse_args(['--num_gpus=2', '--use_fp16=false']).num_gpus == 2
+
+
+def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
+    train_dir = tmp_path / 'train'
+    result = run_script('cifar10_multi_gpu_train.py', '--num_gpus=2',
+                        f'--data_dir={data_dir}', f'--train_dir={train_dir}',
+                        '--max_steps=6', '--log_frequency=2', *FAST_TRAIN_FLAGS)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ''
+    lines = result.stdout.splitlines()
+    assert lines[0] == 'Asked for 2 GPU(s), found 0: running the 2 tower(s) on the CPU.'
+    matches = [PROGRESS.match(line) for line in lines if ': step ' in line]
+    assert [int(m.group(1)) for m in matches] == [2, 4, 6]
+    for m in matches:
+        # examples/sec counts both towers: 2 x 16 examples per step.
+        assert float(m.group(2)) == pytest.approx(32 / float(m.group(3)), rel=0.05)
+    ckpt = tf1.train.latest_checkpoint(str(train_dir))
+    # Six synchronous steps: the global step advanced once per step.
+    assert script_util.checkpoint_step(ckpt) == 6
+    evaluator = cifar10_eval.Evaluator('test', data_dir, 100, 200, str(tmp_path / 'eval'))
+    try:
+        precision, step = evaluator.evaluate(ckpt)
+    finally:
+        evaluator.close()
+    assert step == 6 and 0.0 <= precision <= 1.0
+
+    # Checkpoints are interchangeable: the single-device trainer resumes it.
+    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
+                        f'--train_dir={train_dir}', '--max_steps=8', *FAST_TRAIN_FLAGS)
+    assert result.returncode == 0, result.stderr
+    assert 'model.ckpt-6 at step 6.' in result.stdout
+    assert script_util.checkpoint_step(tf1.train.latest_checkpoint(str(train_dir))) == 8
