@@ -199,12 +199,14 @@ def test_train_script_resumes_from_newest_checkpoint(trained, synthetic_data, tm
     assert _ckpt_step(resumed) == 15
 
 
-@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
-def test_signal_saves_checkpoint_at_step_reached(sig, data_dir, tmp_path):
+@pytest.mark.parametrize('sig, script', [
+    (signal.SIGTERM, 'cifar10_train.py'), (signal.SIGINT, 'cifar10_train.py'),
+    (signal.SIGTERM, 'cifar10_multi_gpu_train.py')])
+def test_signal_saves_checkpoint_at_step_reached(sig, script, data_dir, tmp_path):
     env = dict(os.environ)
     env.pop('TF_CPP_MIN_LOG_LEVEL', None)
     proc = subprocess.Popen(
-        [sys.executable, '-u', os.path.join('cifar10', 'cifar10_train.py'),
+        [sys.executable, '-u', os.path.join('cifar10', script),
          f'--data_dir={data_dir}', f'--train_dir={tmp_path}', '--log_frequency=2',
          '--max_steps=100000', *FAST_TRAIN_FLAGS],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -264,7 +266,8 @@ def test_console_scripts_are_installed():
     """`pip install .` (CI installs with -e) provides cifar10-train/-eval."""
     bin_dir = os.path.dirname(sys.executable)
     for name, flag in (('cifar10-train', '--save_checkpoint_steps'),
-                       ('cifar10-eval', '--run_once')):
+                       ('cifar10-eval', '--run_once'),
+                       ('cifar10-multi-gpu-train', '--num_gpus')):
         path = os.path.join(bin_dir, name)
         assert os.path.exists(path), f'{name} not installed beside {sys.executable}'
         result = subprocess.run([path, '--help'], capture_output=True, text=True,
