@@ -13,16 +13,19 @@
 # limitations under the License.
 """Evaluation for CIFAR-10.
 
-Restores the moving averages of the model's variables from the newest
-checkpoint in --checkpoint_dir and counts correct top-1 predictions over
-exactly --num_examples examples of --eval_data, each seen once.
+Restores the moving averages of the model's variables (or, with
+--use_moving_averages=false, the raw variables) from the newest checkpoint
+in --checkpoint_dir and classifies exactly --num_examples examples of
+--eval_data, each seen once.
 
 Usage:
   python cifar10_eval.py             # evaluate each new checkpoint once
   python cifar10_eval.py --run_once  # evaluate the newest one and exit
 
-Prints ``<datetime>: precision @ 1 = 0.xxx`` and writes a "Precision @ 1"
-summary to --eval_dir at the checkpoint's global step.
+Prints ``<datetime>: precision @ 1 = 0.xxx``, then per-class precision and
+recall and the confusion matrix, and writes all of them to --eval_dir at the
+checkpoint's global step ("Precision @ 1", a scalar per class, and the
+confusion matrix as an image).
 """
 
 import os
@@ -38,6 +41,7 @@ if __name__ == '__main__':
     from cifar10.cli import import_tensorflow_quietly
     import_tensorflow_quietly()
 
+import dataclasses
 import time
 from datetime import datetime
 
@@ -45,6 +49,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10 import cifar10
+from cifar10 import cifar10_metrics
 from cifar10 import script_util
 
 tf1 = tf.compat.v1
@@ -84,17 +89,37 @@ def parse_args(argv):
                         default=128, help='Number of images per batch.')
     script_util.add_bool_flag(parser, 'log_device_placement', False,
                               'Whether to log device placement.')
+    script_util.add_bool_flag(parser, 'use_moving_averages', True,
+                              'Restore the moving averages of the weights, '
+                              'as the tutorial does; false evaluates the raw '
+                              'trained weights.')
     script_util.add_bool_flag(parser, 'use_fp16', False,
                               'Evaluate in fp16 (for checkpoints trained with '
                               '--use_fp16).')
     return parser.parse_args(argv)
 
 
+@dataclasses.dataclass
+class EvalResult:
+    """What one evaluation found.
+
+    Attributes:
+      precision: Fraction of examples whose top-1 prediction is right.
+      global_step: The checkpoint's global step.
+      confusion: [NUM_CLASSES, NUM_CLASSES] counts, rows true classes,
+        columns predicted classes.
+    """
+    precision: float
+    global_step: int
+    confusion: np.ndarray
+
+
 class Evaluator:
     """The evaluation graph, built once and run once per checkpoint."""
 
     def __init__(self, eval_data, data_dir, batch_size, num_examples,
-                 eval_dir, config=None, use_fp16=False):
+                 eval_dir, config=None, use_fp16=False,
+                 use_moving_averages=True):
         """Builds the graph.
 
         Args:
@@ -105,6 +130,8 @@ class Evaluator:
           eval_dir: Directory for the summaries.
           config: A tf.compat.v1.ConfigProto for the sessions.
           use_fp16: Build the model in float16.
+          use_moving_averages: Restore the moving averages of the weights
+            (as the tutorial does); False restores the raw trained weights.
 
         Raises:
           DataError: if a data file is missing or malformed.
@@ -121,15 +148,22 @@ class Evaluator:
                       f'evaluating each of them once.', file=sys.stderr)
                 num_examples = num_records
             self.num_examples = num_examples
+            self.class_names = cifar10_metrics.read_class_names(
+                os.path.join(data_dir, cifar10.DATA_SUBDIR))
             logits = cifar10.inference(images)
-            self._correct = tf.nn.in_top_k(predictions=tf.cast(logits, tf.float32),
-                                           targets=labels,
-                                           k=1)
-            # Restore the moving-average shadow of each variable in its place.
-            variable_averages = tf1.train.ExponentialMovingAverage(
-                cifar10.MOVING_AVERAGE_DECAY)
-            self._saver = tf1.train.Saver(
-                variable_averages.variables_to_restore())
+            # Top-1 predictions and their labels feed every metric: precision
+            # @ 1, per-class figures and the confusion matrix, in one pass.
+            self._predictions = tf.argmax(logits, axis=1, output_type=tf.int32)
+            self._labels = labels
+            if use_moving_averages:
+                # Restore the moving-average shadow of each variable in its
+                # place.
+                variable_averages = tf1.train.ExponentialMovingAverage(
+                    cifar10.MOVING_AVERAGE_DECAY)
+                self._saver = tf1.train.Saver(
+                    variable_averages.variables_to_restore())
+            else:
+                self._saver = tf1.train.Saver(tf1.trainable_variables())
             self._summary_op = tf1.summary.merge_all()
             self._init_local = tf1.local_variables_initializer()
             self._writer = tf1.summary.FileWriter(eval_dir, self.graph)
@@ -139,16 +173,16 @@ class Evaluator:
         self._writer.close()
 
     def evaluate(self, checkpoint_path):
-        """Evaluates one checkpoint.
+        """Evaluates one checkpoint, prints and records the results.
 
         Args:
           checkpoint_path: Checkpoint prefix to restore.
 
         Returns:
-          (precision, global_step).
+          An EvalResult.
 
         Raises:
-          script_util.CheckpointGone: if the checkpoint's files are gone.
+          CheckpointGone: if the checkpoint's files are gone.
           DataError: if the checkpoint is damaged or from another model.
         """
         with tf1.Session(graph=self.graph, config=self._config) as sess:
@@ -157,19 +191,35 @@ class Evaluator:
             coord = tf1.train.Coordinator()
             threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
             try:
-                true_count, total, summary = self._count(sess)
+                labels, predictions, summary = self._collect(sess)
             finally:
                 coord.request_stop()
                 coord.join(threads, stop_grace_period_secs=10)
 
-        precision = true_count / total
-        print(f'{datetime.now()}: precision @ 1 = {precision:.3f}', flush=True)
-        summary_proto = tf1.Summary()
-        summary_proto.ParseFromString(summary)
-        summary_proto.value.add(tag='Precision @ 1', simple_value=precision)
-        self._writer.add_summary(summary_proto, global_step)
+        confusion = cifar10_metrics.confusion_matrix(labels, predictions)
+        result = EvalResult(precision=float(np.trace(confusion)) / len(labels),
+                            global_step=global_step, confusion=confusion)
+        print(f'{datetime.now()}: precision @ 1 = {result.precision:.3f}',
+              flush=True)
+        print(cifar10_metrics.format_report(confusion, self.class_names),
+              flush=True)
+        self._write_summaries(result, summary)
+        return result
+
+    def _write_summaries(self, result, graph_summary):
+        """Writes the metrics to TensorBoard at the checkpoint's step."""
+        summary = tf1.Summary()
+        summary.ParseFromString(graph_summary)
+        summary.value.add(tag='Precision @ 1', simple_value=result.precision)
+        for tag, value in cifar10_metrics.summary_values(result.confusion,
+                                                         self.class_names):
+            summary.value.add(tag=tag, simple_value=value)
+        image = cifar10_metrics.confusion_image(result.confusion)
+        summary.value.add(tag='Confusion matrix', image=tf1.Summary.Image(
+            height=image.shape[0], width=image.shape[1], colorspace=3,
+            encoded_image_string=tf.io.encode_png(image).numpy()))
+        self._writer.add_summary(summary, result.global_step)
         self._writer.flush()
-        return precision, global_step
 
     def _restore(self, sess, checkpoint_path):
         """Restores the averaged weights; returns the checkpoint's step."""
@@ -180,27 +230,30 @@ class Evaluator:
             raise script_util.unreadable_checkpoint(checkpoint_path, e) from None
         return global_step
 
-    def _count(self, sess):
-        """Counts correct predictions over exactly self.num_examples."""
-        true_count = total = 0
+    def _collect(self, sess):
+        """Returns labels and predictions of exactly self.num_examples."""
+        labels, predictions = [], []
+        total = 0
         summary = None
         while total < self.num_examples:
+            fetches = [self._labels, self._predictions]
+            if summary is None:
+                fetches.append(self._summary_op)
             try:
-                if summary is None:
-                    correct, summary = sess.run([self._correct,
-                                                 self._summary_op])
-                else:
-                    correct = sess.run(self._correct)
+                out = sess.run(fetches)
             except tf.errors.OutOfRangeError:
                 break
-            # The last batch may run past num_examples: count only up to it.
-            take = min(len(correct), self.num_examples - total)
-            true_count += int(np.sum(correct[:take]))
+            if summary is None:
+                summary = out[2]
+            # The last batch may run past num_examples: keep only up to it.
+            take = min(len(out[0]), self.num_examples - total)
+            labels.append(out[0][:take])
+            predictions.append(out[1][:take])
             total += take
         if total != self.num_examples:
             raise cifar10.DataError(
                 f'the input ended after {total} of {self.num_examples} examples')
-        return true_count, total, summary
+        return np.concatenate(labels), np.concatenate(predictions), summary
 
 
 def evaluate(args):
@@ -221,7 +274,8 @@ def evaluate(args):
     evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
                           args.num_examples, args.eval_dir,
                           script_util.session_config(args.log_device_placement),
-                          use_fp16=args.use_fp16)
+                          use_fp16=args.use_fp16,
+                          use_moving_averages=args.use_moving_averages)
     try:
         if args.run_once:
             ckpt = script_util.latest_checkpoint(args.checkpoint_dir)

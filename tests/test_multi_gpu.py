@@ -147,10 +147,10 @@ def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
     assert script_util.checkpoint_step(ckpt) == 6
     evaluator = cifar10_eval.Evaluator('test', data_dir, 100, 200, str(tmp_path / 'eval'))
     try:
-        precision, step = evaluator.evaluate(ckpt)
+        result = evaluator.evaluate(ckpt)
     finally:
         evaluator.close()
-    assert step == 6 and 0.0 <= precision <= 1.0
+    assert result.global_step == 6 and result.confusion.sum() == 200
 
     # Checkpoints are interchangeable: the single-device trainer resumes it.
     result = run_script('cifar10_train.py', f'--data_dir={data_dir}',

@@ -331,20 +331,53 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     _clean_stderr(result.stderr)
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1 and PRECISION.match(lines[0]).group(1) == '0.100'
+    assert PRECISION.match(lines[0]).group(1) == '0.100'
+    assert sum(bool(PRECISION.match(line)) for line in lines) == 1
+    # Per-class table: everything predicted airplane, 30 of each class.
+    assert lines[1].split() == ['class', 'precision', 'recall', 'examples']
+    assert lines[2].split() == ['airplane', '0.100', '1.000', '30']
+    assert lines[3].split() == ['automobile', '0.000', '0.000', '30']
+    assert lines[12].split() == ['all', '0.100', '300']
+    assert lines[14].startswith('Confusion matrix')
+    assert lines[16].split() == ['airplane', '30'] + ['0'] * 9
+    assert lines[25].split() == ['truck', '30'] + ['0'] * 9
     assert _event_values(str(eval_dir), 'Precision @ 1') == [(7, pytest.approx(0.1))]
+    assert _event_values(str(eval_dir), 'Recall per class/airplane') == [(7, 1.0)]
+    assert _event_values(str(eval_dir), 'Precision per class/airplane') == [
+        (7, pytest.approx(0.1))]
 
 
 def test_eval_whole_test_file(data_dir, tmp_path):
     write_constant_checkpoint(tmp_path, step=3, predicted_class=4)
     evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 10000, str(tmp_path / 'e'))
     try:
-        precision, step = evaluator.evaluate(tf1.train.latest_checkpoint(str(tmp_path)))
+        result = evaluator.evaluate(tf1.train.latest_checkpoint(str(tmp_path)))
     finally:
         evaluator.close()
     from conftest import eval_labels
-    assert step == 3
-    assert precision == pytest.approx(np.mean(eval_labels() == 4))
+    labels = eval_labels()
+    assert result.global_step == 3
+    assert result.precision == pytest.approx(np.mean(labels == 4))
+    # Everything is predicted class 4: column 4 holds each class's count.
+    expected = np.zeros((10, 10), np.int64)
+    expected[:, 4] = np.bincount(labels, minlength=10)
+    np.testing.assert_array_equal(result.confusion, expected)
+
+
+def test_eval_raw_weights_with_use_moving_averages_false(data_dir, tmp_path):
+    # The averaged weights predict class 0, the raw weights class 1.
+    write_constant_checkpoint(tmp_path, step=3, predicted_class=0)
+    ckpt = tf1.train.latest_checkpoint(str(tmp_path))
+    for use_averages, predicted in ((True, 0), (False, 1)):
+        evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 300, str(tmp_path / 'e'),
+                                           use_moving_averages=use_averages)
+        try:
+            result = evaluator.evaluate(ckpt)
+        finally:
+            evaluator.close()
+        assert result.confusion[:, predicted].sum() == 300
+    assert cifar10_eval.parse_args(['--use_moving_averages=false']).use_moving_averages is False
+    assert cifar10_eval.parse_args([]).use_moving_averages is True
 
 
 def test_eval_caps_num_examples_at_records(data_dir, tmp_path, capsys):
@@ -423,7 +456,7 @@ def test_eval_agrees_with_independent_numpy_forward_pass(trained, data_dir, tmp_
     # part-way, so the precision is neither 0 nor 1 and a mistake shows.
     evaluator = cifar10_eval.Evaluator('test', data_dir, 64, 250, str(tmp_path))
     try:
-        precision, _ = evaluator.evaluate(ckpt)
+        precision = evaluator.evaluate(ckpt).precision
     finally:
         evaluator.close()
     path = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
