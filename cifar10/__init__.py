@@ -20,6 +20,9 @@ Modules:
   cifar10_train  the single-device training script
   cifar10_eval   the evaluation script
   cifar10_multi_gpu_train  the multi-GPU (tower) training script
+  cifar10_metrics  per-class figures and the confusion matrix
+  cifar10_predict  classifies image files with a trained model
+  cifar10_export   writes a SavedModel for serving
   script_util    helpers the scripts share
 
 Importing the package imports nothing else (not even TensorFlow).

@@ -238,6 +238,40 @@ def inference(images):
                             relu=False)
 
 
+def predictions(raw_images):
+    """Classifies raw images the way evaluation prepares them.
+
+    Args:
+      raw_images: A [batch, 32, 32, 3] tensor of pixel values 0-255 (uint8
+        or float).
+
+    Returns:
+      probabilities: [batch, NUM_CLASSES] float32 softmax outputs (the
+        normalized predictions the tutorial's exercise asks for).
+      classes: [batch] int64, the most probable class of each image.
+    """
+    images = cifar10_input.eval_image(tf.cast(raw_images, tf.float32))
+    logits = tf.cast(inference(images), tf.float32)
+    probabilities = tf.nn.softmax(logits, name='probabilities')
+    classes = tf.argmax(logits, axis=1, name='classes')
+    return probabilities, classes
+
+
+def restoring_saver(use_moving_averages=True):
+    """Returns a Saver that loads a checkpoint into the model's variables.
+
+    Args:
+      use_moving_averages: Load each variable's moving average (its
+        ``ExponentialMovingAverage`` shadow), as evaluation does; False
+        loads the raw trained values.
+    """
+    if use_moving_averages:
+        variable_averages = tf1.train.ExponentialMovingAverage(
+            MOVING_AVERAGE_DECAY)
+        return tf1.train.Saver(variable_averages.variables_to_restore())
+    return tf1.train.Saver(tf1.trainable_variables())
+
+
 def loss(logits, labels, scope=None):
     """Adds the cross-entropy loss to the trainable variables' weight decay.
 

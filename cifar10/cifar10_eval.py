@@ -155,15 +155,7 @@ class Evaluator:
             # @ 1, per-class figures and the confusion matrix, in one pass.
             self._predictions = tf.argmax(logits, axis=1, output_type=tf.int32)
             self._labels = labels
-            if use_moving_averages:
-                # Restore the moving-average shadow of each variable in its
-                # place.
-                variable_averages = tf1.train.ExponentialMovingAverage(
-                    cifar10.MOVING_AVERAGE_DECAY)
-                self._saver = tf1.train.Saver(
-                    variable_averages.variables_to_restore())
-            else:
-                self._saver = tf1.train.Saver(tf1.trainable_variables())
+            self._saver = cifar10.restoring_saver(use_moving_averages)
             self._summary_op = tf1.summary.merge_all()
             self._init_local = tf1.local_variables_initializer()
             self._writer = tf1.summary.FileWriter(eval_dir, self.graph)
@@ -187,7 +179,8 @@ class Evaluator:
         """
         with tf1.Session(graph=self.graph, config=self._config) as sess:
             sess.run(self._init_local)
-            global_step = self._restore(sess, checkpoint_path)
+            global_step = script_util.restore_checkpoint(
+                self._saver, sess, checkpoint_path)
             coord = tf1.train.Coordinator()
             threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
             try:
@@ -220,15 +213,6 @@ class Evaluator:
             encoded_image_string=tf.io.encode_png(image).numpy()))
         self._writer.add_summary(summary, result.global_step)
         self._writer.flush()
-
-    def _restore(self, sess, checkpoint_path):
-        """Restores the averaged weights; returns the checkpoint's step."""
-        global_step = script_util.checkpoint_step(checkpoint_path)
-        try:
-            self._saver.restore(sess, checkpoint_path)
-        except (tf.errors.OpError, ValueError) as e:
-            raise script_util.unreadable_checkpoint(checkpoint_path, e) from None
-        return global_step
 
     def _collect(self, sess):
         """Returns labels and predictions of exactly self.num_examples."""
@@ -265,9 +249,9 @@ def evaluate(args):
     Returns:
       The exit status.
     """
-    if args.run_once and not script_util.latest_checkpoint(args.checkpoint_dir):
-        # Fail before any data handling: there is nothing to evaluate.
-        raise cifar10.DataError(f'no checkpoint found in {args.checkpoint_dir}')
+    if args.run_once:
+        # Fail before any data handling if there is nothing to evaluate.
+        script_util.newest_checkpoint(args.checkpoint_dir)
     script_util.ensure_directory(args.eval_dir, '--eval_dir',
                                  create=False)
     cifar10.maybe_download_and_extract(args.data_dir)
@@ -278,7 +262,7 @@ def evaluate(args):
                           use_moving_averages=args.use_moving_averages)
     try:
         if args.run_once:
-            ckpt = script_util.latest_checkpoint(args.checkpoint_dir)
+            ckpt = script_util.newest_checkpoint(args.checkpoint_dir)
             try:
                 evaluator.evaluate(ckpt)
             except script_util.CheckpointGone:

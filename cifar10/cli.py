@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """Console-script entry points (cifar10-train, cifar10-eval,
-cifar10-multi-gpu-train).
+cifar10-multi-gpu-train, cifar10-predict, cifar10-export).
 
 Each imports TensorFlow quietly before the script module, so that
 TensorFlow's start-up chatter (CPU-feature notices, missing CUDA drivers)
@@ -72,3 +72,13 @@ def evaluate():
 def multi_gpu_train():
     """Runs cifar10_multi_gpu_train."""
     _run('cifar10.cifar10_multi_gpu_train')
+
+
+def predict():
+    """Runs cifar10_predict."""
+    _run('cifar10.cifar10_predict')
+
+
+def export():
+    """Runs cifar10_export."""
+    _run('cifar10.cifar10_export')

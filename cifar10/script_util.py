@@ -273,6 +273,41 @@ def checkpoint_step(checkpoint_path):
         raise unreadable_checkpoint(checkpoint_path, e) from None
 
 
+def restore_checkpoint(saver, sess, checkpoint_path):
+    """Restores a checkpoint with ``saver``; returns its global step.
+
+    Args:
+      saver: A tf.compat.v1.train.Saver.
+      sess: The session to restore into.
+      checkpoint_path: Checkpoint prefix.
+
+    Returns:
+      The checkpoint's global step.
+
+    Raises:
+      CheckpointGone: if the checkpoint files are gone.
+      DataError: if it is damaged or from another model.
+    """
+    global_step = checkpoint_step(checkpoint_path)
+    try:
+        saver.restore(sess, checkpoint_path)
+    except (tf.errors.OpError, ValueError) as e:
+        raise unreadable_checkpoint(checkpoint_path, e) from None
+    return global_step
+
+
+def newest_checkpoint(checkpoint_dir):
+    """Returns the newest checkpoint in ``checkpoint_dir``.
+
+    Raises:
+      DataError: if there is none.
+    """
+    path = latest_checkpoint(checkpoint_dir)
+    if not path:
+        raise DataError(f'no checkpoint found in {checkpoint_dir}')
+    return path
+
+
 def ensure_directory(path, flag, create=True):
     """Creates ``path`` if needed; fails clearly if it cannot be a directory.
 

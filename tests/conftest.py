@@ -96,3 +96,72 @@ def run_script(name, *args, timeout=240, env=None):
 # Flags that make the trainer start fast on small machines.
 FAST_TRAIN_FLAGS = ('--batch_size=16', '--min_fraction_of_examples_in_queue=0.005',
                     '--num_preprocess_threads=2')
+
+
+def write_checkpoint(checkpoint_dir, step, averaged, raw=None):
+    """Writes a checkpoint with given values for the model's variables.
+
+    Args:
+      checkpoint_dir: Where to write model.ckpt-<step>.
+      step: The global step to store.
+      averaged: Function (name, shape) -> value of the variable's moving
+        average (what evaluation and prediction use).
+      raw: Function (name, shape) -> value of the raw variable; zeros if
+        None.
+    """
+    import tensorflow as tf
+    from cifar10 import cifar10
+    tf1 = tf.compat.v1
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        cifar10.inference(tf.zeros([1, 24, 24, 3]))
+        variables = tf1.trainable_variables()
+        shadows, assigns = {}, []
+        for var in variables:
+            name, shape = var.op.name, var.shape.as_list()
+            value = np.asarray(averaged(name, shape), np.float32)
+            shadows[name + '/ExponentialMovingAverage'] = tf1.get_variable(
+                name.replace('/', '_') + '_avg', initializer=value)
+            raw_value = np.zeros(shape, np.float32) if raw is None else raw(name, shape)
+            assigns.append(tf1.assign(var, np.asarray(raw_value, np.float32)))
+        saver = tf1.train.Saver({**shadows, **{v.op.name: v for v in variables},
+                                 'global_step': global_step})
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            sess.run(assigns + [tf1.assign(global_step, step)])
+            saver.save(sess, os.path.join(str(checkpoint_dir), 'model.ckpt'),
+                       global_step=step)
+
+
+def write_constant_checkpoint(checkpoint_dir, step, predicted_class):
+    """Writes a checkpoint whose averaged weights always predict one class.
+
+    All averaged weights and biases are zero except the softmax biases, so
+    the logits equal those biases for every image. The raw (non-averaged)
+    variables predict the next class, so restoring them would show.
+    """
+    def bias_for(cls):
+        def value(name, shape):
+            out = np.zeros(shape, np.float32)
+            if name == 'softmax_linear/biases':
+                out[cls] = 10.0
+            return out
+        return value
+    write_checkpoint(checkpoint_dir, step, bias_for(predicted_class),
+                     bias_for((predicted_class + 1) % 10))
+
+
+def write_random_checkpoint(checkpoint_dir, step, seed=0):
+    """Writes a checkpoint with random averaged weights (varied predictions)."""
+    rng = np.random.RandomState(seed)
+    # He-like scales keep the activations alive through the layers, and
+    # zero biases leave the answer to the image.
+    fan_in = {'conv1': 75, 'conv2': 1600, 'local3': 2304, 'local4': 384,
+              'softmax_linear': 192}
+
+    def value(name, shape):
+        layer, kind = name.split('/')
+        if kind == 'biases':
+            return np.zeros(shape)
+        return rng.normal(0, np.sqrt(2.0 / fan_in[layer]), shape)
+    write_checkpoint(checkpoint_dir, step, value)

@@ -18,7 +18,7 @@ from cifar10 import cifar10_eval
 from cifar10 import cifar10_train
 from cifar10 import script_util
 
-from conftest import FAST_TRAIN_FLAGS, REPO, run_script
+from conftest import FAST_TRAIN_FLAGS, REPO, run_script, write_constant_checkpoint
 
 tf1 = tf.compat.v1
 
@@ -267,7 +267,9 @@ def test_console_scripts_are_installed():
     bin_dir = os.path.dirname(sys.executable)
     for name, flag in (('cifar10-train', '--save_checkpoint_steps'),
                        ('cifar10-eval', '--run_once'),
-                       ('cifar10-multi-gpu-train', '--num_gpus')):
+                       ('cifar10-multi-gpu-train', '--num_gpus'),
+                       ('cifar10-predict', '--top_k'),
+                       ('cifar10-export', '--export_dir')):
         path = os.path.join(bin_dir, name)
         assert os.path.exists(path), f'{name} not installed beside {sys.executable}'
         result = subprocess.run([path, '--help'], capture_output=True, text=True,
@@ -277,37 +279,6 @@ def test_console_scripts_are_installed():
 
 
 # --- evaluation ----------------------------------------------------------------
-
-def write_constant_checkpoint(checkpoint_dir, step, predicted_class):
-    """Writes a checkpoint whose averaged weights always predict one class.
-
-    All averaged weights and biases are zero except the softmax biases, so
-    the logits equal those biases for every image. The raw (non-averaged)
-    variables predict another class, so restoring them would show.
-    """
-    with tf.Graph().as_default():
-        global_step = tf1.train.get_or_create_global_step()
-        cifar10.inference(tf.zeros([1, 24, 24, 3]))
-        variables = tf1.trainable_variables()
-        averages = {}
-        for var in variables:
-            value = np.zeros(var.shape.as_list(), np.float32)
-            if var.op.name == 'softmax_linear/biases':
-                value[predicted_class] = 10.0
-            averages[var.op.name] = tf1.get_variable(
-                var.op.name.replace('/', '_') + '_avg', initializer=value)
-        saver = tf1.train.Saver(
-            {**{name + '/ExponentialMovingAverage': avg for name, avg in averages.items()},
-             **{v.op.name: v for v in variables}, 'global_step': global_step})
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            sess.run(tf1.assign(global_step, step))
-            raw_bias = np.zeros(10, np.float32)
-            raw_bias[(predicted_class + 1) % 10] = 10.0
-            sess.run(tf1.assign([v for v in variables
-                                 if v.op.name == 'softmax_linear/biases'][0], raw_bias))
-            saver.save(sess, os.path.join(str(checkpoint_dir), 'model.ckpt'), global_step=step)
-
 
 def _event_values(eval_dir, tag):
     values = []

@@ -1,0 +1,134 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Exports a trained CIFAR-10 model as a SavedModel for serving.
+
+Usage:
+  python cifar10_export.py --checkpoint_dir=/tmp/cifar10_train --export_dir=/tmp/cifar10_model
+
+Writes ``<export_dir>/<global step>/``, the layout TensorFlow Serving
+expects (``--model_base_path=<export_dir>``). Its ``serving_default``
+signature takes ``images``, a uint8 [N, 32, 32, 3] batch, and returns
+``probabilities`` (float32 [N, 10], softmax) and ``classes`` (int64 [N]).
+The weights are the checkpoint's moving averages, and images are prepared
+inside the graph as evaluation prepares them (central 24x24 crop, per-image
+standardization), so the model gives the same probabilities as
+cifar10_predict.py.
+"""
+
+import os
+import sys
+
+if __name__ == '__main__':
+    # Run as a file, this script's folder comes first on sys.path and
+    # "cifar10" would name the sibling module cifar10.py, not the package.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    if not __package__:
+        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _here]
+        sys.path.insert(0, os.path.dirname(_here))
+    from cifar10.cli import import_tensorflow_quietly
+    import_tensorflow_quietly()
+
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import script_util
+
+tf1 = tf.compat.v1
+
+SIGNATURE_NAME = 'serving_default'
+
+
+def parse_args(argv):
+    """Parses the command line.
+
+    Args:
+      argv: Arguments without the program name.
+
+    Returns:
+      An argparse.Namespace.
+    """
+    parser = script_util.new_parser('Export a trained CIFAR-10 model as a SavedModel.')
+    parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
+                        help='Directory where to read model checkpoints.')
+    parser.add_argument('--export_dir', default='/tmp/cifar10_model',
+                        help='Base directory; the model goes to a subfolder '
+                             'named after the checkpoint\'s global step.')
+    return parser.parse_args(argv)
+
+
+def export(checkpoint_path, export_base):
+    """Writes the SavedModel of one checkpoint.
+
+    The model is written to a temporary folder beside its destination and
+    renamed into place once complete, so a failure leaves nothing that
+    TensorFlow Serving could pick up half-written.
+
+    Args:
+      checkpoint_path: Checkpoint prefix; its moving averages are exported.
+      export_base: Base directory of the export.
+
+    Returns:
+      The directory written, ``<export_base>/<global step>``.
+
+    Raises:
+      DataError: if that directory exists already or the checkpoint cannot
+        be restored.
+    """
+    step = script_util.checkpoint_step(checkpoint_path)
+    dest = os.path.join(export_base, str(step))
+    if os.path.exists(dest):
+        raise cifar10.DataError(f'{dest} exists already; remove it or choose '
+                                'another --export_dir')
+    script_util.ensure_directory(export_base, '--export_dir')
+    tmp = tempfile.mkdtemp(prefix=f'.{step}.', dir=export_base)
+    try:
+        staging = os.path.join(tmp, 'model')
+        with tf.Graph().as_default() as graph:
+            images = tf1.placeholder(tf.uint8, [None, 32, 32, 3], name='images')
+            probabilities, classes = cifar10.predictions(images)
+            saver = cifar10.restoring_saver()
+            with tf1.Session(graph=graph) as sess:
+                script_util.restore_checkpoint(saver, sess, checkpoint_path)
+                signature = tf1.saved_model.signature_def_utils.predict_signature_def(
+                    inputs={'images': images},
+                    outputs={'probabilities': probabilities, 'classes': classes})
+                builder = tf1.saved_model.Builder(staging)
+                builder.add_meta_graph_and_variables(
+                    sess, [tf1.saved_model.tag_constants.SERVING],
+                    signature_def_map={SIGNATURE_NAME: signature},
+                    strip_default_attrs=True)
+                builder.save()
+        os.replace(staging, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def main(argv=None):
+    """Entry point: parses flags, exports, exits with a status."""
+    def run(argv):
+        args = parse_args(argv)
+        dest = export(script_util.newest_checkpoint(args.checkpoint_dir),
+                      args.export_dir)
+        print(f'Exported {dest} (signature {SIGNATURE_NAME!r}: images uint8 '
+              '[N, 32, 32, 3] -> probabilities float32 [N, 10], classes int64 [N]).')
+        return 0
+    script_util.run_main(run, argv)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,234 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Classifies your own images with a trained CIFAR-10 model.
+
+Usage:
+  python cifar10_predict.py cat.jpg ship.png
+  python cifar10_predict.py /tmp/cifar10_data/cifar-10-batches-bin/test_batch.bin:0-4
+  python cifar10_predict.py --json --top_k=1 photo.jpg
+
+Each input is a PNG or JPEG file of any size, or ``FILE.bin:I`` /
+``FILE.bin:I-J`` for records I (to J) of a CIFAR-10 binary file. Images are
+prepared as evaluation prepares them (resized to 32x32 if needed, central
+24x24 crop, per-image standardization) and classified with the moving
+averages of the weights in the newest checkpoint of --checkpoint_dir.
+An input that cannot be read gets one error line; the others are still
+classified, and the exit status is 1 if any input failed.
+"""
+
+import os
+import sys
+
+if __name__ == '__main__':
+    # Run as a file, this script's folder comes first on sys.path and
+    # "cifar10" would name the sibling module cifar10.py, not the package.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    if not __package__:
+        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _here]
+        sys.path.insert(0, os.path.dirname(_here))
+    from cifar10.cli import import_tensorflow_quietly
+    import_tensorflow_quietly()
+
+import json
+import re
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import cifar10_metrics
+from cifar10 import script_util
+
+tf1 = tf.compat.v1
+
+_RECORD_REF = re.compile(r'^(?P<path>.+\.bin):(?P<first>\d+)(?:-(?P<last>\d+))?$')
+_SIZE = cifar10_input.ORIGINAL_HEIGHT
+
+
+def parse_args(argv):
+    """Parses the command line.
+
+    Args:
+      argv: Arguments without the program name.
+
+    Returns:
+      An argparse.Namespace.
+    """
+    parser = script_util.new_parser('Classify images with a trained CIFAR-10 model.')
+    parser.add_argument('inputs', nargs='+', metavar='INPUT',
+                        help='PNG or JPEG file, or FILE.bin:I or FILE.bin:I-J '
+                             'for records of a CIFAR-10 binary file.')
+    parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
+                        help='Directory where to read model checkpoints.')
+    parser.add_argument('--data_dir', default='/tmp/cifar10_data',
+                        help='CIFAR-10 data directory; only its '
+                             'batches.meta.txt (class names) is read.')
+    parser.add_argument('--top_k', type=script_util.positive_int, default=3,
+                        help='How many classes to show per image (at most 10).')
+    script_util.add_bool_flag(parser, 'json', False,
+                              'Print machine-readable JSON instead of text.')
+    args = parser.parse_args(argv)
+    if args.top_k > cifar10.NUM_CLASSES:
+        parser.error(f'argument --top_k: at most {cifar10.NUM_CLASSES}, got {args.top_k}')
+    return args
+
+
+class InputError(Exception):
+    """One input cannot be read; the message names it and why."""
+
+
+def load_image_file(path):
+    """Reads a PNG or JPEG file as a [32, 32, 3] float32 array (0-255).
+
+    Images of another size are resized (bilinear, antialiased); grey or
+    transparent images are converted to RGB.
+
+    Raises:
+      InputError: if the file cannot be read or is not such an image.
+    """
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(f'{path}: {e.strerror}') from None
+    try:
+        image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    except (tf.errors.InvalidArgumentError, ValueError):
+        raise InputError(f'{path}: not a PNG or JPEG image') from None
+    if image.shape[:2] != (_SIZE, _SIZE):
+        image = tf.image.resize(image, [_SIZE, _SIZE], antialias=True)
+    return np.asarray(image, np.float32)
+
+
+def load_records(path, first, last):
+    """Reads records ``first``..``last`` of a CIFAR-10 binary file.
+
+    Returns:
+      A list of (image [32, 32, 3] float32, label) pairs.
+
+    Raises:
+      InputError: if the file is unreadable or malformed, or an index is out
+        of range.
+    """
+    try:
+        cifar10_input.validate_data_files([path])
+    except cifar10_input.DataError as e:
+        raise InputError(str(e)) from None
+    count = os.path.getsize(path) // cifar10_input.RECORD_BYTES
+    if last < first or last >= count:
+        which = f'record {first}' if first == last else f'records {first}-{last}'
+        raise InputError(f'{path}: {which} not within 0-{count - 1}')
+    records = np.memmap(path, np.uint8, 'r', shape=(count, cifar10_input.RECORD_BYTES))
+    out = []
+    for index in range(first, last + 1):
+        record = np.array(records[index])
+        image = record[1:].reshape(3, _SIZE, _SIZE).transpose(1, 2, 0)
+        out.append((image.astype(np.float32), int(record[0])))
+    return out
+
+
+def load_inputs(specs):
+    """Loads every input; bad ones become errors, the rest examples.
+
+    Args:
+      specs: Input strings from the command line.
+
+    Returns:
+      examples: list of (name, image, label or None).
+      errors: list of (name, message).
+    """
+    examples, errors = [], []
+    for spec in specs:
+        match = _RECORD_REF.match(spec)
+        try:
+            if match:
+                first = int(match['first'])
+                last = int(match['last']) if match['last'] else first
+                for offset, (image, label) in enumerate(
+                        load_records(match['path'], first, last)):
+                    examples.append((f'{match["path"]}:{first + offset}', image, label))
+            else:
+                examples.append((spec, load_image_file(spec), None))
+        except InputError as e:
+            errors.append((spec, str(e)))
+    return examples, errors
+
+
+def classify(images, checkpoint_path):
+    """Returns the class probabilities of ``images`` under a checkpoint.
+
+    Args:
+      images: A [N, 32, 32, 3] float32 array of pixel values 0-255.
+      checkpoint_path: Checkpoint prefix; its moving averages are used.
+
+    Returns:
+      A [N, NUM_CLASSES] float32 array of probabilities.
+    """
+    with tf.Graph().as_default() as graph:
+        raw = tf1.placeholder(tf.float32, [None, _SIZE, _SIZE, 3], name='images')
+        probabilities, _ = cifar10.predictions(raw)
+        saver = cifar10.restoring_saver()
+        graph.finalize()
+        with tf1.Session(graph=graph) as sess:
+            script_util.restore_checkpoint(saver, sess, checkpoint_path)
+            return sess.run(probabilities, {raw: images})
+
+
+def predict(args):
+    """Classifies the inputs and prints the results.
+
+    Args:
+      args: Parsed flags (see parse_args).
+
+    Returns:
+      0 if every input was classified, else 1.
+    """
+    checkpoint = script_util.newest_checkpoint(args.checkpoint_dir)
+    names = cifar10_metrics.read_class_names(
+        os.path.join(args.data_dir, cifar10.DATA_SUBDIR))
+    examples, errors = load_inputs(args.inputs)
+    for _, message in errors:
+        print(f'error: {message}', file=sys.stderr, flush=True)
+    results = []
+    if examples:
+        probabilities = classify(np.stack([e[1] for e in examples]), checkpoint)
+        for (name, _, label), probs in zip(examples, probabilities):
+            top = np.argsort(-probs, kind='stable')[:args.top_k]
+            entry = {'input': name,
+                     'predictions': [{'class': names[i], 'index': int(i),
+                                      'probability': float(probs[i])} for i in top]}
+            if label is not None:
+                entry['label'] = names[label]
+            results.append(entry)
+    if args.json:
+        print(json.dumps({'checkpoint': checkpoint, 'results': results,
+                          'errors': [{'input': spec, 'error': message}
+                                     for spec, message in errors]}, indent=2))
+    else:
+        for entry in results:
+            label = f' (label: {entry["label"]})' if 'label' in entry else ''
+            guesses = ', '.join(f'{p["class"]} {p["probability"]:.3f}'
+                                for p in entry['predictions'])
+            print(f'{entry["input"]}{label}: {guesses}')
+    return 1 if errors else 0
+
+
+def main(argv=None):
+    """Entry point: parses flags, classifies, exits with a status."""
+    script_util.run_main(lambda a: predict(parse_args(a)), argv)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,178 @@
+"""Tests of cifar10_predict.py and cifar10_export.py."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_eval
+from cifar10 import cifar10_export
+from cifar10 import cifar10_predict
+from cifar10 import cifar10_metrics
+
+from conftest import REPO, run_script, write_random_checkpoint
+
+tf1 = tf.compat.v1
+
+
+@pytest.fixture(scope='module')
+def checkpoint_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp('ckpt')
+    write_random_checkpoint(path, step=42, seed=0)
+    return path
+
+
+@pytest.fixture(scope='module')
+def image_files(synthetic_data, tmp_path_factory):
+    """The first test records written as PNG and JPEG, plus odd files."""
+    _, images, _ = synthetic_data[1]['test_batch.bin']
+    folder = tmp_path_factory.mktemp('images')
+    files = {}
+    for i in range(4):
+        files[f'png{i}'] = folder / f'record{i}.png'
+        files[f'png{i}'].write_bytes(tf.io.encode_png(images[i]).numpy())
+    files['jpeg'] = folder / 'record0.jpg'
+    files['jpeg'].write_bytes(tf.io.encode_jpeg(images[0], quality=90).numpy())
+    big = np.kron(images[1], np.ones((3, 2, 1), np.uint8))  # 96x64
+    files['big'] = folder / 'big.png'
+    files['big'].write_bytes(tf.io.encode_png(big).numpy())
+    grey = images[2].mean(axis=2, keepdims=True).astype(np.uint8)
+    files['grey'] = folder / 'grey.png'
+    files['grey'].write_bytes(tf.io.encode_png(grey).numpy())
+    files['text'] = folder / 'notes.png'
+    files['text'].write_text('not an image')
+    return files
+
+
+def test_predictions_are_normalized():
+    with tf.Graph().as_default():
+        tf1.set_random_seed(1)
+        raw = tf.random.uniform([5, 32, 32, 3], 0, 255)
+        probabilities, classes = cifar10.predictions(raw)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            probs, cls = sess.run([probabilities, classes])
+    assert probs.shape == (5, 10) and np.all(probs >= 0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(cls, probs.argmax(axis=1))
+
+
+def test_predict_files_and_records(checkpoint_dir, image_files, data_dir):
+    record_file = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
+    result = run_script('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
+                        f'--data_dir={data_dir}', '--json', '--top_k=10',
+                        str(image_files['png0']), str(image_files['png1']),
+                        str(image_files['jpeg']), str(image_files['big']),
+                        str(image_files['grey']), f'{record_file}:0-19')
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ''
+    out = json.loads(result.stdout)
+    assert out['checkpoint'].endswith('model.ckpt-42') and out['errors'] == []
+    results = out['results']
+    assert [r['input'] for r in results][5:] == [f'{record_file}:{i}' for i in range(20)]
+    for r in results:
+        probs = [p['probability'] for p in r['predictions']]
+        assert len(probs) == 10 and probs == sorted(probs, reverse=True)
+        assert sum(probs) == pytest.approx(1.0, abs=1e-5)
+    assert [r['label'] for r in results[5:]] == [cifar10.cifar10_input.CLASS_NAMES[i % 10]
+                                                  for i in range(20)]
+
+    def by_class(r):
+        return {p['class']: p['probability'] for p in r['predictions']}
+    # A lossless PNG of a record is classified exactly as the record itself.
+    for png, record in ((results[0], results[5]), (results[1], results[6])):
+        for name, prob in by_class(record).items():
+            assert by_class(png)[name] == pytest.approx(prob, abs=1e-6)
+    # Weights are random: the images do not all get the same answer.
+    assert len({r['predictions'][0]['class'] for r in results}) > 1
+
+
+def test_predict_text_output_and_bad_files(checkpoint_dir, image_files, data_dir, tmp_path):
+    record_file = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
+    missing = tmp_path / 'missing.png'
+    result = run_script('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
+                        f'--data_dir={data_dir}', str(image_files['text']),
+                        str(image_files['png0']), str(missing), f'{record_file}:10000')
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f'error: {image_files["text"]}: not a PNG or JPEG image',
+        f'error: {missing}: No such file or directory',
+        f'error: {record_file}: record 10000 not within 0-9999']
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f'{image_files["png0"]}: ')
+    assert len(lines[0].split(', ')) == 3  # top 3 by default
+
+
+def test_predict_without_checkpoint(tmp_path, image_files):
+    result = run_script('cifar10_predict.py', f'--checkpoint_dir={tmp_path}',
+                        str(image_files['png0']))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f'error: no checkpoint found in {tmp_path}'
+
+
+def test_predict_agrees_with_evaluation(checkpoint_dir, synthetic_data, tmp_path):
+    data_dir, contents = synthetic_data
+    labels, images, _ = contents['test_batch.bin']
+    ckpt = tf1.train.latest_checkpoint(str(checkpoint_dir))
+    probabilities = cifar10_predict.classify(images[:200].astype(np.float32), ckpt)
+    expected = cifar10_metrics.confusion_matrix(labels[:200], probabilities.argmax(axis=1))
+    evaluator = cifar10_eval.Evaluator('test', data_dir, 64, 200, str(tmp_path))
+    try:
+        result = evaluator.evaluate(ckpt)
+    finally:
+        evaluator.close()
+    np.testing.assert_array_equal(result.confusion, expected)
+    assert result.global_step == 42
+
+
+def test_export_loads_in_fresh_process_and_matches_predict(checkpoint_dir, synthetic_data,
+                                                           tmp_path):
+    _, images, _ = synthetic_data[1]['test_batch.bin']
+    result = run_script('cifar10_export.py', f'--checkpoint_dir={checkpoint_dir}',
+                        f'--export_dir={tmp_path / "model"}')
+    assert result.returncode == 0, result.stderr
+    export_dir = tmp_path / 'model' / '42'
+    assert f'Exported {export_dir}' in result.stdout
+    assert sorted(os.listdir(tmp_path / 'model')) == ['42']
+    np.save(tmp_path / 'images.npy', images[:6])
+    code = (
+        'import json, sys, numpy as np, tensorflow as tf\n'
+        f'model = tf.saved_model.load({str(export_dir)!r})\n'
+        'serve = model.signatures["serving_default"]\n'
+        f'out = serve(images=tf.constant(np.load({str(tmp_path / "images.npy")!r})))\n'
+        'print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}))\n')
+    loaded = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'})
+    assert loaded.returncode == 0, loaded.stderr
+    served = json.loads(loaded.stdout.strip().splitlines()[-1])
+    ckpt = tf1.train.latest_checkpoint(str(checkpoint_dir))
+    expected = cifar10_predict.classify(images[:6].astype(np.float32), ckpt)
+    np.testing.assert_allclose(served['probabilities'], expected, atol=1e-6)
+    assert served['classes'] == expected.argmax(axis=1).tolist()
+
+    # A second export of the same step refuses to overwrite it.
+    again = run_script('cifar10_export.py', f'--checkpoint_dir={checkpoint_dir}',
+                       f'--export_dir={tmp_path / "model"}')
+    assert again.returncode == 1
+    assert again.stderr.strip() == (f'error: {export_dir} exists already; remove it or '
+                                    'choose another --export_dir')
+
+
+def test_export_signature(checkpoint_dir, tmp_path):
+    ckpt = tf1.train.latest_checkpoint(str(checkpoint_dir))
+    path = cifar10_export.export(ckpt, str(tmp_path))
+    with tf.Graph().as_default():
+        with tf1.Session() as sess:
+            meta = tf1.saved_model.loader.load(sess, ['serve'], path)
+    signature = meta.signature_def['serving_default']
+    assert signature.method_name == 'tensorflow/serving/predict'
+    assert set(signature.inputs) == {'images'}
+    assert set(signature.outputs) == {'probabilities', 'classes'}
+    assert signature.inputs['images'].dtype == tf.uint8.as_datatype_enum
+    dims = [d.size for d in signature.inputs['images'].tensor_shape.dim]
+    assert dims == [-1, 32, 32, 3]
