@@ -241,6 +241,7 @@ def train(args):
             save_checkpoint_secs=args.save_checkpoint_secs,
             save_checkpoint_steps=args.save_checkpoint_steps,
             save_summaries_steps=args.save_summaries_steps,
+            trace_step=args.trace_step,
             config=script_util.session_config(args.log_device_placement),
             summary_op=summary_op)
 

@@ -141,6 +141,9 @@ def add_training_flags(parser):
     parser.add_argument('--save_summaries_steps', type=positive_int,
                         default=100,
                         help='Write TensorBoard summaries every this many steps.')
+    parser.add_argument('--trace_step', type=positive_int, default=None,
+                        help='Write a Chrome trace of this global step to '
+                             '--train_dir (timeline-step-N.json).')
     parser.add_argument('--num_preprocess_threads', type=positive_int,
                         default=16,
                         help='Threads preparing training images.')
@@ -204,6 +207,10 @@ def run_main(main, argv=None):
         status = main(sys.argv[1:] if argv is None else argv)
     except (DataError, NanLossError) as e:
         sys.exit(f'error: {e}')
+    except BrokenPipeError:
+        # Output piped into a program that stopped reading (say, head).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except OSError as e:
         # A directory that cannot be created or written, and the like.
         where = f'{e.filename}: ' if e.filename else ''
@@ -442,10 +449,48 @@ class LoggerHook(tf1.train.SessionRunHook):
                   f'{sec_per_batch:.3f} sec/batch)', flush=True)
 
 
+class TraceHook(tf1.train.SessionRunHook):
+    """Writes a Chrome trace (chrome://tracing, Perfetto) of one step.
+
+    The step whose run takes the global step to ``trace_step`` is run with
+    full tracing, and its timeline goes to
+    ``<train_dir>/timeline-step-<trace_step>.json``.
+    """
+
+    def __init__(self, global_step, trace_step, train_dir):
+        self._global_step = global_step
+        self._trace_step = trace_step
+        self.path = os.path.join(train_dir, f'timeline-step-{trace_step}.json')
+        self._next = None
+
+    def after_create_session(self, session, coord):
+        self._next = int(session.run(self._global_step)) + 1
+
+    def before_run(self, run_context):
+        if self._next != self._trace_step:
+            return None
+        return tf1.train.SessionRunArgs(
+            fetches=None,
+            options=tf1.RunOptions(trace_level=tf1.RunOptions.FULL_TRACE))
+
+    def after_run(self, run_context, run_values):
+        if self._next == self._trace_step:
+            # Imported here: only tracing needs it.
+            from tensorflow.python.client import timeline
+            trace = timeline.Timeline(run_values.run_metadata.step_stats)
+            with open(self.path, 'w', encoding='utf-8') as f:
+                f.write(trace.generate_chrome_trace_format())
+            print(f'Wrote a trace of step {self._trace_step} to {self.path} '
+                  '(open it in chrome://tracing or https://ui.perfetto.dev).',
+                  flush=True)
+        self._next += 1
+
+
 def run_training(train_op, loss, global_step, *, train_dir, max_steps,
                  examples_per_step, log_frequency=10,
                  save_checkpoint_secs=None, save_checkpoint_steps=None,
-                 save_summaries_steps=100, config=None, summary_op=None):
+                 save_summaries_steps=100, config=None, summary_op=None,
+                 trace_step=None):
     """Runs training steps until ``max_steps``, a signal, or a NaN loss.
 
     Resumes from the newest checkpoint in ``train_dir`` (never deletes it),
@@ -468,6 +513,8 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
       save_summaries_steps: Write summaries every this many steps.
       config: A tf.compat.v1.ConfigProto for the session.
       summary_op: The summaries to write; None for all of the graph's.
+      trace_step: Write a Chrome trace of the step reaching this global
+        step to train_dir; None for no trace.
 
     Returns:
       0 when training ended by reaching max_steps or by a signal.
@@ -509,6 +556,8 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
                                       save_steps=save_checkpoint_steps,
                                       scaffold=scaffold),
     ]
+    if trace_step is not None:
+        hooks.append(TraceHook(global_step, trace_step, train_dir))
     creator = tf1.train.ChiefSessionCreator(
         scaffold=scaffold, checkpoint_dir=train_dir, config=config)
 

@@ -497,3 +497,23 @@ def test_op_error_summary_finds_the_cause():
     assert script_util.op_error_summary(restore_error) == (
         'InvalidArgumentError: tensor_name = conv1/biases; expected dtype float '
         'does not equal original dtype half')
+
+
+def test_trace_step_writes_chrome_trace(data_dir, tmp_path):
+    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
+                        f'--train_dir={tmp_path}', '--max_steps=4', '--trace_step=3',
+                        *FAST_TRAIN_FLAGS)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / 'timeline-step-3.json'
+    assert f'Wrote a trace of step 3 to {path}' in result.stdout
+    import json
+    trace = json.loads(path.read_text())
+    events = trace['traceEvents']
+    ops = {e.get('args', {}).get('op') for e in events if e.get('ph') == 'X'}
+    # The step's real work is in it: convolutions forward and backward
+    # (oneDNN builds name them _MklNativeConv2D and so on).
+    for kernel in ('Conv2D', 'Conv2DBackpropFilter', 'MatMul', 'LRNGrad',
+                   'ResourceApplyGradientDescent'):
+        assert any(op and op.endswith(kernel) for op in ops), kernel
+    assert all('ts' in e for e in events if e.get('ph') == 'X')
+    assert not (tmp_path / 'timeline-step-4.json').exists()
