@@ -387,18 +387,28 @@ def train(total_loss, global_step, batch_size):
     return apply_moving_averages(apply_gradient_op, global_step)
 
 
+# Training input pipelines: 'batch' (the default, fast) and 'per_image' (the
+# tutorial's own, one image per op); see cifar10_input.
+INPUT_PIPELINES = ('batch', 'per_image')
+DEFAULT_PREPROCESS_THREADS = {'batch': 2, 'per_image': 16}
+
+
 def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
-                     num_threads=cifar10_input.DEFAULT_NUM_PREPROCESS_THREADS,
+                     num_threads=None,
                      min_fraction_of_examples_in_queue=(
-                         cifar10_input.MIN_FRACTION_OF_EXAMPLES_IN_QUEUE)):
+                         cifar10_input.MIN_FRACTION_OF_EXAMPLES_IN_QUEUE),
+                     pipeline='batch'):
     """Builds distorted training batches from the data in ``data_dir``.
 
     Args:
       data_dir: The folder ``cifar-10-batches-bin`` was extracted into.
       batch_size: Number of images per batch.
       use_fp16: Return float16 images (the model then trains in float16).
-      num_threads: Number of preprocessing threads.
+      num_threads: Number of preprocessing threads; None for the
+        pipeline's default (DEFAULT_PREPROCESS_THREADS).
       min_fraction_of_examples_in_queue: See cifar10_input.distorted_inputs.
+      pipeline: 'batch' (cifar10_input.distorted_inputs_batched) or
+        'per_image' (cifar10_input.distorted_inputs); same math.
 
     Returns:
       images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] tensor.
@@ -407,9 +417,13 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
     Raises:
       DataError: if a training file is missing or malformed.
     """
-    images, labels = cifar10_input.distorted_inputs(
+    if pipeline not in INPUT_PIPELINES:
+        raise ValueError(f'pipeline must be one of {INPUT_PIPELINES}, not {pipeline!r}')
+    build = (cifar10_input.distorted_inputs_batched if pipeline == 'batch'
+             else cifar10_input.distorted_inputs)
+    images, labels = build(
         os.path.join(data_dir, DATA_SUBDIR), batch_size,
-        num_threads=num_threads,
+        num_threads=num_threads or DEFAULT_PREPROCESS_THREADS[pipeline],
         min_fraction_of_examples_in_queue=min_fraction_of_examples_in_queue)
     if use_fp16:
         images = tf.cast(images, tf.float16)

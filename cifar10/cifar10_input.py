@@ -258,6 +258,136 @@ def distorted_inputs(data_dir, batch_size,
     return images, tf.reshape(labels, [batch_size])
 
 
+def distortion_params(batch_size):
+    """Draws the random distortion parameters of a batch, one set per image.
+
+    The distributions are those of the per-image ops distort_image uses:
+    crop offsets uniform over 0..8 in each direction (tf.image.random_crop),
+    a left-right flip with probability 1/2 (random_flip_left_right), a
+    brightness delta uniform in [-63, 63) (random_brightness) and a contrast
+    factor uniform in [0.2, 1.8) (random_contrast).
+
+    Args:
+      batch_size: Number of images.
+
+    Returns:
+      A dict of [batch_size] tensors: offset_y, offset_x (int32), flip
+      (bool), delta and contrast (float32).
+    """
+    max_offset = ORIGINAL_HEIGHT - IMAGE_SIZE
+    return {
+        'offset_y': tf.random.uniform([batch_size], 0, max_offset + 1, tf.int32),
+        'offset_x': tf.random.uniform([batch_size], 0, max_offset + 1, tf.int32),
+        'flip': tf.random.uniform([batch_size]) < 0.5,
+        'delta': tf.random.uniform([batch_size], -MAX_BRIGHTNESS_DELTA,
+                                   MAX_BRIGHTNESS_DELTA),
+        'contrast': tf.random.uniform([batch_size], CONTRAST_LOWER,
+                                      CONTRAST_UPPER),
+    }
+
+
+def distort_batch(images, params):
+    """Applies the training distortions to a whole batch at once.
+
+    The same math as distort_image, image by image, but a handful of ops per
+    batch instead of a dozen per image: crop and flip are one gather, and
+    brightness, contrast and standardization work on the batch tensor.
+
+    Args:
+      images: A [N, 32, 32, 3] float32 tensor with pixel values 0-255.
+      params: The dict of distortion_params(N).
+
+    Returns:
+      A [N, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+    """
+    span = tf.range(IMAGE_SIZE)
+    rows = params['offset_y'][:, None] + span
+    # A flipped crop reads its window's columns right to left.
+    cols = params['offset_x'][:, None] + tf.where(
+        params['flip'][:, None], IMAGE_SIZE - 1 - span, span)
+    cropped = tf.gather(images, rows, axis=1, batch_dims=1)
+    cropped = tf.gather(cropped, cols, axis=2, batch_dims=1)
+    brightened = cropped + params['delta'][:, None, None, None]
+    # Contrast scales each channel around its own mean, as adjust_contrast.
+    means = tf.reduce_mean(brightened, axis=[1, 2], keepdims=True)
+    contrasted = ((brightened - means) * params['contrast'][:, None, None, None]
+                  + means)
+    return tf.image.per_image_standardization(contrasted)
+
+
+def _decode_records(values):
+    """Decodes a vector of records into (uint8 images [N,32,32,3], labels)."""
+    records = tf.io.decode_raw(values, tf.uint8)
+    labels = tf.cast(records[:, 0], tf.int32)
+    depth_major = tf.reshape(
+        records[:, LABEL_BYTES:],
+        [-1, ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
+    return tf.transpose(depth_major, [0, 2, 3, 1]), labels
+
+
+def distorted_inputs_batched(data_dir, batch_size, num_threads=2,
+                             min_fraction_of_examples_in_queue=(
+                                 MIN_FRACTION_OF_EXAMPLES_IN_QUEUE),
+                             prefetch_batches=4):
+    """Builds distorted, shuffled training batches a batch at a time.
+
+    Same records, same shuffling depth and same distortions as
+    distorted_inputs, built for speed:
+      - the reader returns ``batch_size`` records per call;
+      - the shuffle queue holds the compact uint8 32x32 images (3,072 bytes
+        each, against 6,912 for a float crop), so the same depth of 40% of
+        an epoch takes less than half the memory;
+      - each dequeued batch is distorted with distort_batch, by background
+        threads that keep a few batches ready in a FIFO queue.
+    Shuffling raw images and then distorting them gives the same
+    distribution as distorting and then shuffling, since every image gets
+    its own independent random parameters either way.
+
+    Args:
+      data_dir: Path to the folder holding the binary files.
+      batch_size: Number of images per batch.
+      num_threads: Threads reading records, and threads distorting batches.
+      min_fraction_of_examples_in_queue: Fraction of an epoch the shuffle
+        queue holds after each dequeue.
+      prefetch_batches: Distorted batches kept ready.
+
+    Returns:
+      images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      labels: A [batch_size] int32 tensor.
+
+    Raises:
+      DataError: if a training file is missing or malformed.
+    """
+    filenames = train_filenames(data_dir)
+    validate_data_files(filenames)
+
+    filename_queue = tf1.train.string_input_producer(filenames)
+    reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
+    _, values = reader.read_up_to(filename_queue, batch_size)
+    images, labels = _decode_records(values)
+    images.set_shape([None, ORIGINAL_HEIGHT, ORIGINAL_WIDTH, ORIGINAL_DEPTH])
+
+    min_examples = min_queue_examples(min_fraction_of_examples_in_queue)
+    print(f'Filling queue with {min_examples} CIFAR images before starting to '
+          'train. This will take a few minutes.', flush=True)
+    raw_images, raw_labels = tf1.train.shuffle_batch(
+        [images, labels], batch_size=batch_size, num_threads=num_threads,
+        capacity=min_examples + 3 * batch_size,
+        min_after_dequeue=min_examples, enqueue_many=True)
+
+    distorted = distort_batch(tf.cast(raw_images, tf.float32),
+                              distortion_params(batch_size))
+    ready = tf1.FIFOQueue(
+        capacity=prefetch_batches, dtypes=[tf.float32, tf.int32],
+        shapes=[[batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], [batch_size]],
+        name='distorted_batches')
+    enqueue = ready.enqueue([distorted, raw_labels])
+    tf1.train.add_queue_runner(tf1.train.QueueRunner(ready, [enqueue] * num_threads))
+    images, labels = ready.dequeue()
+    tf1.summary.image('images', images)
+    return images, labels
+
+
 def inputs(eval_data, data_dir, batch_size):
     """Builds evaluation batches that visit every record exactly once.
 
@@ -289,13 +419,8 @@ def inputs(eval_data, data_dir, batch_size):
         filenames, num_epochs=1, shuffle=False)
     reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
     _, values = reader.read_up_to(filename_queue, batch_size)
-    records = tf.io.decode_raw(values, tf.uint8)
-    labels = tf.cast(records[:, 0], tf.int32)
-    depth_major = tf.reshape(
-        records[:, LABEL_BYTES:],
-        [-1, ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
-    images = eval_image(tf.cast(tf.transpose(depth_major, [0, 2, 3, 1]),
-                                tf.float32))
+    uint8_images, labels = _decode_records(values)
+    images = eval_image(tf.cast(uint8_images, tf.float32))
     images.set_shape([None, IMAGE_SIZE, IMAGE_SIZE, 3])
 
     images, labels = tf1.train.batch(

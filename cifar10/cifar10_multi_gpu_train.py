@@ -228,7 +228,8 @@ def train(args):
                 args.data_dir, args.batch_size, use_fp16=args.use_fp16,
                 num_threads=args.num_preprocess_threads,
                 min_fraction_of_examples_in_queue=(
-                    args.min_fraction_of_examples_in_queue))
+                    args.min_fraction_of_examples_in_queue),
+                pipeline=args.input_pipeline)
         tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)
         train_op, loss, summary_op = build_train_op(
             tower_inputs, global_step, args.batch_size, devices)

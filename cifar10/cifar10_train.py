@@ -79,7 +79,8 @@ def train(args):
                 args.data_dir, args.batch_size, use_fp16=args.use_fp16,
                 num_threads=args.num_preprocess_threads,
                 min_fraction_of_examples_in_queue=(
-                    args.min_fraction_of_examples_in_queue))
+                    args.min_fraction_of_examples_in_queue),
+                pipeline=args.input_pipeline)
 
         logits = cifar10.inference(images)
         loss = cifar10.loss(logits, labels)

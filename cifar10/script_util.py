@@ -144,9 +144,15 @@ def add_training_flags(parser):
     parser.add_argument('--trace_step', type=positive_int, default=None,
                         help='Write a Chrome trace of this global step to '
                              '--train_dir (timeline-step-N.json).')
+    parser.add_argument('--input_pipeline', choices=('batch', 'per_image'),
+                        default='batch',
+                        help='How training images are prepared: a batch at a '
+                             'time (fast), or one image per op as the original '
+                             'tutorial; the same math either way.')
     parser.add_argument('--num_preprocess_threads', type=positive_int,
-                        default=16,
-                        help='Threads preparing training images.')
+                        default=None,
+                        help='Threads preparing training images (default: 2 '
+                             'for the batch pipeline, 16 for per_image).')
     parser.add_argument('--min_fraction_of_examples_in_queue', type=fraction,
                         default=0.4,
                         help='Fraction of an epoch the shuffle queue holds '

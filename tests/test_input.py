@@ -215,3 +215,101 @@ def test_eval_filenames():
     assert len(cifar10_input.eval_filenames('train_eval', 'd')) == 5
     with pytest.raises(ValueError):
         cifar10_input.eval_filenames('validation', 'd')
+
+
+# --- batch-level training pipeline ------------------------------------------
+
+def test_distort_batch_equals_per_image_ops_with_same_parameters():
+    rng = np.random.RandomState(4)
+    images = rng.uniform(0, 255, size=(6, 32, 32, 3)).astype(np.float32)
+    params = {'offset_y': np.array([0, 8, 3, 5, 0, 8], np.int32),
+              'offset_x': np.array([0, 8, 7, 1, 8, 0], np.int32),
+              'flip': np.array([False, True, True, False, True, False]),
+              'delta': np.array([-63.0, 62.9, 0.0, 10.5, -3.0, 30.0], np.float32),
+              'contrast': np.array([0.2, 1.79, 1.0, 0.5, 1.3, 0.9], np.float32)}
+    with tf.Graph().as_default():
+        batch = cifar10_input.distort_batch(
+            tf.constant(images), {k: tf.constant(v) for k, v in params.items()})
+        singles = []
+        for i in range(6):
+            x = tf.image.crop_to_bounding_box(images[i], int(params['offset_y'][i]),
+                                              int(params['offset_x'][i]), 24, 24)
+            if params['flip'][i]:
+                x = tf.image.flip_left_right(x)
+            x = tf.image.adjust_brightness(x, params['delta'][i])
+            x = tf.image.adjust_contrast(x, params['contrast'][i])
+            singles.append(tf.image.per_image_standardization(x))
+        with tf1.Session() as sess:
+            got, expected = sess.run([batch, tf.stack(singles)])
+    assert got.shape == (6, 24, 24, 3)
+    np.testing.assert_allclose(got, expected, atol=2e-5)
+
+
+def test_distortion_parameters_follow_the_per_image_distributions():
+    with tf.Graph().as_default():
+        params = cifar10_input.distortion_params(20000)
+        with tf1.Session() as sess:
+            p = sess.run(params)
+    # Crop offsets: uniform over 0..8 (random_crop), each direction.
+    for key in ('offset_y', 'offset_x'):
+        counts = np.bincount(p[key], minlength=9)
+        assert len(counts) == 9
+        assert np.all(np.abs(counts / 20000 - 1 / 9) < 0.015)
+    # Flip with probability 1/2 (random_flip_left_right).
+    assert abs(p['flip'].mean() - 0.5) < 0.02
+    # Brightness delta uniform in [-63, 63) (random_brightness).
+    assert p['delta'].min() >= -63 and p['delta'].max() < 63
+    assert abs(p['delta'].mean()) < 1.5
+    assert abs(p['delta'].std() - 126 / np.sqrt(12)) < 1.0
+    # Contrast factor uniform in [0.2, 1.8) (random_contrast).
+    assert p['contrast'].min() >= 0.2 and p['contrast'].max() < 1.8
+    assert abs(p['contrast'].mean() - 1.0) < 0.02
+    assert abs(p['contrast'].std() - 1.6 / np.sqrt(12)) < 0.01
+
+
+def test_batch_and_per_image_pipelines_agree_statistically(data_dir):
+    """Both training pipelines, on the same files, give the same
+    distribution of per-image statistics that the distortions set."""
+    folder = os.path.join(data_dir, 'cifar-10-batches-bin')
+    stats = {}
+    for name, build in (('batch', cifar10_input.distorted_inputs_batched),
+                        ('per_image', cifar10_input.distorted_inputs)):
+        with tf.Graph().as_default():
+            tf1.set_random_seed(7)
+            images, labels = build(folder, 100, num_threads=2,
+                                   min_fraction_of_examples_in_queue=0.02)
+            out = _run_queue([images, labels], 20)
+        x = np.concatenate([o[0] for o in out])
+        # Contrast scales the spread between channel means; flips and crops
+        # move pixels; standardization fixes mean 0 and std 1.
+        channel_means = x.mean(axis=(1, 2))
+        stats[name] = {
+            'mean': x.mean(axis=(1, 2, 3)), 'std': x.std(axis=(1, 2, 3)),
+            'channel_spread': channel_means.std(axis=1),
+            'labels': np.concatenate([o[1] for o in out]),
+        }
+    for name in stats:
+        assert np.all(np.abs(stats[name]['mean']) < 1e-4)
+        assert np.all(np.abs(stats[name]['std'] - 1) < 1e-3)
+    a, b = stats['batch']['channel_spread'], stats['per_image']['channel_spread']
+    # 2,000 images each: the spread's quartiles agree within sampling noise.
+    for q in (25, 50, 75):
+        assert abs(np.percentile(a, q) - np.percentile(b, q)) < 0.1 * np.percentile(b, q) + 0.01
+    counts_a = np.bincount(stats['batch']['labels'], minlength=10)
+    counts_b = np.bincount(stats['per_image']['labels'], minlength=10)
+    assert np.all(np.abs(counts_a - counts_b) < 100)
+
+
+def test_batch_pipeline_keeps_shuffle_depth_in_compact_images(data_dir):
+    with tf.Graph().as_default() as graph:
+        images, labels = cifar10_input.distorted_inputs_batched(
+            os.path.join(data_dir, 'cifar-10-batches-bin'), 128)
+        assert images.shape.as_list() == [128, 24, 24, 3]
+        assert labels.shape.as_list() == [128]
+        queues = [op for op in graph.get_operations() if op.type == 'RandomShuffleQueueV2']
+        assert len(queues) == 1
+        assert queues[0].get_attr('min_after_dequeue') == 20000
+        assert queues[0].get_attr('capacity') == 20000 + 3 * 128
+        # The shuffle queue holds uint8 32x32x3 images, not float crops.
+        assert [tf.as_dtype(t) for t in queues[0].get_attr('component_types')] == [
+            tf.uint8, tf.int32]

@@ -54,7 +54,8 @@ def test_training_flag_defaults():
             args.log_frequency, args.log_device_placement) == (
                 '/tmp/cifar10_train', '/tmp/cifar10_data', 1000000, 128, 10, False)
     assert args.save_checkpoint_secs is None and args.save_checkpoint_steps is None
-    assert args.save_summaries_steps == 100 and args.num_preprocess_threads == 16
+    assert args.save_summaries_steps == 100 and args.num_preprocess_threads is None
+    assert args.input_pipeline == "batch"
     args = cifar10_train.parse_args(['--max_steps=5', '--batch_size', '64',
                                      '--save_checkpoint_steps=7'])
     assert (args.max_steps, args.batch_size, args.save_checkpoint_steps) == (5, 64, 7)

@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Measures the speed and memory of the CIFAR-10 port and prints a table.
+
+    python scripts/benchmark.py [--data_dir /tmp/cifar10_data] [--only input,model]
+
+Rows (each measured in a fresh child process, medians over timed windows
+after a warm-up):
+  input   the training input pipeline alone: distorted images/sec, and the
+          time from starting the queues to the first batch;
+  model   one training step alone on a constant in-memory batch, with the
+          trainer's session settings: the ceiling for end-to-end training;
+  train   end-to-end training through cifar10_train.py itself: examples/sec
+          from its progress lines, wall time and peak memory;
+  eval    cifar10_eval.py --run_once on the checkpoint the train row wrote:
+          wall time (TensorFlow start-up included), images/sec, peak memory.
+
+Without --data_dir, synthetic files in the official record format are
+written to a temporary folder (the figures are then about speed only).
+Every row prints the command line that reproduces it.
+"""
+
+import argparse
+import json
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROWS = ('input', 'model', 'train', 'eval')
+
+
+# ----------------------------------------------------------------------------
+# Measurements run inside a child process (``--child NAME``); each prints
+# one JSON line.
+
+def _tf():
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    sys.path.insert(0, REPO)
+    import tensorflow as tf
+    tf.get_logger().setLevel('ERROR')
+    return tf
+
+
+def child_input(args):
+    """Input pipeline alone: distorted images/sec and time to first batch."""
+    tf = _tf()
+    from cifar10 import cifar10, script_util
+    tf1 = tf.compat.v1
+    with tf.Graph().as_default():
+        with tf.device('/cpu:0'):
+            images, labels = cifar10.distorted_inputs(
+                args.data_dir, args.batch_size, **_input_kwargs(args))
+        with tf1.Session(config=script_util.session_config(**_session_kwargs(args))) as sess:
+            coord = tf1.train.Coordinator()
+            start = time.perf_counter()
+            threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
+            sess.run([images, labels])
+            first = time.perf_counter() - start
+            rates = _windows(lambda: sess.run([images, labels]), args.batch_size,
+                             warmup=20, steps=50, windows=args.windows)
+            coord.request_stop()
+            coord.join(threads, stop_grace_period_secs=10)
+    return {'rate': statistics.median(rates), 'rates': rates, 'first_batch_s': first}
+
+
+def child_model(args):
+    """One training step on a constant batch: the model-only ceiling."""
+    tf = _tf()
+    import numpy as np
+    from cifar10 import cifar10, script_util
+    tf1 = tf.compat.v1
+    rng = np.random.RandomState(0)
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        images = tf.constant(rng.randn(args.batch_size, 24, 24, 3).astype(np.float32))
+        labels = tf.constant(rng.randint(0, 10, args.batch_size).astype(np.int32))
+        loss = cifar10.loss(cifar10.inference(images), labels)
+        train_op = cifar10.train(loss, global_step, args.batch_size)
+        with tf1.Session(config=script_util.session_config(**_session_kwargs(args))) as sess:
+            sess.run(tf1.global_variables_initializer())
+            rates = _windows(lambda: sess.run([train_op, loss]), args.batch_size,
+                             warmup=20, steps=20, windows=args.windows)
+    return {'rate': statistics.median(rates), 'rates': rates}
+
+
+def _windows(run, batch_size, warmup, steps, windows):
+    for _ in range(warmup):
+        run()
+    rates = []
+    for _ in range(windows):
+        start = time.perf_counter()
+        for _ in range(steps):
+            run()
+        rates.append(steps * batch_size / (time.perf_counter() - start))
+    return rates
+
+
+def _input_kwargs(args):
+    return {}
+
+
+def _session_kwargs(args):
+    return {}
+
+
+# ----------------------------------------------------------------------------
+# The parent: runs the children and the scripts, prints the table.
+
+def _run_measured(cmd):
+    """Runs a command; returns (stdout, wall seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile('w+') as out, tempfile.TemporaryFile('w+') as err:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err, text=True)
+        # wait4 (not wait) returns the resource usage of this child alone.
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode:
+        sys.exit(f'benchmark: {shlex.join(cmd)} failed ({proc.returncode}):\n'
+                 f'{stderr.strip()}')
+    return stdout, wall, usage.ru_maxrss / 1024.0
+
+
+def _child_cmd(name, args):
+    cmd = [sys.executable, os.path.abspath(__file__), '--child', name,
+           f'--data_dir={args.data_dir}', f'--batch_size={args.batch_size}',
+           f'--windows={args.windows}']
+    return cmd
+
+
+def _user_cmd(name, args):
+    data = f' --data_dir={args.user_data_dir}' if args.user_data_dir else ''
+    return f'python scripts/benchmark.py --only {name}{data}'
+
+
+def run_child(name, args):
+    out, wall, rss = _run_measured(_child_cmd(name, args))
+    result = json.loads(out.strip().splitlines()[-1])
+    result.update(wall_s=wall, peak_mb=rss)
+    return result
+
+
+PROGRESS = re.compile(r': step (\d+), loss = [\d.naninf]+ \(([\d.]+) examples/sec')
+
+
+def run_train(args, train_dir):
+    cmd = [sys.executable, os.path.join('cifar10', 'cifar10_train.py'),
+           f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
+           f'--max_steps={args.train_steps}', '--log_frequency=50',
+           f'--batch_size={args.batch_size}']
+    out, wall, rss = _run_measured(cmd)
+    rates = [float(m.group(2)) for m in map(PROGRESS.search, out.splitlines())
+             if m and int(m.group(1)) > args.train_steps // 4]
+    return {'rate': statistics.median(rates), 'rates': rates, 'wall_s': wall,
+            'peak_mb': rss}
+
+
+def run_eval(args, train_dir, eval_dir):
+    cmd = [sys.executable, os.path.join('cifar10', 'cifar10_eval.py'),
+           f'--data_dir={args.data_dir}', f'--checkpoint_dir={train_dir}',
+           f'--eval_dir={eval_dir}', '--run_once', '--num_examples=10000']
+    out, wall, rss = _run_measured(cmd)
+    import_cmd = [sys.executable, '-c', 'import tensorflow']
+    _, import_wall, import_rss = _run_measured(import_cmd)
+    eval_part = max(wall - import_wall, 1e-9)
+    return {'wall_s': wall, 'rate': 10000 / eval_part, 'peak_mb': rss,
+            'import_s': import_wall, 'import_mb': import_rss}
+
+
+def write_synthetic_data(root):
+    """Writes six official-layout files of random records (labels 0-9)."""
+    import numpy as np
+    folder = os.path.join(root, 'cifar-10-batches-bin')
+    os.makedirs(folder)
+    rng = np.random.RandomState(0)
+    names = [f'data_batch_{i}.bin' for i in range(1, 6)] + ['test_batch.bin']
+    for name in names:
+        records = rng.randint(0, 256, size=(10000, 3073)).astype(np.uint8)
+        records[:, 0] %= 10
+        records.tofile(os.path.join(folder, name))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--data_dir', default=None,
+                        help='CIFAR-10 data directory (default: synthetic data).')
+    parser.add_argument('--only', default=','.join(ROWS),
+                        help=f'Comma-separated rows to run, of {", ".join(ROWS)}.')
+    parser.add_argument('--batch_size', type=int, default=128)
+    parser.add_argument('--windows', type=int, default=7,
+                        help='Timed windows per in-process row.')
+    parser.add_argument('--train_steps', type=int, default=600,
+                        help='Steps of the end-to-end training row.')
+    parser.add_argument('--child', help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps({'input': child_input, 'model': child_model}[args.child](args)))
+        return
+    rows = [r.strip() for r in args.only.split(',') if r.strip()]
+    unknown = set(rows) - set(ROWS)
+    if unknown:
+        parser.error(f'unknown rows: {", ".join(sorted(unknown))}')
+
+    args.user_data_dir = args.data_dir
+    with tempfile.TemporaryDirectory(prefix='cifar10-bench-') as tmp:
+        if args.data_dir is None:
+            args.data_dir = os.path.join(tmp, 'data')
+            write_synthetic_data(args.data_dir)
+            print(f'(synthetic data in {args.data_dir})')
+        table = []
+        if 'input' in rows:
+            r = run_child('input', args)
+            table.append(('input pipeline alone', f'{r["rate"]:,.0f} images/sec; '
+                          f'first batch {r["first_batch_s"]:.2f} s after the queues start',
+                          _user_cmd('input', args)))
+        if 'model' in rows:
+            r = run_child('model', args)
+            table.append(('model step alone (constant batch)',
+                          f'{r["rate"]:,.0f} examples/sec', _user_cmd('model', args)))
+        train_dir = os.path.join(tmp, 'train')
+        if 'train' in rows or 'eval' in rows:
+            r = run_train(args, train_dir)
+            if 'train' in rows:
+                table.append((f'end-to-end training, {args.train_steps} steps',
+                              f'{r["rate"]:,.0f} examples/sec (median of 50-step windows '
+                              f'after step {args.train_steps // 4}); {r["wall_s"]:.1f} s '
+                              f'wall; peak memory {r["peak_mb"]:,.0f} MB',
+                              _user_cmd('train', args)))
+        if 'eval' in rows:
+            r = run_eval(args, train_dir, os.path.join(tmp, 'eval'))
+            table.append(('evaluation, 10,000 images',
+                          f'{r["wall_s"]:.2f} s wall, of which importing TensorFlow '
+                          f'{r["import_s"]:.2f} s; {r["rate"]:,.0f} images/sec after '
+                          f'import; peak memory {r["peak_mb"]:,.0f} MB (TensorFlow '
+                          f'alone {r["import_mb"]:,.0f} MB)', _user_cmd('eval', args)))
+    print()
+    print('| what | measured | command |')
+    print('| --- | --- | --- |')
+    for what, figure, cmd in table:
+        print(f'| {what} | {figure} | `{cmd}` |')
+
+
+if __name__ == '__main__':
+    main()
