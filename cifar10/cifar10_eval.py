@@ -87,8 +87,7 @@ def parse_args(argv):
                         help='Path to the CIFAR-10 data directory.')
     parser.add_argument('--batch_size', type=script_util.positive_int,
                         default=128, help='Number of images per batch.')
-    script_util.add_bool_flag(parser, 'log_device_placement', False,
-                              'Whether to log device placement.')
+    script_util.add_session_flags(parser)
     script_util.add_bool_flag(parser, 'use_moving_averages', True,
                               'Restore the moving averages of the weights, '
                               'as the tutorial does; false evaluates the raw '
@@ -257,7 +256,7 @@ def evaluate(args):
     cifar10.maybe_download_and_extract(args.data_dir)
     evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
                           args.num_examples, args.eval_dir,
-                          script_util.session_config(args.log_device_placement),
+                          script_util.session_config_from_flags(args),
                           use_fp16=args.use_fp16,
                           use_moving_averages=args.use_moving_averages)
     try:

@@ -95,7 +95,7 @@ def train(args):
             save_checkpoint_steps=args.save_checkpoint_steps,
             save_summaries_steps=args.save_summaries_steps,
             trace_step=args.trace_step,
-            config=script_util.session_config(args.log_device_placement))
+            config=script_util.session_config_from_flags(args))
 
 
 def main(argv=None):

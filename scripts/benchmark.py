@@ -37,6 +37,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -114,7 +115,7 @@ def _windows(run, batch_size, warmup, steps, windows):
 
 
 def _input_kwargs(args):
-    return {}
+    return {'pipeline': args.input_pipeline}
 
 
 def _session_kwargs(args):
@@ -142,20 +143,20 @@ def _run_measured(cmd):
     return stdout, wall, usage.ru_maxrss / 1024.0
 
 
-def _child_cmd(name, args):
-    cmd = [sys.executable, os.path.abspath(__file__), '--child', name,
-           f'--data_dir={args.data_dir}', f'--batch_size={args.batch_size}',
-           f'--windows={args.windows}']
-    return cmd
+def _child_cmd(name, args, pipeline):
+    return [sys.executable, os.path.abspath(__file__), '--child', name,
+            f'--data_dir={args.data_dir}', f'--batch_size={args.batch_size}',
+            f'--windows={args.windows}', f'--input_pipelines={pipeline}']
 
 
-def _user_cmd(name, args):
+def _user_cmd(name, args, pipeline=None):
     data = f' --data_dir={args.user_data_dir}' if args.user_data_dir else ''
-    return f'python scripts/benchmark.py --only {name}{data}'
+    which = f' --input_pipelines={pipeline}' if pipeline else ''
+    return f'python scripts/benchmark.py --only {name}{which}{data}'
 
 
-def run_child(name, args):
-    out, wall, rss = _run_measured(_child_cmd(name, args))
+def run_child(name, args, pipeline='batch'):
+    out, wall, rss = _run_measured(_child_cmd(name, args, pipeline))
     result = json.loads(out.strip().splitlines()[-1])
     result.update(wall_s=wall, peak_mb=rss)
     return result
@@ -164,11 +165,11 @@ def run_child(name, args):
 PROGRESS = re.compile(r': step (\d+), loss = [\d.naninf]+ \(([\d.]+) examples/sec')
 
 
-def run_train(args, train_dir):
+def run_train(args, train_dir, pipeline):
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_train.py'),
            f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
            f'--max_steps={args.train_steps}', '--log_frequency=50',
-           f'--batch_size={args.batch_size}']
+           f'--batch_size={args.batch_size}', f'--input_pipeline={pipeline}']
     out, wall, rss = _run_measured(cmd)
     rates = [float(m.group(2)) for m in map(PROGRESS.search, out.splitlines())
              if m and int(m.group(1)) > args.train_steps // 4]
@@ -212,10 +213,15 @@ def main(argv=None):
                         help='Timed windows per in-process row.')
     parser.add_argument('--train_steps', type=int, default=600,
                         help='Steps of the end-to-end training row.')
+    parser.add_argument('--input_pipelines', default='batch,per_image',
+                        help='Training input pipelines to measure in the input '
+                             'and train rows (batch, per_image).')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    pipelines = [p.strip() for p in args.input_pipelines.split(',') if p.strip()]
 
     if args.child:
+        args.input_pipeline = pipelines[0]
         print(json.dumps({'input': child_input, 'model': child_model}[args.child](args)))
         return
     rows = [r.strip() for r in args.only.split(',') if r.strip()]
@@ -231,23 +237,29 @@ def main(argv=None):
             print(f'(synthetic data in {args.data_dir})')
         table = []
         if 'input' in rows:
-            r = run_child('input', args)
-            table.append(('input pipeline alone', f'{r["rate"]:,.0f} images/sec; '
-                          f'first batch {r["first_batch_s"]:.2f} s after the queues start',
-                          _user_cmd('input', args)))
+            for pipeline in pipelines:
+                r = run_child('input', args, pipeline)
+                table.append((f'input pipeline alone ({pipeline})',
+                              f'{r["rate"]:,.0f} distorted images/sec; first batch '
+                              f'{r["first_batch_s"]:.2f} s after the queues start',
+                              _user_cmd('input', args, pipeline)))
         if 'model' in rows:
             r = run_child('model', args)
             table.append(('model step alone (constant batch)',
                           f'{r["rate"]:,.0f} examples/sec', _user_cmd('model', args)))
         train_dir = os.path.join(tmp, 'train')
         if 'train' in rows or 'eval' in rows:
-            r = run_train(args, train_dir)
-            if 'train' in rows:
-                table.append((f'end-to-end training, {args.train_steps} steps',
-                              f'{r["rate"]:,.0f} examples/sec (median of 50-step windows '
-                              f'after step {args.train_steps // 4}); {r["wall_s"]:.1f} s '
-                              f'wall; peak memory {r["peak_mb"]:,.0f} MB',
-                              _user_cmd('train', args)))
+            for pipeline in (pipelines if 'train' in rows else pipelines[:1]):
+                shutil.rmtree(train_dir, ignore_errors=True)
+                r = run_train(args, train_dir, pipeline)
+                if 'train' in rows:
+                    table.append((f'end-to-end training ({pipeline}), '
+                                  f'{args.train_steps} steps',
+                                  f'{r["rate"]:,.0f} examples/sec (median of 50-step '
+                                  f'windows after step {args.train_steps // 4}); '
+                                  f'{r["wall_s"]:.1f} s wall; peak memory '
+                                  f'{r["peak_mb"]:,.0f} MB',
+                                  _user_cmd('train', args, pipeline)))
         if 'eval' in rows:
             r = run_eval(args, train_dir, os.path.join(tmp, 'eval'))
             table.append(('evaluation, 10,000 images',
