@@ -315,14 +315,33 @@ def distort_batch(images, params):
     return tf.image.per_image_standardization(contrasted)
 
 
-def _decode_records(values):
-    """Decodes a vector of records into (uint8 images [N,32,32,3], labels)."""
+def _read_record_batches(filenames, records_per_read, num_epochs=None,
+                         shuffle=True):
+    """Reads up to ``records_per_read`` records per run, decoded.
+
+    Args:
+      filenames: The (validated) binary files.
+      records_per_read: Most records one read returns.
+      num_epochs: Passes over the files before the input ends; None for
+        no end.
+      shuffle: Shuffle the order of the files in each pass.
+
+    Returns:
+      images: A [N, 32, 32, 3] uint8 tensor.
+      labels: A [N] int32 tensor.
+    """
+    filename_queue = tf1.train.string_input_producer(
+        filenames, num_epochs=num_epochs, shuffle=shuffle)
+    reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
+    _, values = reader.read_up_to(filename_queue, records_per_read)
     records = tf.io.decode_raw(values, tf.uint8)
     labels = tf.cast(records[:, 0], tf.int32)
     depth_major = tf.reshape(
         records[:, LABEL_BYTES:],
         [-1, ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
-    return tf.transpose(depth_major, [0, 2, 3, 1]), labels
+    images = tf.transpose(depth_major, [0, 2, 3, 1])
+    images.set_shape([None, ORIGINAL_HEIGHT, ORIGINAL_WIDTH, ORIGINAL_DEPTH])
+    return images, labels
 
 
 def distorted_inputs_batched(data_dir, batch_size, num_threads=2,
@@ -361,11 +380,7 @@ def distorted_inputs_batched(data_dir, batch_size, num_threads=2,
     filenames = train_filenames(data_dir)
     validate_data_files(filenames)
 
-    filename_queue = tf1.train.string_input_producer(filenames)
-    reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
-    _, values = reader.read_up_to(filename_queue, batch_size)
-    images, labels = _decode_records(values)
-    images.set_shape([None, ORIGINAL_HEIGHT, ORIGINAL_WIDTH, ORIGINAL_DEPTH])
+    images, labels = _read_record_batches(filenames, batch_size)
 
     min_examples = min_queue_examples(min_fraction_of_examples_in_queue)
     print(f'Filling queue with {min_examples} CIFAR images before starting to '
@@ -415,11 +430,8 @@ def inputs(eval_data, data_dir, batch_size):
     filenames = eval_filenames(eval_data, data_dir)
     num_records = validate_data_files(filenames)
 
-    filename_queue = tf1.train.string_input_producer(
-        filenames, num_epochs=1, shuffle=False)
-    reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
-    _, values = reader.read_up_to(filename_queue, batch_size)
-    uint8_images, labels = _decode_records(values)
+    uint8_images, labels = _read_record_batches(filenames, batch_size,
+                                                num_epochs=1, shuffle=False)
     images = eval_image(tf.cast(uint8_images, tf.float32))
     images.set_shape([None, IMAGE_SIZE, IMAGE_SIZE, 3])
 

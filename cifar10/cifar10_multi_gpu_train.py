@@ -211,7 +211,6 @@ def train(args):
     Returns:
       The exit status (0).
     """
-    script_util.ensure_directory(args.train_dir, '--train_dir', create=False)
     available = len(tf.config.list_physical_devices('GPU'))
     if available < args.num_gpus:
         where = (f'{available} GPU(s), shared by the towers' if available
@@ -220,30 +219,16 @@ def train(args):
               f'the {args.num_gpus} tower(s) on {where}.', flush=True)
     devices = tower_devices(args.num_gpus, available)
 
-    cifar10.maybe_download_and_extract(args.data_dir)
+    script_util.prepare_training(args)
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
-        with tf.device('/cpu:0'):
-            images, labels = cifar10.distorted_inputs(
-                args.data_dir, args.batch_size, use_fp16=args.use_fp16,
-                num_threads=args.num_preprocess_threads,
-                min_fraction_of_examples_in_queue=(
-                    args.min_fraction_of_examples_in_queue),
-                pipeline=args.input_pipeline)
+        images, labels = script_util.training_inputs(args)
         tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)
         train_op, loss, summary_op = build_train_op(
             tower_inputs, global_step, args.batch_size, devices)
-
-        return script_util.run_training(
-            train_op, loss, global_step,
-            train_dir=args.train_dir, max_steps=args.max_steps,
+        return script_util.run_training_from_flags(
+            args, train_op, loss, global_step,
             examples_per_step=args.batch_size * args.num_gpus,
-            log_frequency=args.log_frequency,
-            save_checkpoint_secs=args.save_checkpoint_secs,
-            save_checkpoint_steps=args.save_checkpoint_steps,
-            save_summaries_steps=args.save_summaries_steps,
-            trace_step=args.trace_step,
-            config=script_util.session_config_from_flags(args),
             summary_op=summary_op)
 
 

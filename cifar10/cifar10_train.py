@@ -66,36 +66,16 @@ def train(args):
     Returns:
       The exit status (0).
     """
-    # Fail before any slow work if the checkpoints have nowhere to go.
-    script_util.ensure_directory(args.train_dir, '--train_dir',
-                                 create=False)
-    cifar10.maybe_download_and_extract(args.data_dir)
+    script_util.prepare_training(args)
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
-
-        # Input ops stay on the CPU, also on machines with a GPU.
-        with tf.device('/cpu:0'):
-            images, labels = cifar10.distorted_inputs(
-                args.data_dir, args.batch_size, use_fp16=args.use_fp16,
-                num_threads=args.num_preprocess_threads,
-                min_fraction_of_examples_in_queue=(
-                    args.min_fraction_of_examples_in_queue),
-                pipeline=args.input_pipeline)
-
+        images, labels = script_util.training_inputs(args)
         logits = cifar10.inference(images)
         loss = cifar10.loss(logits, labels)
         train_op = cifar10.train(loss, global_step, args.batch_size)
-
-        return script_util.run_training(
-            train_op, loss, global_step,
-            train_dir=args.train_dir, max_steps=args.max_steps,
-            examples_per_step=args.batch_size,
-            log_frequency=args.log_frequency,
-            save_checkpoint_secs=args.save_checkpoint_secs,
-            save_checkpoint_steps=args.save_checkpoint_steps,
-            save_summaries_steps=args.save_summaries_steps,
-            trace_step=args.trace_step,
-            config=script_util.session_config_from_flags(args))
+        return script_util.run_training_from_flags(
+            args, train_op, loss, global_step,
+            examples_per_step=args.batch_size)
 
 
 def main(argv=None):

@@ -29,6 +29,7 @@ from datetime import datetime
 
 import tensorflow as tf
 
+from cifar10 import cifar10_data
 from cifar10.cifar10_input import DataError
 
 tf1 = tf.compat.v1
@@ -50,48 +51,40 @@ def parse_bool(text):
     raise argparse.ArgumentTypeError(f'expected true or false, got {text!r}')
 
 
+def _number(text, kind, is_valid, expected):
+    """Parses ``text`` with ``kind`` (int or float), then checks it.
+
+    Raises:
+      argparse.ArgumentTypeError: saying what was expected.
+    """
+    noun = 'an integer' if kind is int else 'a number'
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected {noun}, got {text!r}') from None
+    if not is_valid(value):
+        raise argparse.ArgumentTypeError(f'expected {noun} {expected}, got {text}')
+    return value
+
+
 def positive_int(text):
     """Parses an integer > 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f'expected an integer > 0, got {value}')
-    return value
+    return _number(text, int, lambda v: v > 0, '> 0')
 
 
 def non_negative_int(text):
     """Parses an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'expected an integer >= 0, got {value}')
-    return value
+    return _number(text, int, lambda v: v >= 0, '>= 0')
 
 
 def positive_float(text):
     """Parses a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f'expected a number > 0, got {text}')
-    return value
+    return _number(text, float, lambda v: v > 0 and math.isfinite(v), '> 0')
 
 
 def fraction(text):
     """Parses a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f'expected a number from 0 to 1, got {text}')
-    return value
+    return _number(text, float, lambda v: 0.0 <= v <= 1.0, 'from 0 to 1')
 
 
 def add_bool_flag(parser, name, default, help_text):
@@ -528,6 +521,56 @@ class TraceHook(tf1.train.SessionRunHook):
                   '(open it in chrome://tracing or https://ui.perfetto.dev).',
                   flush=True)
         self._next += 1
+
+
+def prepare_training(args):
+    """Checks --train_dir and obtains the data, before any graph is built.
+
+    Args:
+      args: Parsed training flags (add_training_flags).
+
+    Raises:
+      DataError: if --train_dir is a file or the data cannot be had.
+    """
+    # Fail before any slow work if the checkpoints have nowhere to go.
+    ensure_directory(args.train_dir, '--train_dir', create=False)
+    cifar10_data.maybe_download_and_extract(args.data_dir)
+
+
+def training_inputs(args):
+    """Builds the training input pipeline the flags ask for, on the CPU.
+
+    Args:
+      args: Parsed training flags (add_training_flags).
+
+    Returns:
+      (images, labels) batches, as cifar10.distorted_inputs.
+    """
+    # Imported here: script_util is also used by scripts that never train.
+    from cifar10 import cifar10
+    # Input ops stay on the CPU, also on machines with a GPU.
+    with tf.device('/cpu:0'):
+        return cifar10.distorted_inputs(
+            args.data_dir, args.batch_size, use_fp16=args.use_fp16,
+            num_threads=args.num_preprocess_threads,
+            min_fraction_of_examples_in_queue=(
+                args.min_fraction_of_examples_in_queue),
+            pipeline=args.input_pipeline)
+
+
+def run_training_from_flags(args, train_op, loss, global_step,
+                            examples_per_step, summary_op=None):
+    """run_training() with the cadences and settings of the flags."""
+    return run_training(
+        train_op, loss, global_step,
+        train_dir=args.train_dir, max_steps=args.max_steps,
+        examples_per_step=examples_per_step,
+        log_frequency=args.log_frequency,
+        save_checkpoint_secs=args.save_checkpoint_secs,
+        save_checkpoint_steps=args.save_checkpoint_steps,
+        save_summaries_steps=args.save_summaries_steps,
+        config=session_config_from_flags(args), summary_op=summary_op,
+        trace_step=args.trace_step)
 
 
 def run_training(train_op, loss, global_step, *, train_dir, max_steps,
