@@ -29,7 +29,7 @@ from datetime import datetime
 
 import tensorflow as tf
 
-from cifar10 import cifar10_data
+from cifar10 import cifar10
 from cifar10.cifar10_input import DataError
 
 tf1 = tf.compat.v1
@@ -470,7 +470,7 @@ class LoggerHook(tf1.train.SessionRunHook):
         # Every run of the training loop is one step, so counting here is
         # exact and avoids racing the increment for the variable's value.
         self.step += 1
-        now = time.time()
+        now = time.monotonic()
         if self._last_time is None:
             self._last_step, self._last_time = self.step, now
             return
@@ -534,7 +534,7 @@ def prepare_training(args):
     """
     # Fail before any slow work if the checkpoints have nowhere to go.
     ensure_directory(args.train_dir, '--train_dir', create=False)
-    cifar10_data.maybe_download_and_extract(args.data_dir)
+    cifar10.maybe_download_and_extract(args.data_dir)
 
 
 def training_inputs(args):
@@ -546,8 +546,6 @@ def training_inputs(args):
     Returns:
       (images, labels) batches, as cifar10.distorted_inputs.
     """
-    # Imported here: script_util is also used by scripts that never train.
-    from cifar10 import cifar10
     # Input ops stay on the CPU, also on machines with a GPU.
     with tf.device('/cpu:0'):
         return cifar10.distorted_inputs(
