@@ -390,7 +390,10 @@ def train(total_loss, global_step, batch_size):
 # Training input pipelines: 'batch' (the default, fast) and 'per_image' (the
 # tutorial's own, one image per op); see cifar10_input.
 INPUT_PIPELINES = ('batch', 'per_image')
-DEFAULT_PREPROCESS_THREADS = {'batch': 2, 'per_image': 16}
+DEFAULT_PREPROCESS_THREADS = {
+    'batch': cifar10_input.DEFAULT_NUM_BATCH_THREADS,
+    'per_image': cifar10_input.DEFAULT_NUM_PREPROCESS_THREADS,
+}
 
 
 def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,

@@ -62,6 +62,9 @@ CONTRAST_UPPER = 1.8
 # The shuffle queue keeps this fraction of an epoch after each dequeue.
 MIN_FRACTION_OF_EXAMPLES_IN_QUEUE = 0.4
 DEFAULT_NUM_PREPROCESS_THREADS = 16
+# The batch pipeline runs a few ops per batch, not per image: two threads
+# keep ahead of the model on the machines measured (README, Performance).
+DEFAULT_NUM_BATCH_THREADS = 2
 
 
 class DataError(Exception):
@@ -344,7 +347,8 @@ def _read_record_batches(filenames, records_per_read, num_epochs=None,
     return images, labels
 
 
-def distorted_inputs_batched(data_dir, batch_size, num_threads=2,
+def distorted_inputs_batched(data_dir, batch_size,
+                             num_threads=DEFAULT_NUM_BATCH_THREADS,
                              min_fraction_of_examples_in_queue=(
                                  MIN_FRACTION_OF_EXAMPLES_IN_QUEUE),
                              prefetch_batches=4):
