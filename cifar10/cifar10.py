@@ -73,6 +73,11 @@ DEFAULT_BATCH_SIZE = 128
 DATA_SUBDIR = 'cifar-10-batches-bin'
 
 
+def strip_tower_prefix(name):
+    """Drops any 'tower_N/' from an op name, so all towers share one name."""
+    return re.sub(f'{TOWER_NAME}_[0-9]*/', '', name)
+
+
 def scalar_summary(tag, value):
     """Adds a scalar summary whose tag is exactly ``tag``.
 
@@ -100,7 +105,7 @@ def _activation_summary(x):
     Args:
       x: A tensor of activations.
     """
-    tensor_name = re.sub(f'{TOWER_NAME}_[0-9]*/', '', x.op.name)
+    tensor_name = strip_tower_prefix(x.op.name)
     histogram_summary(tensor_name + '/activations', x)
     scalar_summary(tensor_name + '/sparsity', tf.nn.zero_fraction(x))
 

@@ -39,8 +39,6 @@ if __name__ == '__main__':
     from cifar10.cli import import_tensorflow_quietly
     import_tensorflow_quietly()
 
-import re
-
 import tensorflow as tf
 
 from cifar10 import cifar10
@@ -105,10 +103,6 @@ def average_gradients(tower_grads):
     return average_grads
 
 
-def _strip_tower(name):
-    return re.sub(f'{cifar10.TOWER_NAME}_[0-9]*/', '', name)
-
-
 def _named_mean(tensors, name):
     """The mean of ``tensors`` as an op named exactly ``name`` (at the root)."""
     scope, _, base = name.rpartition('/')
@@ -158,7 +152,7 @@ def build_train_op(tower_inputs, global_step, batch_size, devices):
         # Each loss term averaged over the towers, under the single-device
         # name: the averages' variables (cross_entropy/avg, ...) then match
         # cifar10_train.py's, and checkpoints are interchangeable.
-        mean_terms = [_named_mean(list(terms), _strip_tower(terms[0].op.name))
+        mean_terms = [_named_mean(list(terms), cifar10.strip_tower_prefix(terms[0].op.name))
                       for terms in zip(*tower_terms)]
         loss_averages_op = cifar10.add_loss_averages(mean_terms)
         cifar10.scalar_summary('learning_rate', lr)
