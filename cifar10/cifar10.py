@@ -36,6 +36,7 @@ module does nothing else.
 import os
 import re
 
+import numpy as np
 import tensorflow as tf
 
 from cifar10 import cifar10_data
@@ -63,6 +64,9 @@ LRN_DEPTH_RADIUS = 4
 LRN_BIAS = 1.0
 LRN_ALPHA = 0.001 / 9.0
 LRN_BETA = 0.75
+# How the LRN gradient may be computed (see _lrn).
+LRN_GRADIENTS = ('matmul', 'builtin')
+DEFAULT_LRN_GRADIENT = 'matmul'
 
 # If a model is trained with multiple GPUs, op names are prefixed with
 # tower_N; the prefix is removed from summary names so that all towers
@@ -195,13 +199,77 @@ def _max_pool(inputs, name):
                             padding='SAME', name=name)
 
 
-def _lrn(inputs, name):
-    """Local response normalization with the tutorial's parameters."""
-    return tf.nn.lrn(inputs, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA,
-                     beta=LRN_BETA, name=name)
+def _lrn(inputs, name, gradient):
+    """Local response normalization with the tutorial's parameters.
+
+    The forward pass is always TensorFlow's LRN op, so outputs are those of
+    the original. ``gradient`` picks how its gradient is computed: 'builtin'
+    uses TensorFlow's LRNGrad kernel, which on a CPU loops over each element's
+    depth window and costs about a fifth of a training step; 'matmul' (see
+    _lrn_matmul_gradient) gets the same gradient from two small matrix
+    products and a few element-wise ops, about 2.3x faster for the pair.
+    """
+    if gradient == 'builtin':
+        return tf.nn.lrn(inputs, LRN_DEPTH_RADIUS, bias=LRN_BIAS,
+                         alpha=LRN_ALPHA, beta=LRN_BETA, name=name)
+    if gradient != 'matmul':
+        raise ValueError(f'unknown LRN gradient {gradient!r}; expected one '
+                         f'of {", ".join(LRN_GRADIENTS)}')
+    return _lrn_matmul_gradient(inputs, name)
 
 
-def inference(images):
+def _depth_band(depth, dtype):
+    """[depth, depth] matrix of ones where |i - j| <= LRN_DEPTH_RADIUS.
+
+    Multiplying a [pixels, depth] tensor by it sums each channel's window
+    of neighbouring channels, the sum LRN normalizes by.
+    """
+    index = np.arange(depth)
+    band = np.abs(index[:, None] - index[None, :]) <= LRN_DEPTH_RADIUS
+    return tf.constant(band.astype(dtype.as_numpy_dtype))
+
+
+def _lrn_matmul_gradient(inputs, name):
+    """TensorFlow's LRN op, with its gradient from banded matrix products.
+
+    With t_i = bias + alpha * sum_{|j-i|<=r} x_j^2 and y_i = x_i * t_i^-beta,
+    the gradient of a loss with upstream gradient g is
+
+        dx_k = g_k * t_k^-beta
+               - 2 * alpha * beta * x_k * sum_{|i-k|<=r} g_i * y_i / t_i
+
+    and both window sums are a product with the symmetric band matrix.
+    Against a float64 computation this is as accurate as LRNGrad (measured
+    slightly more so; tests/test_model.py checks both).
+    """
+    @tf.custom_gradient
+    def lrn(x):
+        y = tf.nn.lrn(x, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA,
+                      beta=LRN_BETA)
+
+        def grad(dy):
+            depth = int(x.shape[-1])
+            band = _depth_band(depth, x.dtype)
+            flat_x = tf.reshape(x, [-1, depth])
+            flat_y = tf.reshape(y, [-1, depth])
+            flat_dy = tf.reshape(dy, [-1, depth])
+            # The same denominator LRN computed, recomputed rather than kept.
+            t = tf.nn.bias_add(
+                tf.matmul(tf.square(flat_x), band * LRN_ALPHA),
+                tf.fill([depth], tf.cast(LRN_BIAS, x.dtype)))
+            scale = tf.exp(tf.math.log(t) * -LRN_BETA)
+            window = tf.matmul(flat_dy * flat_y / t, band)
+            dx = flat_dy * scale - (2 * LRN_ALPHA * LRN_BETA) * flat_x * window
+            return tf.reshape(dx, tf.shape(x))
+
+        return y, grad
+
+    with tf.name_scope(name) as scope:
+        # The result keeps the name of the original's LRN op ("norm1").
+        return tf.identity(lrn(inputs), name=scope)
+
+
+def inference(images, lrn_gradient=DEFAULT_LRN_GRADIENT):
     """Builds the CIFAR-10 model.
 
     Variables are created with ``get_variable`` under the tutorial's scope
@@ -213,16 +281,20 @@ def inference(images):
       images: A [batch, IMAGE_SIZE, IMAGE_SIZE, 3] float tensor; its dtype
         (float32 or float16) sets the dtype of the variables. Any batch size
         works, including an unknown one.
+      lrn_gradient: How the gradients of the two local response
+        normalizations are computed, one of LRN_GRADIENTS: 'matmul' (fast
+        on a CPU) or 'builtin' (TensorFlow's LRNGrad kernel). The forward
+        pass, and so evaluation, is the same either way.
 
     Returns:
       Logits: a [batch, NUM_CLASSES] tensor, unnormalized.
     """
     conv1 = _conv_relu(images, 'conv1', 3, 64, stddev=5e-2, bias_init=0.0)
     pool1 = _max_pool(conv1, 'pool1')
-    norm1 = _lrn(pool1, 'norm1')
+    norm1 = _lrn(pool1, 'norm1', lrn_gradient)
 
     conv2 = _conv_relu(norm1, 'conv2', 64, 64, stddev=5e-2, bias_init=0.1)
-    norm2 = _lrn(conv2, 'norm2')
+    norm2 = _lrn(conv2, 'norm2', lrn_gradient)
     pool2 = _max_pool(norm2, 'pool2')
 
     # Flatten each example; the flattened size comes from the static shape

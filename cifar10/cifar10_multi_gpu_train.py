@@ -112,7 +112,8 @@ def _named_mean(tensors, name):
         return tf.identity(tf.add_n(tensors) / len(tensors), name=base)
 
 
-def build_train_op(tower_inputs, global_step, batch_size, devices):
+def build_train_op(tower_inputs, global_step, batch_size, devices,
+                   lrn_gradient=cifar10.DEFAULT_LRN_GRADIENT):
     """Builds the towers, the averaged update and the moving averages.
 
     Args:
@@ -122,6 +123,8 @@ def build_train_op(tower_inputs, global_step, batch_size, devices):
       batch_size: Examples per tower, for the learning-rate schedule (as in
         the tutorial's multi-GPU script).
       devices: One device string per tower (see tower_devices).
+      lrn_gradient: How the LRN gradients are computed (see
+        cifar10.inference).
 
     Returns:
       train_op: runs one synchronous step.
@@ -138,7 +141,7 @@ def build_train_op(tower_inputs, global_step, batch_size, devices):
             with tf.device(device), tf.name_scope(
                     f'{cifar10.TOWER_NAME}_{i}') as scope:
                 images, labels = tower_inputs(i)
-                logits = cifar10.inference(images)
+                logits = cifar10.inference(images, lrn_gradient)
                 total = cifar10.loss(logits, labels, scope=scope)
                 tower_terms.append(tf1.get_collection('losses', scope) + [total])
                 # The first tower created the variables; the others share them.
@@ -219,7 +222,8 @@ def train(args):
         images, labels = script_util.training_inputs(args)
         tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)
         train_op, loss, summary_op = build_train_op(
-            tower_inputs, global_step, args.batch_size, devices)
+            tower_inputs, global_step, args.batch_size, devices,
+            args.lrn_gradient)
         return script_util.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size * args.num_gpus,

@@ -70,7 +70,7 @@ def train(args):
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
         images, labels = script_util.training_inputs(args)
-        logits = cifar10.inference(images)
+        logits = cifar10.inference(images, args.lrn_gradient)
         loss = cifar10.loss(logits, labels)
         train_op = cifar10.train(loss, global_step, args.batch_size)
         return script_util.run_training_from_flags(

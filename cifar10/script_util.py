@@ -141,6 +141,13 @@ def add_training_flags(parser):
                         help='How training images are prepared: a batch at a '
                              'time (fast), or one image per op as the original '
                              'tutorial; the same math either way.')
+    parser.add_argument('--lrn_gradient', choices=cifar10.LRN_GRADIENTS,
+                        default=cifar10.DEFAULT_LRN_GRADIENT,
+                        help='How the gradient of the local response '
+                             'normalizations is computed: banded matrix '
+                             'products (fast on a CPU) or TensorFlow\'s LRNGrad '
+                             'kernel (the original; try it on a GPU). The '
+                             'forward pass is the same either way.')
     parser.add_argument('--num_preprocess_threads', type=positive_int,
                         default=None,
                         help='Threads preparing training images (default: 2 '

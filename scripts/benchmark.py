@@ -27,6 +27,10 @@ after a warm-up):
   eval    cifar10_eval.py --run_once on the checkpoint the train row wrote:
           wall time (TensorFlow start-up included), images/sec, peak memory.
 
+Each row is measured for every training setting of --settings (input
+pipeline / LRN gradient): by default the trainer's own (batch/matmul) and
+the original tutorial's way (per_image/builtin), so one run gives the ratio.
+
 Without --data_dir, synthetic files in the official record format are
 written to a temporary folder (the figures are then about speed only).
 Every row prints the command line that reproduces it.
@@ -93,7 +97,7 @@ def child_model(args):
         global_step = tf1.train.get_or_create_global_step()
         images = tf.constant(rng.randn(args.batch_size, 24, 24, 3).astype(np.float32))
         labels = tf.constant(rng.randint(0, 10, args.batch_size).astype(np.int32))
-        loss = cifar10.loss(cifar10.inference(images), labels)
+        loss = cifar10.loss(cifar10.inference(images, args.lrn_gradient), labels)
         train_op = cifar10.train(loss, global_step, args.batch_size)
         with tf1.Session(config=script_util.session_config(**_session_kwargs(args))) as sess:
             sess.run(tf1.global_variables_initializer())
@@ -143,20 +147,19 @@ def _run_measured(cmd):
     return stdout, wall, usage.ru_maxrss / 1024.0
 
 
-def _child_cmd(name, args, pipeline):
+def _child_cmd(name, args, setting):
     return [sys.executable, os.path.abspath(__file__), '--child', name,
             f'--data_dir={args.data_dir}', f'--batch_size={args.batch_size}',
-            f'--windows={args.windows}', f'--input_pipelines={pipeline}']
+            f'--windows={args.windows}', f'--settings={setting}']
 
 
-def _user_cmd(name, args, pipeline=None):
+def _user_cmd(name, args, setting):
     data = f' --data_dir={args.user_data_dir}' if args.user_data_dir else ''
-    which = f' --input_pipelines={pipeline}' if pipeline else ''
-    return f'python scripts/benchmark.py --only {name}{which}{data}'
+    return f'python scripts/benchmark.py --only {name} --settings {setting}{data}'
 
 
-def run_child(name, args, pipeline='batch'):
-    out, wall, rss = _run_measured(_child_cmd(name, args, pipeline))
+def run_child(name, args, setting):
+    out, wall, rss = _run_measured(_child_cmd(name, args, setting))
     result = json.loads(out.strip().splitlines()[-1])
     result.update(wall_s=wall, peak_mb=rss)
     return result
@@ -165,11 +168,13 @@ def run_child(name, args, pipeline='batch'):
 PROGRESS = re.compile(r': step (\d+), loss = [\d.naninf]+ \(([\d.]+) examples/sec')
 
 
-def run_train(args, train_dir, pipeline):
+def run_train(args, train_dir, setting):
+    pipeline, lrn_gradient = setting.split('/')
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_train.py'),
            f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
            f'--max_steps={args.train_steps}', '--log_frequency=50',
-           f'--batch_size={args.batch_size}', f'--input_pipeline={pipeline}']
+           f'--batch_size={args.batch_size}', f'--input_pipeline={pipeline}',
+           f'--lrn_gradient={lrn_gradient}']
     out, wall, rss = _run_measured(cmd)
     rates = [float(m.group(2)) for m in map(PROGRESS.search, out.splitlines())
              if m and int(m.group(1)) > args.train_steps // 4]
@@ -202,6 +207,10 @@ def write_synthetic_data(root):
         records.tofile(os.path.join(folder, name))
 
 
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data_dir', default=None,
@@ -213,15 +222,22 @@ def main(argv=None):
                         help='Timed windows per in-process row.')
     parser.add_argument('--train_steps', type=int, default=600,
                         help='Steps of the end-to-end training row.')
-    parser.add_argument('--input_pipelines', default='batch,per_image',
-                        help='Training input pipelines to measure in the input '
-                             'and train rows (batch, per_image).')
+    parser.add_argument('--settings', default='batch/matmul,per_image/builtin',
+                        help='Comma-separated training settings to measure, each '
+                             'INPUT_PIPELINE/LRN_GRADIENT (see cifar10_train.py '
+                             '--help); the eval row uses the first.')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    pipelines = [p.strip() for p in args.input_pipelines.split(',') if p.strip()]
+    settings = _unique(x.strip() for x in args.settings.split(',') if x.strip())
+    for setting in settings:
+        pipeline, _, lrn_gradient = setting.partition('/')
+        if pipeline not in ('batch', 'per_image') or lrn_gradient not in (
+                'matmul', 'builtin'):
+            parser.error(f'bad setting {setting!r}: expected INPUT_PIPELINE/'
+                         'LRN_GRADIENT, as batch/matmul or per_image/builtin')
 
     if args.child:
-        args.input_pipeline = pipelines[0]
+        args.input_pipeline, args.lrn_gradient = settings[0].split('/')
         print(json.dumps({'input': child_input, 'model': child_model}[args.child](args)))
         return
     rows = [r.strip() for r in args.only.split(',') if r.strip()]
@@ -237,36 +253,47 @@ def main(argv=None):
             print(f'(synthetic data in {args.data_dir})')
         table = []
         if 'input' in rows:
-            for pipeline in pipelines:
-                r = run_child('input', args, pipeline)
-                table.append((f'input pipeline alone ({pipeline})',
+            # The LRN gradient plays no part in the input pipeline.
+            for setting in _unique(f'{s.split("/")[0]}/matmul' for s in settings):
+                r = run_child('input', args, setting)
+                table.append((f'input pipeline alone ({setting.split("/")[0]})',
                               f'{r["rate"]:,.0f} distorted images/sec; first batch '
                               f'{r["first_batch_s"]:.2f} s after the queues start',
-                              _user_cmd('input', args, pipeline)))
+                              _user_cmd('input', args, setting)))
+        ceilings = {}
         if 'model' in rows:
-            r = run_child('model', args)
-            table.append(('model step alone (constant batch)',
-                          f'{r["rate"]:,.0f} examples/sec', _user_cmd('model', args)))
-        train_dir = os.path.join(tmp, 'train')
+            # Nor does the input pipeline play a part in the model step.
+            for setting in _unique(f'batch/{s.split("/")[1]}' for s in settings):
+                r = run_child('model', args, setting)
+                lrn_gradient = setting.split('/')[1]
+                ceilings[lrn_gradient] = r['rate']
+                table.append((f'model step alone (constant batch; {lrn_gradient} '
+                              'LRN gradient)', f'{r["rate"]:,.0f} examples/sec',
+                              _user_cmd('model', args, setting)))
+        train_dirs = {s: os.path.join(tmp, 'train-' + s.replace('/', '-'))
+                      for s in settings}
         if 'train' in rows or 'eval' in rows:
-            for pipeline in (pipelines if 'train' in rows else pipelines[:1]):
-                shutil.rmtree(train_dir, ignore_errors=True)
-                r = run_train(args, train_dir, pipeline)
+            for setting in (settings if 'train' in rows else settings[:1]):
+                r = run_train(args, train_dirs[setting], setting)
+                ceiling = ceilings.get(setting.split('/')[1])
+                of_ceiling = (f' = {r["rate"] / ceiling:.2f}x the model step alone'
+                              if ceiling else '')
                 if 'train' in rows:
-                    table.append((f'end-to-end training ({pipeline}), '
+                    table.append((f'end-to-end training ({setting}), '
                                   f'{args.train_steps} steps',
-                                  f'{r["rate"]:,.0f} examples/sec (median of 50-step '
-                                  f'windows after step {args.train_steps // 4}); '
-                                  f'{r["wall_s"]:.1f} s wall; peak memory '
-                                  f'{r["peak_mb"]:,.0f} MB',
-                                  _user_cmd('train', args, pipeline)))
+                                  f'{r["rate"]:,.0f} examples/sec{of_ceiling} (median '
+                                  f'of 50-step windows after step '
+                                  f'{args.train_steps // 4}); {r["wall_s"]:.1f} s wall; '
+                                  f'peak memory {r["peak_mb"]:,.0f} MB',
+                                  _user_cmd('train', args, setting)))
         if 'eval' in rows:
-            r = run_eval(args, train_dir, os.path.join(tmp, 'eval'))
+            r = run_eval(args, train_dirs[settings[0]], os.path.join(tmp, 'eval'))
             table.append(('evaluation, 10,000 images',
                           f'{r["wall_s"]:.2f} s wall, of which importing TensorFlow '
                           f'{r["import_s"]:.2f} s; {r["rate"]:,.0f} images/sec after '
                           f'import; peak memory {r["peak_mb"]:,.0f} MB (TensorFlow '
-                          f'alone {r["import_mb"]:,.0f} MB)', _user_cmd('eval', args)))
+                          f'alone {r["import_mb"]:,.0f} MB)',
+                          _user_cmd('eval', args, settings[0])))
     print()
     print('| what | measured | command |')
     print('| --- | --- | --- |')

@@ -171,3 +171,98 @@ def test_training_summaries_have_plain_tags():
             'cross_entropy (raw)', 'local3/weight_loss', 'conv1/conv1/activations',
             'conv1/conv1/sparsity', 'softmax_linear/softmax_linear/activations',
             'conv1/weights', 'conv1/weights/gradients'} <= tags
+
+
+def _numpy_lrn_and_gradient(x, dy):
+    """LRN with the tutorial's parameters and its gradient, in float64."""
+    x = x.astype(np.float64)
+    dy = dy.astype(np.float64)
+    depth = x.shape[-1]
+    index = np.arange(depth)
+    band = (np.abs(index[:, None] - index[None, :])
+            <= cifar10.LRN_DEPTH_RADIUS).astype(np.float64)
+    t = cifar10.LRN_BIAS + cifar10.LRN_ALPHA * (x * x) @ band
+    y = x * t ** -cifar10.LRN_BETA
+    dx = (dy * t ** -cifar10.LRN_BETA
+          - 2 * cifar10.LRN_ALPHA * cifar10.LRN_BETA * x
+          * ((dy * x * t ** (-cifar10.LRN_BETA - 1)) @ band))
+    return y, dx
+
+
+def _lrn_outputs_and_gradients(x_value, dy_value, dtype=tf.float32):
+    """Runs cifar10._lrn with each gradient choice on the same input."""
+    out = {}
+    with tf.Graph().as_default():
+        x = tf.constant(x_value, dtype)
+        dy = tf.constant(dy_value, dtype)
+        fetches = {}
+        for gradient in cifar10.LRN_GRADIENTS:
+            y = cifar10._lrn(x, f'norm_{gradient}', gradient)
+            fetches[gradient] = (y, tf.gradients(y, x, dy)[0])
+        with tf1.Session() as sess:
+            out = sess.run(fetches)
+    return out
+
+
+def test_lrn_matmul_gradient_matches_float64_and_builtin():
+    rng = np.random.RandomState(3)
+    # Post-ReLU activations: non-negative, some exactly zero, a wide range.
+    x = np.maximum(rng.randn(4, 6, 6, 64) * 4, 0).astype(np.float32)
+    dy = rng.randn(4, 6, 6, 64).astype(np.float32)
+    want_y, want_dx = _numpy_lrn_and_gradient(x, dy)
+    out = _lrn_outputs_and_gradients(x, dy)
+    # The forward pass is TensorFlow's LRN op either way: identical bits.
+    np.testing.assert_array_equal(out['matmul'][0], out['builtin'][0])
+    np.testing.assert_allclose(out['matmul'][0], want_y, rtol=1e-6, atol=1e-6)
+    scale = np.abs(want_dx).max()
+    errors = {g: np.abs(out[g][1] - want_dx).max() / scale for g in out}
+    # Both gradients are float32-accurate, the matmul one no worse than
+    # LRNGrad (plus a little slack for round-off).
+    assert errors['builtin'] < 1e-6
+    assert errors['matmul'] < 1e-6
+    assert errors['matmul'] <= 1.5 * errors['builtin']
+    assert not np.array_equal(out['matmul'][1], out['builtin'][1])
+
+
+def test_lrn_matmul_gradient_in_float16():
+    rng = np.random.RandomState(4)
+    x = np.maximum(rng.randn(2, 4, 4, 64), 0).astype(np.float16)
+    dy = rng.randn(2, 4, 4, 64).astype(np.float16)
+    _, want_dx = _numpy_lrn_and_gradient(x, dy)
+    out = _lrn_outputs_and_gradients(x, dy, tf.float16)
+    for gradient in cifar10.LRN_GRADIENTS:
+        assert out[gradient][1].dtype == np.float16
+        np.testing.assert_allclose(out[gradient][1], want_dx, atol=5e-3)
+
+
+def test_unknown_lrn_gradient_is_refused():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match='unknown LRN gradient'):
+            cifar10.inference(tf.zeros([1, 24, 24, 3]), lrn_gradient='fast')
+
+
+def test_training_steps_agree_across_lrn_gradients():
+    rng = np.random.RandomState(5)
+    images_v = rng.randn(16, 24, 24, 3).astype(np.float32)
+    labels_v = rng.randint(0, 10, 16).astype(np.int32)
+    results = {}
+    for gradient in cifar10.LRN_GRADIENTS:
+        with tf.Graph().as_default():
+            tf1.set_random_seed(7)
+            global_step = tf1.train.get_or_create_global_step()
+            logits = cifar10.inference(tf.constant(images_v), gradient)
+            total = cifar10.loss(logits, tf.constant(labels_v))
+            train_op = cifar10.train(total, global_step, 16)
+            with tf1.Session() as sess:
+                sess.run(tf1.global_variables_initializer())
+                losses = [sess.run([train_op, total])[1] for _ in range(3)]
+                weights = sess.run(tf1.trainable_variables())
+            op_types = [op.type for op in tf1.get_default_graph().get_operations()]
+        results[gradient] = losses, weights
+        # Each choice builds the gradient it names: LRNGrad only for builtin.
+        assert op_types.count('LRNGrad') == (2 if gradient == 'builtin' else 0)
+        assert op_types.count('LRN') == 2
+    np.testing.assert_allclose(results['matmul'][0], results['builtin'][0],
+                               rtol=1e-5)
+    for got, want in zip(results['matmul'][1], results['builtin'][1]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

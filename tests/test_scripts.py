@@ -55,7 +55,7 @@ def test_training_flag_defaults():
                 '/tmp/cifar10_train', '/tmp/cifar10_data', 1000000, 128, 10, False)
     assert args.save_checkpoint_secs is None and args.save_checkpoint_steps is None
     assert args.save_summaries_steps == 100 and args.num_preprocess_threads is None
-    assert args.input_pipeline == "batch"
+    assert args.input_pipeline == "batch" and args.lrn_gradient == "matmul"
     args = cifar10_train.parse_args(['--max_steps=5', '--batch_size', '64',
                                      '--save_checkpoint_steps=7'])
     assert (args.max_steps, args.batch_size, args.save_checkpoint_steps) == (5, 64, 7)
@@ -74,6 +74,7 @@ def test_eval_flag_defaults():
     ['--use_fp16=maybe'], ['--batch_size=0'], ['--batch_size=-3'],
     ['--max_steps=ten'], ['--max_step=10'], ['--save_checkpoint_secs=0'],
     ['--bogus'], ['--min_fraction_of_examples_in_queue=2'],
+    ['--lrn_gradient=fast'],
 ])
 def test_bad_training_flags_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -513,9 +514,11 @@ def test_trace_step_writes_chrome_trace(data_dir, tmp_path):
     ops = {e.get('args', {}).get('op') for e in events if e.get('ph') == 'X'}
     # The step's real work is in it: convolutions forward and backward
     # (oneDNN builds name them _MklNativeConv2D and so on).
-    for kernel in ('Conv2D', 'Conv2DBackpropFilter', 'MatMul', 'LRNGrad',
+    for kernel in ('Conv2D', 'Conv2DBackpropFilter', 'MatMul', 'LRN',
                    'ResourceApplyGradientDescent'):
         assert any(op and op.endswith(kernel) for op in ops), kernel
+    # By default the LRN gradient comes from matrix products, not LRNGrad.
+    assert not any(op and op.endswith('LRNGrad') for op in ops)
     assert all('ts' in e for e in events if e.get('ph') == 'X')
     assert not (tmp_path / 'timeline-step-4.json').exists()
 
@@ -537,6 +540,7 @@ def test_session_knobs_build_the_asked_config():
 @pytest.mark.parametrize('flags', [
     ('--xla', '--intra_op_threads=1', '--inter_op_threads=1'),
     ('--input_pipeline=per_image', '--num_preprocess_threads=3'),
+    ('--lrn_gradient=builtin',),
 ])
 def test_trainer_runs_with_knobs(flags, data_dir, tmp_path):
     result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
@@ -551,7 +555,7 @@ def test_benchmark_script_prints_its_table():
     (It measures speed; this only checks that it works and reports.)"""
     result = subprocess.run(
         [sys.executable, os.path.join('scripts', 'benchmark.py'), '--only', 'input,model',
-         '--windows=1', '--input_pipelines=batch'],
+         '--windows=1', '--settings=batch/matmul'],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -560,5 +564,7 @@ def test_benchmark_script_prints_its_table():
     assert len(rows) == 2
     assert re.search(r'\| input pipeline alone \(batch\) \| [\d,]+ distorted images/sec; '
                      r'first batch \d+\.\d\d s', rows[0])
-    assert re.search(r'\| model step alone \(constant batch\) \| [\d,]+ examples/sec \| '
-                     r'`python scripts/benchmark.py --only model`', rows[1])
+    assert re.search(r'\| model step alone \(constant batch; matmul LRN gradient\) \| '
+                     r'[\d,]+ examples/sec \| '
+                     r'`python scripts/benchmark.py --only model --settings batch/matmul`',
+                     rows[1])
