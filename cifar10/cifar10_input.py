@@ -297,7 +297,9 @@ def distort_batch(images, params):
     brightness, contrast and standardization work on the batch tensor.
 
     Args:
-      images: A [N, 32, 32, 3] float32 tensor with pixel values 0-255.
+      images: A [N, 32, 32, 3] tensor of pixel values 0-255, uint8 or
+        float32. Crop and flip move uint8 pixels, a quarter of the bytes,
+        before the conversion to float32 (exact either way).
       params: The dict of distortion_params(N).
 
     Returns:
@@ -309,7 +311,8 @@ def distort_batch(images, params):
     cols = params['offset_x'][:, None] + tf.where(
         params['flip'][:, None], IMAGE_SIZE - 1 - span, span)
     cropped = tf.gather(images, rows, axis=1, batch_dims=1)
-    cropped = tf.gather(cropped, cols, axis=2, batch_dims=1)
+    cropped = tf.cast(tf.gather(cropped, cols, axis=2, batch_dims=1),
+                      tf.float32)
     brightened = cropped + params['delta'][:, None, None, None]
     # Contrast scales each channel around its own mean, as adjust_contrast.
     means = tf.reduce_mean(brightened, axis=[1, 2], keepdims=True)
@@ -394,8 +397,7 @@ def distorted_inputs_batched(data_dir, batch_size,
         capacity=min_examples + 3 * batch_size,
         min_after_dequeue=min_examples, enqueue_many=True)
 
-    distorted = distort_batch(tf.cast(raw_images, tf.float32),
-                              distortion_params(batch_size))
+    distorted = distort_batch(raw_images, distortion_params(batch_size))
     ready = tf1.FIFOQueue(
         capacity=prefetch_batches, dtypes=[tf.float32, tf.int32],
         shapes=[[batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], [batch_size]],

@@ -19,6 +19,7 @@ here once, so that every script behaves the same way.
 """
 
 import argparse
+import gc
 import math
 import os
 import re
@@ -225,7 +226,21 @@ def run_main(main, argv=None):
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         sys.exit(130)
+    finally:
+        _skip_final_garbage_collection()
     sys.exit(status or 0)
+
+
+def _skip_final_garbage_collection():
+    """Spares the exiting interpreter a garbage collection of everything.
+
+    At exit Python runs a full collection over every object alive, which
+    with TensorFlow loaded (a million or so objects) takes about 0.3 s, a
+    tenth of an evaluation. Freezing moves them out of the collector's
+    reach; the process is ending, so nothing is lost: files and writers are
+    closed by the scripts, and the standard streams are flushed as usual.
+    """
+    gc.freeze()
 
 
 def add_session_flags(parser):

@@ -221,7 +221,7 @@ def test_eval_filenames():
 
 def test_distort_batch_equals_per_image_ops_with_same_parameters():
     rng = np.random.RandomState(4)
-    images = rng.uniform(0, 255, size=(6, 32, 32, 3)).astype(np.float32)
+    images = rng.randint(0, 256, size=(6, 32, 32, 3)).astype(np.float32)
     params = {'offset_y': np.array([0, 8, 3, 5, 0, 8], np.int32),
               'offset_x': np.array([0, 8, 7, 1, 8, 0], np.int32),
               'flip': np.array([False, True, True, False, True, False]),
@@ -230,6 +230,10 @@ def test_distort_batch_equals_per_image_ops_with_same_parameters():
     with tf.Graph().as_default():
         batch = cifar10_input.distort_batch(
             tf.constant(images), {k: tf.constant(v) for k, v in params.items()})
+        # The pipeline passes the raw uint8 images: the same result exactly.
+        from_uint8 = cifar10_input.distort_batch(
+            tf.constant(images.astype(np.uint8)),
+            {k: tf.constant(v) for k, v in params.items()})
         singles = []
         for i in range(6):
             x = tf.image.crop_to_bounding_box(images[i], int(params['offset_y'][i]),
@@ -240,9 +244,10 @@ def test_distort_batch_equals_per_image_ops_with_same_parameters():
             x = tf.image.adjust_contrast(x, params['contrast'][i])
             singles.append(tf.image.per_image_standardization(x))
         with tf1.Session() as sess:
-            got, expected = sess.run([batch, tf.stack(singles)])
+            got, got_uint8, expected = sess.run([batch, from_uint8, tf.stack(singles)])
     assert got.shape == (6, 24, 24, 3)
     np.testing.assert_allclose(got, expected, atol=2e-5)
+    np.testing.assert_array_equal(got_uint8, got)
 
 
 def test_distortion_parameters_follow_the_per_image_distributions():
