@@ -70,7 +70,8 @@ def _step(build, init):
             return loss_value, after, averaged, sess.run(global_step)
 
 
-def test_two_tower_step_equals_one_step_on_concatenated_batches():
+@pytest.mark.parametrize('lrn_gradient', ['matmul', 'builtin'])
+def test_two_tower_step_equals_one_step_on_concatenated_batches(lrn_gradient):
     rng = np.random.RandomState(1)
     images = rng.randn(2, 8, 24, 24, 3).astype(np.float32)
     labels = rng.randint(0, 10, (2, 8)).astype(np.int32)
@@ -79,7 +80,10 @@ def test_two_tower_step_equals_one_step_on_concatenated_batches():
     def two_towers(global_step):
         train_op, loss, _ = multi.build_train_op(
             lambda i: (tf.constant(images[i]), tf.constant(labels[i])),
-            global_step, 8, ['/cpu:0', '/cpu:0'])
+            global_step, 8, ['/cpu:0', '/cpu:0'], lrn_gradient)
+        # Each tower computes the LRN gradients the asked way.
+        op_types = [op.type for op in tf1.get_default_graph().get_operations()]
+        assert op_types.count('LRNGrad') == (4 if lrn_gradient == 'builtin' else 0)
         return train_op, loss
 
     def single_device(global_step):
