@@ -235,8 +235,8 @@ def _skip_final_garbage_collection():
     """Spares the exiting interpreter a garbage collection of everything.
 
     At exit Python runs a full collection over every object alive, which
-    with TensorFlow loaded (a million or so objects) takes about 0.3 s, a
-    tenth of an evaluation. Freezing moves them out of the collector's
+    with TensorFlow loaded takes 0.3-0.4 s, nearly a tenth of an
+    evaluation. Freezing moves them out of the collector's
     reach; the process is ending, so nothing is lost: files and writers are
     closed by the scripts, and the standard streams are flushed as usual.
     """
