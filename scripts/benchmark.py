@@ -102,7 +102,7 @@ def child_model(args):
     rng = np.random.RandomState(0)
     images_value = rng.randn(args.batch_size, 24, 24, 3).astype(np.float32)
     labels_value = rng.randint(0, 10, args.batch_size).astype(np.int32)
-    steps = {}
+    sessions = {}
     for lrn_gradient in _unique(s.split('/')[1] for s in args.settings_list):
         with tf.Graph().as_default():
             global_step = tf1.train.get_or_create_global_step()
@@ -113,16 +113,16 @@ def child_model(args):
             sess = tf1.Session(config=script_util.session_config(
                 **_session_kwargs(args)))
             sess.run(tf1.global_variables_initializer())
-            steps[lrn_gradient] = (sess, [train_op, loss])
-    run = {g: (lambda s=sess, f=fetches: s.run(f)) for g, (sess, fetches) in steps.items()}
-    for g in run:
-        _windows(run[g], args.batch_size, warmup=20, steps=0, windows=0)
-    rates = {g: [] for g in run}
+            sessions[lrn_gradient] = (sess, [train_op, loss])
+    for sess, fetches in sessions.values():  # Warm-up.
+        for _ in range(20):
+            sess.run(fetches)
+    rates = {g: [] for g in sessions}
     for _ in range(args.windows):
-        for g in run:
-            rates[g] += _windows(run[g], args.batch_size, warmup=0, steps=20,
-                                 windows=1)
-    for sess, _ in steps.values():
+        for g, (sess, fetches) in sessions.items():
+            rates[g] += _windows(lambda: sess.run(fetches), args.batch_size,
+                                 warmup=0, steps=20, windows=1)
+    for sess, _ in sessions.values():
         sess.close()
     return {g: {'rate': statistics.median(r), 'rates': r} for g, r in rates.items()}
 
