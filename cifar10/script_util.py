@@ -101,11 +101,20 @@ def add_bool_flag(parser, name, default, help_text):
                         help=argparse.SUPPRESS)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default once: boolean flags already say theirs."""
+
+    def _get_help_string(self, action):
+        if action.type is parse_bool:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def new_parser(description):
     """Returns an argument parser that refuses abbreviated flag names."""
     return argparse.ArgumentParser(
         description=description, allow_abbrev=False,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_HelpFormatter)
 
 
 def add_training_flags(parser):

@@ -61,6 +61,16 @@ def test_training_flag_defaults():
     assert (args.max_steps, args.batch_size, args.save_checkpoint_steps) == (5, 64, 7)
 
 
+def test_help_gives_each_default_once(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cifar10_train.parse_args(['--help'])
+    assert exit_info.value.code == 0
+    text = ' '.join(capsys.readouterr().out.split())
+    assert 'Train the model using fp16. (default: false) --' in text
+    assert 'False' not in text
+    assert text.count('(default: matmul)') == 1 and text.count('(default: 128)') == 1
+
+
 def test_eval_flag_defaults():
     args = cifar10_eval.parse_args([])
     assert (args.eval_dir, args.eval_data, args.checkpoint_dir,
