@@ -222,6 +222,34 @@ def min_queue_examples(fraction=MIN_FRACTION_OF_EXAMPLES_IN_QUEUE):
     return int(NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN * fraction)
 
 
+def _shuffle_batch(tensors, batch_size, num_threads,
+                   min_fraction_of_examples_in_queue, enqueue_many=False):
+    """Shuffles training examples into batches, with the tutorial's depth.
+
+    Both training pipelines shuffle through this one queue definition, so
+    they mix equally: after each dequeue the queue keeps
+    min_queue_examples() examples, and it holds three batches more.
+
+    Args:
+      tensors: The example tensors (one example each, or a batch of them
+        with ``enqueue_many``).
+      batch_size: Examples per dequeued batch.
+      num_threads: Threads running the enqueue.
+      min_fraction_of_examples_in_queue: See min_queue_examples.
+      enqueue_many: Whether ``tensors`` hold many examples each.
+
+    Returns:
+      The shuffled batches of ``tensors``.
+    """
+    min_examples = min_queue_examples(min_fraction_of_examples_in_queue)
+    print(f'Filling queue with {min_examples} CIFAR images before starting to '
+          'train. This will take a few minutes.', flush=True)
+    return tf1.train.shuffle_batch(
+        tensors, batch_size=batch_size, num_threads=num_threads,
+        capacity=min_examples + 3 * batch_size,
+        min_after_dequeue=min_examples, enqueue_many=enqueue_many)
+
+
 def distorted_inputs(data_dir, batch_size,
                      num_threads=DEFAULT_NUM_PREPROCESS_THREADS,
                      min_fraction_of_examples_in_queue=MIN_FRACTION_OF_EXAMPLES_IN_QUEUE):
@@ -249,14 +277,9 @@ def distorted_inputs(data_dir, batch_size,
     image = distort_image(tf.cast(read_input.uint8image, tf.float32))
     read_input.label.set_shape([1])
 
-    min_examples = min_queue_examples(min_fraction_of_examples_in_queue)
-    print(f'Filling queue with {min_examples} CIFAR images before starting to '
-          'train. This will take a few minutes.', flush=True)
-    images, labels = tf1.train.shuffle_batch(
-        [image, read_input.label], batch_size=batch_size,
-        num_threads=num_threads,
-        capacity=min_examples + 3 * batch_size,
-        min_after_dequeue=min_examples)
+    images, labels = _shuffle_batch(
+        [image, read_input.label], batch_size, num_threads,
+        min_fraction_of_examples_in_queue)
     tf1.summary.image('images', images)
     return images, tf.reshape(labels, [batch_size])
 
@@ -389,13 +412,9 @@ def distorted_inputs_batched(data_dir, batch_size,
 
     images, labels = _read_record_batches(filenames, batch_size)
 
-    min_examples = min_queue_examples(min_fraction_of_examples_in_queue)
-    print(f'Filling queue with {min_examples} CIFAR images before starting to '
-          'train. This will take a few minutes.', flush=True)
-    raw_images, raw_labels = tf1.train.shuffle_batch(
-        [images, labels], batch_size=batch_size, num_threads=num_threads,
-        capacity=min_examples + 3 * batch_size,
-        min_after_dequeue=min_examples, enqueue_many=True)
+    raw_images, raw_labels = _shuffle_batch(
+        [images, labels], batch_size, num_threads,
+        min_fraction_of_examples_in_queue, enqueue_many=True)
 
     distorted = distort_batch(raw_images, distortion_params(batch_size))
     ready = tf1.FIFOQueue(
