@@ -74,7 +74,8 @@ DEFAULT_LRN_GRADIENT = 'matmul'
 TOWER_NAME = 'tower'
 
 DEFAULT_BATCH_SIZE = 128
-DATA_SUBDIR = 'cifar-10-batches-bin'
+# The folder the binary release extracts to, inside --data_dir.
+DATA_SUBDIR = cifar10_data.EXTRACTED_DIR
 
 
 def strip_tower_prefix(name):

@@ -146,7 +146,7 @@ def add_training_flags(parser):
     parser.add_argument('--trace_step', type=positive_int, default=None,
                         help='Write a Chrome trace of this global step to '
                              '--train_dir (timeline-step-N.json).')
-    parser.add_argument('--input_pipeline', choices=('batch', 'per_image'),
+    parser.add_argument('--input_pipeline', choices=cifar10.INPUT_PIPELINES,
                         default='batch',
                         help='How training images are prepared: a batch at a '
                              'time (fast), or one image per op as the original '
@@ -245,9 +245,9 @@ def _skip_final_garbage_collection():
 
     At exit Python runs a full collection over every object alive, which
     with TensorFlow loaded takes 0.3-0.4 s, nearly a tenth of an
-    evaluation. Freezing moves them out of the collector's
-    reach; the process is ending, so nothing is lost: files and writers are
-    closed by the scripts, and the standard streams are flushed as usual.
+    evaluation. Freezing moves them out of the collector's reach; the
+    process is ending, so nothing is lost: files and writers are closed by
+    the scripts, and the standard streams are flushed as usual.
     """
     gc.freeze()
 
