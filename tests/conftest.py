@@ -21,13 +21,29 @@ RECORD_BYTES = 3073
 OFFICIAL_RECORDS = 10000
 
 
+def class_colours():
+    """One colour per class, as a [10, 3] uint8 array.
+
+    Crops and flips keep an image's colour, but per-image standardization
+    removes its brightness and scales its contrast: only the direction of
+    (r, g, b) - mean(r, g, b) survives. So the colours go evenly round the
+    circle of hues (the plane orthogonal to grey), 36 degrees apart. Drawn
+    at random, two classes could come out as nearly the same input (an
+    earlier draw gave two whose standardized colours differed by 0.1 of
+    their size).
+    """
+    angles = 2 * np.pi * np.arange(10) / 10
+    u = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
+    v = np.array([1.0, 1.0, -2.0]) / np.sqrt(6)
+    hues = np.cos(angles)[:, None] * u + np.sin(angles)[:, None] * v
+    return np.round(128 + 150 * hues).astype(np.uint8)
+
+
 def make_records(labels, seed):
     """Returns (images [n,32,32,3] uint8, record bytes) for the labels."""
     rng = np.random.RandomState(seed)
-    # One colour per class: crops and flips keep it, and standardization
-    # keeps the differences between the channels.
-    colours = np.random.RandomState(1234).randint(0, 256, size=(10, 1, 1, 3))
-    templates = np.broadcast_to(colours, (10, 32, 32, 3)).astype(np.uint8)
+    templates = np.broadcast_to(class_colours()[:, None, None, :],
+                                (10, 32, 32, 3))
     noise = rng.randint(0, 256, size=(len(labels), 32, 32, 3)).astype(np.uint8)
     images = (templates[labels] // 4) * 3 + noise // 4
     records = np.empty((len(labels), RECORD_BYTES), dtype=np.uint8)

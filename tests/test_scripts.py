@@ -102,7 +102,15 @@ def test_bad_eval_data_flag_exits_2(capsys):
 
 # --- training loop (in process) ----------------------------------------------
 
-def test_few_steps_on_learnable_data_lower_cross_entropy(data_dir):
+def test_few_steps_on_learnable_data_lower_cross_entropy(data_dir, monkeypatch):
+    # The synthetic images are flat colours plus noise: every position of
+    # every image says the same thing, which makes the loss surface far
+    # steeper than for photographs. At the recipe's 0.1 the cross entropy
+    # jumps about at the edge of stability (batches at 3-4 between batches
+    # at 0.5), so 60 steps ended above the bound below in 10-20% of runs.
+    # At 0.03 it falls steadily (last five at most 0.41 of the first five
+    # in 40 runs, median 0.06). The script tests train at the recipe's 0.1.
+    monkeypatch.setattr(cifar10, 'INITIAL_LEARNING_RATE', 0.03)
     with tf.Graph().as_default() as graph:
         global_step = tf1.train.get_or_create_global_step()
         images, labels = cifar10.distorted_inputs(
