@@ -209,7 +209,7 @@ class Evaluator:
         image = cifar10_metrics.confusion_image(result.confusion)
         summary.value.add(tag='Confusion matrix', image=tf1.Summary.Image(
             height=image.shape[0], width=image.shape[1], colorspace=3,
-            encoded_image_string=tf.io.encode_png(image).numpy()))
+            encoded_image_string=cifar10_metrics.encode_png(image)))
         self._writer.add_summary(summary, result.global_step)
         self._writer.flush()
 

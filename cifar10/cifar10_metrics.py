@@ -13,12 +13,14 @@
 # limitations under the License.
 """Evaluation metrics beyond precision @ 1: per-class figures and confusion.
 
-Everything here is plain numpy on the predictions the evaluator collects in
-its one pass over the data; TensorFlow is needed only to encode the
-confusion-matrix picture for TensorBoard.
+Everything here is plain numpy (and the standard library's zlib for the
+confusion-matrix picture) on the predictions the evaluator collects in its
+one pass over the data.
 """
 
 import os
+import struct
+import zlib
 
 import numpy as np
 
@@ -145,6 +147,38 @@ def confusion_image(confusion, cell=24):
     image[::cell, :, :] = 200
     image[:, ::cell, :] = 200
     return np.round(image).astype(np.uint8)
+
+
+def encode_png(image):
+    """Encodes an RGB picture as PNG bytes.
+
+    The evaluator's graph is finalized and its session closed by the time
+    the picture exists; TensorFlow's encode_png would start the eager
+    runtime for this one call (~40 ms, 1% of an evaluation). A PNG is a
+    signature and three chunks around zlib-compressed rows.
+
+    Args:
+      image: A uint8 [H, W, 3] array.
+
+    Returns:
+      The PNG file's bytes (8-bit RGB, no filtering).
+    """
+    image = np.ascontiguousarray(image, np.uint8)
+    height, width, channels = image.shape
+    if channels != 3:
+        raise ValueError(f'expected an RGB image, got {channels} channels')
+    # Each row starts with its filter type, 0 (none).
+    rows = np.zeros((height, 1 + width * 3), np.uint8)
+    rows[:, 1:] = image.reshape(height, width * 3)
+
+    def chunk(kind, data):
+        return (struct.pack('>I', len(data)) + kind + data +
+                struct.pack('>I', zlib.crc32(kind + data)))
+
+    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) +
+            chunk(b'IDAT', zlib.compress(rows.tobytes(), 6)) +
+            chunk(b'IEND', b''))
 
 
 def summary_values(confusion, class_names):

@@ -1,6 +1,7 @@
 """Tests of cifar10_metrics: confusion matrix, per-class figures, report."""
 
 import numpy as np
+import pytest
 
 from cifar10 import cifar10_metrics as metrics
 
@@ -63,3 +64,19 @@ def test_class_names_from_meta_file(tmp_path):
     assert metrics.read_class_names(str(tmp_path)) == [f'c{i}' for i in range(10)]
     (tmp_path / 'batches.meta.txt').write_text('only\ntwo\n')
     assert metrics.read_class_names(str(tmp_path))[9] == 'truck'
+
+
+def test_encode_png_decodes_to_the_same_pixels():
+    import tensorflow as tf
+    image = np.random.RandomState(0).randint(0, 256, (7, 11, 3)).astype(np.uint8)
+    data = metrics.encode_png(image)
+    assert data.startswith(b'\x89PNG\r\n\x1a\n')
+    decoded = tf.io.decode_png(data, channels=0).numpy()
+    assert decoded.shape == (7, 11, 3)
+    np.testing.assert_array_equal(decoded, image)
+    # The evaluator's own picture round-trips too.
+    picture = metrics.confusion_image(np.array([[3, 1], [0, 4]]))
+    np.testing.assert_array_equal(
+        tf.io.decode_png(metrics.encode_png(picture)).numpy(), picture)
+    with pytest.raises(ValueError, match='RGB'):
+        metrics.encode_png(np.zeros((2, 2, 4), np.uint8))

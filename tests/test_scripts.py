@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_eval
+from cifar10 import cifar10_metrics
 from cifar10 import cifar10_train
 from cifar10 import script_util
 
@@ -300,13 +301,13 @@ def test_console_scripts_are_installed():
 
 # --- evaluation ----------------------------------------------------------------
 
-def _event_values(eval_dir, tag):
+def _event_values(eval_dir, tag, field='simple_value'):
     values = []
     for name in os.listdir(eval_dir):
         for event in tf1.train.summary_iterator(os.path.join(eval_dir, name)):
             for value in event.summary.value:
                 if value.tag == tag:
-                    values.append((event.step, value.simple_value))
+                    values.append((event.step, getattr(value, field)))
     return values
 
 
@@ -336,6 +337,14 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
     assert _event_values(str(eval_dir), 'Recall per class/airplane') == [(7, 1.0)]
     assert _event_values(str(eval_dir), 'Precision per class/airplane') == [
         (7, pytest.approx(0.1))]
+    # The confusion matrix picture: every row all in the first column.
+    images = _event_values(str(eval_dir), 'Confusion matrix', field='image')
+    assert [step for step, _ in images] == [7]
+    expected = np.zeros((10, 10), np.int64)
+    expected[:, 0] = 30
+    np.testing.assert_array_equal(
+        tf.io.decode_png(images[0][1].encoded_image_string).numpy(),
+        cifar10_metrics.confusion_image(expected))
 
 
 def test_eval_whole_test_file(data_dir, tmp_path):
