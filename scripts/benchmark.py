@@ -26,8 +26,10 @@ after a warm-up):
           from its progress lines, wall time, peak memory, and the precision
           @ 1 of the checkpoint it wrote; with the model row too, the ratio
           to the model step measured just before and just after the run;
-  eval    cifar10_eval.py --run_once on the checkpoint the train row wrote:
-          wall time (TensorFlow start-up included), images/sec, peak memory.
+  eval    cifar10_eval.py --run_once on the checkpoint the train row wrote,
+          against a stand-in for the original tutorial's evaluation
+          (child_eval_original), in alternating runs: median wall time
+          (TensorFlow start-up included), images/sec, peak memory.
 
 Each row is measured for every training setting of --settings (input
 pipeline / LRN gradient): by default the trainer's own (batch/matmul) and
@@ -127,6 +129,59 @@ def child_model(args):
     return {g: {'rate': statistics.median(r), 'rates': r} for g, r in rates.items()}
 
 
+def child_eval_original(args):
+    """Evaluation the original tutorial's way, as a stand-in to compare with.
+
+    The original is not on this machine, so this rebuilds its evaluation
+    from the facts in SPEC with this port's own pieces: one record per
+    reader op, crop and standardization per image, a plain batch queue
+    filled by 16 threads (capacity 40% of the 10,000 images plus three
+    batches), whole batches counted until at least --num_examples, then the
+    merged summaries run once more on a further batch. The interpreter exits
+    as usual (cifar10_eval.py skips the final garbage collection).
+    """
+    start = time.perf_counter()
+    tf = _tf()
+    imported = time.perf_counter() - start
+    import numpy as np
+    from cifar10 import cifar10, cifar10_input
+    tf1 = tf.compat.v1
+    examples = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
+    with tf.Graph().as_default() as graph:
+        with tf.device('/cpu:0'):
+            filenames = cifar10_input.eval_filenames(
+                'test', os.path.join(args.data_dir, cifar10.DATA_SUBDIR))
+            record = cifar10_input.read_cifar10(
+                tf1.train.string_input_producer(filenames))
+            image = cifar10_input.eval_image(tf.cast(record.uint8image, tf.float32))
+            image.set_shape([cifar10_input.IMAGE_SIZE, cifar10_input.IMAGE_SIZE, 3])
+            record.label.set_shape([1])
+            images, labels = tf1.train.batch(
+                [image, record.label], batch_size=args.batch_size, num_threads=16,
+                capacity=int(0.4 * examples) + 3 * args.batch_size)
+            tf1.summary.image('images', images)
+        logits = cifar10.inference(images)
+        correct = tf1.nn.in_top_k(logits, tf.reshape(labels, [-1]), 1)
+        saver = cifar10.restoring_saver(True)
+        summary_op = tf1.summary.merge_all()
+        writer = tf1.summary.FileWriter(args.eval_dir, graph)
+        with tf1.Session() as sess:
+            saver.restore(sess, tf1.train.latest_checkpoint(args.checkpoint_dir))
+            coord = tf1.train.Coordinator()
+            threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
+            batches = -(-examples // args.batch_size)
+            true_count = sum(int(np.sum(sess.run(correct))) for _ in range(batches))
+            precision = true_count / (batches * args.batch_size)
+            summary = tf1.Summary()
+            summary.ParseFromString(sess.run(summary_op))
+            summary.value.add(tag='Precision @ 1', simple_value=precision)
+            writer.add_summary(summary, 0)
+            coord.request_stop()
+            coord.join(threads, stop_grace_period_secs=10)
+        writer.close()
+    return {'precision': precision, 'import_s': imported}
+
+
 def _windows(run, batch_size, warmup, steps, windows):
     for _ in range(warmup):
         run()
@@ -179,8 +234,9 @@ def _user_cmd(name, args, setting):
     return f'python scripts/benchmark.py --only {name} --settings {setting}{data}'
 
 
-def run_child(name, args, setting):
-    out, wall, rss = _run_measured(_child_cmd(name, args, setting))
+def run_child(name, args, setting, **flags):
+    cmd = _child_cmd(name, args, setting) + [f'--{k}={v}' for k, v in flags.items()]
+    out, wall, rss = _run_measured(cmd)
     result = json.loads(out.strip().splitlines()[-1])
     result.update(wall_s=wall, peak_mb=rss)
     return result
@@ -199,27 +255,51 @@ def run_train(args, train_dir, setting):
     out, wall, rss = _run_measured(cmd)
     rates = [float(m.group(2)) for m in map(PROGRESS.search, out.splitlines())
              if m and int(m.group(1)) > args.train_steps // 4]
-    return {'rate': statistics.median(rates), 'rates': rates, 'wall_s': wall,
-            'peak_mb': rss}
+    # None when the run was too short for a window (the eval row needs only
+    # the checkpoint).
+    return {'rate': statistics.median(rates) if rates else None, 'rates': rates,
+            'wall_s': wall, 'peak_mb': rss}
 
 
 def run_eval(args, train_dir, eval_dir):
+    """One cifar10_eval.py --run_once: wall seconds, peak MB, precision."""
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_eval.py'),
            f'--data_dir={args.data_dir}', f'--checkpoint_dir={train_dir}',
            f'--eval_dir={eval_dir}', '--run_once', '--num_examples=10000']
     out, wall, rss = _run_measured(cmd)
-    # The import timed inside the process: the wall time of a process that
-    # only imports would add its start-up and its exit.
+    precision = float(re.search(r'precision @ 1 = ([\d.]+)', out).group(1))
+    return {'wall_s': wall, 'peak_mb': rss, 'precision': precision}
+
+
+def compare_eval(args, train_dir, tmp):
+    """Our evaluation against the original-style stand-in, runs alternating.
+
+    Each of --eval_runs rounds runs cifar10_eval.py, the stand-in
+    (child_eval_original) and a process that only imports TensorFlow (the
+    import timed inside it: its wall time would add start-up and exit).
+    Returns the medians.
+    """
     import_cmd = [sys.executable, '-c',
                   'import time; start = time.perf_counter(); import tensorflow; '
                   'print(time.perf_counter() - start)']
-    import_out, _, import_rss = _run_measured(import_cmd)
-    import_wall = float(import_out.strip().splitlines()[-1])
-    eval_part = max(wall - import_wall, 1e-9)
-    precision = float(re.search(r'precision @ 1 = ([\d.]+)', out).group(1))
-    return {'wall_s': wall, 'rate': 10000 / eval_part, 'peak_mb': rss,
-            'import_s': import_wall, 'import_mb': import_rss,
-            'precision': precision}
+    ours, original, imports = [], [], []
+    for _ in range(args.eval_runs):
+        ours.append(run_eval(args, train_dir, os.path.join(tmp, 'eval')))
+        original.append(run_child('eval_original', args, 'per_image/builtin',
+                                  checkpoint_dir=train_dir,
+                                  eval_dir=os.path.join(tmp, 'eval-original')))
+        out, _, rss = _run_measured(import_cmd)
+        imports.append({'wall_s': float(out.strip().splitlines()[-1]),
+                        'peak_mb': rss})
+
+    def median(runs, key):
+        return statistics.median(r[key] for r in runs)
+    return {name: {'wall_s': median(runs, 'wall_s'),
+                   'walls': [r['wall_s'] for r in runs],
+                   'peak_mb': median(runs, 'peak_mb'),
+                   'precision': runs[0].get('precision')}
+            for name, runs in (('ours', ours), ('original', original),
+                               ('import', imports))}
 
 
 def write_synthetic_data(root):
@@ -254,7 +334,12 @@ def main(argv=None):
                         help='Comma-separated training settings to measure, each '
                              'INPUT_PIPELINE/LRN_GRADIENT (see cifar10_train.py '
                              '--help); the eval row uses the first.')
+    parser.add_argument('--eval_runs', type=int, default=5,
+                        help='Alternating runs of our evaluation and the '
+                             'original-style one, for the eval row.')
     parser.add_argument('--child', help=argparse.SUPPRESS)
+    parser.add_argument('--checkpoint_dir', help=argparse.SUPPRESS)
+    parser.add_argument('--eval_dir', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     settings = _unique(x.strip() for x in args.settings.split(',') if x.strip())
     for setting in settings:
@@ -267,7 +352,9 @@ def main(argv=None):
     if args.child:
         args.settings_list = settings
         args.input_pipeline, args.lrn_gradient = settings[0].split('/')
-        print(json.dumps({'input': child_input, 'model': child_model}[args.child](args)))
+        children = {'input': child_input, 'model': child_model,
+                    'eval_original': child_eval_original}
+        print(json.dumps(children[args.child](args)))
         return
     rows = [r.strip() for r in args.only.split(',') if r.strip()]
     unknown = set(rows) - set(ROWS)
@@ -304,7 +391,6 @@ def main(argv=None):
                               _user_cmd('model', args, setting)))
         train_dirs = {s: os.path.join(tmp, 'train-' + s.replace('/', '-'))
                       for s in settings}
-        evals = {}
         if 'train' in rows or 'eval' in rows:
             for setting in (settings if 'train' in rows else settings[:1]):
                 gradient = setting.split('/')[1]
@@ -316,30 +402,42 @@ def main(argv=None):
                 r = run_train(args, train_dirs[setting], setting)
                 after = (run_child('model', args, f'batch/{gradient}')[gradient]['rate']
                          if bracket else None)
-                # Precision at equal steps rules out a faster but different
-                # algorithm; this evaluation also times the eval row.
-                evals[setting] = run_eval(args, train_dirs[setting],
-                                          os.path.join(tmp, 'eval'))
                 of_ceiling = (f' = {2 * r["rate"] / (before + after):.2f}x the model '
                               f'step alone ({before:,.0f} and {after:,.0f} just '
                               'before and after this run)' if bracket else '')
                 if 'train' in rows:
+                    if r['rate'] is None:
+                        sys.exit(f'benchmark: --train_steps={args.train_steps} leaves '
+                                 'no 50-step window after the first quarter')
+                    # Precision at equal steps rules out a faster but
+                    # different algorithm.
+                    precision = run_eval(args, train_dirs[setting],
+                                         os.path.join(tmp, 'eval'))['precision']
                     table.append((f'end-to-end training ({setting}), '
                                   f'{args.train_steps} steps',
                                   f'{r["rate"]:,.0f} examples/sec, median of 50-step '
                                   f'windows after step {args.train_steps // 4}'
                                   f'{of_ceiling}; {r["wall_s"]:.1f} s wall; '
                                   f'peak memory {r["peak_mb"]:,.0f} MB; precision @ 1 '
-                                  f'{evals[setting]["precision"]:.3f}',
+                                  f'{precision:.3f}',
                                   _user_cmd('train', args, setting)))
         if 'eval' in rows:
-            r = evals[settings[0]]
-            table.append(('evaluation, 10,000 images',
-                          f'{r["wall_s"]:.2f} s wall, of which importing TensorFlow '
-                          f'{r["import_s"]:.2f} s; {r["rate"]:,.0f} images/sec after '
-                          f'import; peak memory {r["peak_mb"]:,.0f} MB (TensorFlow '
-                          f'alone {r["import_mb"]:,.0f} MB)',
-                          _user_cmd('eval', args, settings[0])))
+            r = compare_eval(args, train_dirs[settings[0]], tmp)
+            ours, original = r['ours'], r['original']
+            after_import = ours['wall_s'] - r['import']['wall_s']
+            table.append((
+                'evaluation, 10,000 images',
+                f'{ours["wall_s"]:.2f} s wall = {ours["wall_s"] / original["wall_s"]:.2f}x '
+                f'the original-style evaluation\'s {original["wall_s"]:.2f} s (medians '
+                f'of {args.eval_runs} alternating runs: '
+                f'{", ".join(f"{w:.2f}" for w in ours["walls"])} vs '
+                f'{", ".join(f"{w:.2f}" for w in original["walls"])}); importing '
+                f'TensorFlow {r["import"]["wall_s"]:.2f} s of it, then '
+                f'{10000 / after_import:,.0f} images/sec; peak memory '
+                f'{ours["peak_mb"]:,.0f} MB vs {original["peak_mb"]:,.0f} MB '
+                f'(TensorFlow alone {r["import"]["peak_mb"]:,.0f} MB); precision @ 1 '
+                f'{ours["precision"]:.3f} vs {original["precision"]:.3f}',
+                _user_cmd('eval', args, settings[0])))
     print()
     print('| what | measured | command |')
     print('| --- | --- | --- |')

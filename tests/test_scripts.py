@@ -595,3 +595,28 @@ def test_benchmark_script_prints_its_table():
                      r'[\d,]+ examples/sec \| '
                      r'`python scripts/benchmark.py --only model --settings batch/matmul`',
                      rows[1])
+
+
+def test_benchmark_eval_row_compares_with_original_style_evaluation():
+    """The eval row evaluates one checkpoint both ways and reports the ratio."""
+    result = subprocess.run(
+        [sys.executable, os.path.join('scripts', 'benchmark.py'), '--only', 'eval',
+         '--train_steps=20', '--eval_runs=1', '--settings=batch/matmul'],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines()
+            if line.startswith('| evaluation')]
+    assert len(rows) == 1
+    match = re.search(
+        r"\| evaluation, 10,000 images \| (\d+\.\d\d) s wall = (\d+\.\d\d)x the "
+        r"original-style evaluation's (\d+\.\d\d) s \(medians of 1 alternating runs: "
+        r"\1 vs \3\); importing TensorFlow \d+\.\d\d s of it, then [\d,]+ images/sec; "
+        r"peak memory [\d,]+ MB vs [\d,]+ MB \(TensorFlow alone [\d,]+ MB\); "
+        r"precision @ 1 (\d\.\d{3}) vs (\d\.\d{3}) \| "
+        r"`python scripts/benchmark.py --only eval --settings batch/matmul`", rows[0])
+    assert match, rows[0]
+    ours, ratio, original = (float(match.group(i)) for i in (1, 2, 3))
+    assert ratio == pytest.approx(ours / original, abs=0.006)
+    # The same checkpoint on the same file: the original-style run counts
+    # whole batches (10,112 examples), so the two may differ a little.
+    assert abs(float(match.group(4)) - float(match.group(5))) <= 0.02
