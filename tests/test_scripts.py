@@ -610,13 +610,14 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
     match = re.search(
         r"\| evaluation, 10,000 images \| (\d+\.\d\d) s wall = (\d+\.\d\d)x the "
         r"original-style evaluation's (\d+\.\d\d) s \(medians of 1 alternating runs: "
-        r"\1 vs \3\); importing TensorFlow \d+\.\d\d s of it, then [\d,]+ images/sec; "
+        r"\1 vs \3; median of the rounds' ratios (\d+\.\d\d)x\); importing TensorFlow \d+\.\d\d s of it, then [\d,]+ images/sec; "
         r"peak memory [\d,]+ MB vs [\d,]+ MB \(TensorFlow alone [\d,]+ MB\); "
         r"precision @ 1 (\d\.\d{3}) vs (\d\.\d{3}) \| "
         r"`python scripts/benchmark.py --only eval --settings batch/matmul`", rows[0])
     assert match, rows[0]
-    ours, ratio, original = (float(match.group(i)) for i in (1, 2, 3))
+    ours, ratio, original, paired = (float(match.group(i)) for i in (1, 2, 3, 4))
     assert ratio == pytest.approx(ours / original, abs=0.006)
+    assert paired == pytest.approx(ours / original, abs=0.006)  # One round.
     # The same checkpoint on the same file: the original-style run counts
     # whole batches (10,112 examples), so the two may differ a little.
-    assert abs(float(match.group(4)) - float(match.group(5))) <= 0.02
+    assert abs(float(match.group(5)) - float(match.group(6))) <= 0.02
