@@ -136,9 +136,10 @@ def child_eval_original(args):
     from the facts in SPEC with this port's own pieces: one record per
     reader op, crop and standardization per image, a plain batch queue
     filled by 16 threads (capacity 40% of the 10,000 images plus three
-    batches), whole batches counted until at least --num_examples, then the
-    merged summaries run once more on a further batch. The interpreter exits
-    as usual (cifar10_eval.py skips the final garbage collection).
+    batches), whole batches counted until there are at least 10,000
+    predictions (79 batches of 128: 10,112), then the merged summaries run
+    once more on a further batch. The interpreter exits as usual
+    (cifar10_eval.py skips the final garbage collection).
     """
     start = time.perf_counter()
     tf = _tf()

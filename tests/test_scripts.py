@@ -610,7 +610,8 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
     match = re.search(
         r"\| evaluation, 10,000 images \| (\d+\.\d\d) s wall = (\d+\.\d\d)x the "
         r"original-style evaluation's (\d+\.\d\d) s \(medians of 1 alternating runs: "
-        r"\1 vs \3; median of the rounds' ratios (\d+\.\d\d)x\); importing TensorFlow \d+\.\d\d s of it, then [\d,]+ images/sec; "
+        r"\1 vs \3; median of the rounds' ratios (\d+\.\d\d)x\); "
+        r"importing TensorFlow \d+\.\d\d s of it, then [\d,]+ images/sec; "
         r"peak memory [\d,]+ MB vs [\d,]+ MB \(TensorFlow alone [\d,]+ MB\); "
         r"precision @ 1 (\d\.\d{3}) vs (\d\.\d{3}) \| "
         r"`python scripts/benchmark.py --only eval --settings batch/matmul`", rows[0])
