@@ -322,6 +322,17 @@ def write_synthetic_data(root):
         records.tofile(os.path.join(folder, name))
 
 
+def _positive_int(text):
+    """argparse type: an integer > 0 (the parent never imports TensorFlow)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f'expected an integer > 0, got {text!r}')
+    return value
+
+
 def _unique(items):
     return list(dict.fromkeys(items))
 
@@ -332,16 +343,16 @@ def main(argv=None):
                         help='CIFAR-10 data directory (default: synthetic data).')
     parser.add_argument('--only', default=','.join(ROWS),
                         help=f'Comma-separated rows to run, of {", ".join(ROWS)}.')
-    parser.add_argument('--batch_size', type=int, default=128)
-    parser.add_argument('--windows', type=int, default=7,
+    parser.add_argument('--batch_size', type=_positive_int, default=128)
+    parser.add_argument('--windows', type=_positive_int, default=7,
                         help='Timed windows per in-process row.')
-    parser.add_argument('--train_steps', type=int, default=600,
+    parser.add_argument('--train_steps', type=_positive_int, default=600,
                         help='Steps of the end-to-end training row.')
     parser.add_argument('--settings', default='batch/matmul,per_image/builtin',
                         help='Comma-separated training settings to measure, each '
                              'INPUT_PIPELINE/LRN_GRADIENT (see cifar10_train.py '
                              '--help); the eval row uses the first.')
-    parser.add_argument('--eval_runs', type=int, default=5,
+    parser.add_argument('--eval_runs', type=_positive_int, default=5,
                         help='Alternating runs of our evaluation and the '
                              'original-style one, for the eval row.')
     parser.add_argument('--child', help=argparse.SUPPRESS)

@@ -622,3 +622,16 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
     # The same checkpoint on the same file: the original-style run counts
     # whole batches (10,112 examples), so the two may differ a little.
     assert abs(float(match.group(5)) - float(match.group(6))) <= 0.02
+
+
+@pytest.mark.parametrize('flag', ['--eval_runs=0', '--windows=x', '--batch_size=-3',
+                                  '--train_steps=0'])
+def test_benchmark_bad_flag_is_a_usage_error(flag):
+    result = subprocess.run(
+        [sys.executable, os.path.join('scripts', 'benchmark.py'), flag],
+        cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    name = flag.split('=')[0]
+    assert result.stderr.splitlines()[-1].startswith(
+        f'benchmark.py: error: argument {name}: expected an integer > 0')
+    assert result.stdout == ''
