@@ -219,8 +219,11 @@ def _run_measured(cmd):
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode:
-        sys.exit(f'benchmark: {shlex.join(cmd)} failed ({proc.returncode}):\n'
-                 f'{stderr.strip()}')
+        # The last line of the child's error output is its error message (or
+        # a traceback's exception line); the rest is TensorFlow's start-up.
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        sys.exit(f'benchmark: {shlex.join(cmd)} failed ({proc.returncode}): '
+                 f'{lines[-1] if lines else "no error output"}')
     return stdout, wall, usage.ru_maxrss / 1024.0
 
 
@@ -379,6 +382,10 @@ def main(argv=None):
     if unknown:
         parser.error(f'unknown rows: {", ".join(sorted(unknown))}')
 
+    if args.data_dir is not None and not os.path.isdir(
+            os.path.join(args.data_dir, 'cifar-10-batches-bin')):
+        parser.error(f'--data_dir={args.data_dir} holds no cifar-10-batches-bin '
+                     'folder (see README, Data)')
     args.user_data_dir = args.data_dir
     with tempfile.TemporaryDirectory(prefix='cifar10-bench-') as tmp:
         if args.data_dir is None:

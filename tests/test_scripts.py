@@ -635,3 +635,23 @@ def test_benchmark_bad_flag_is_a_usage_error(flag):
     assert result.stderr.splitlines()[-1].startswith(
         f'benchmark.py: error: argument {name}: expected an integer > 0')
     assert result.stdout == ''
+
+
+def test_benchmark_bad_data_dir_is_one_clear_line(tmp_path):
+    def run(data_dir):
+        return subprocess.run(
+            [sys.executable, os.path.join('scripts', 'benchmark.py'), '--only', 'input',
+             f'--data_dir={data_dir}'],
+            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = run(tmp_path / 'missing')
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].endswith('holds no cifar-10-batches-bin '
+                                                   'folder (see README, Data)')
+    # A folder without the files: the child's own error, on one line.
+    (tmp_path / 'cifar-10-batches-bin').mkdir()
+    result = run(tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith('benchmark: ') and lines[0].endswith(
+        'data_batch_1.bin: data file not found')
