@@ -120,6 +120,8 @@ def main(argv=None):
     parser.add_argument('--eval_data', default='test', choices=('test', 'train_eval'))
     parser.add_argument('--num_examples', type=int, default=10000)
     args = parser.parse_args(argv)
+    if args.num_examples <= 0:
+        parser.error(f'--num_examples must be > 0, got {args.num_examples}')
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
     import tensorflow as tf
     path = args.checkpoint or tf.train.latest_checkpoint(args.checkpoint_dir)
@@ -128,8 +130,18 @@ def main(argv=None):
     folder = os.path.join(args.data_dir, 'cifar-10-batches-bin')
     names = (['test_batch.bin'] if args.eval_data == 'test'
              else [f'data_batch_{i}.bin' for i in range(1, 6)])
-    value, count = precision(path, [os.path.join(folder, n) for n in names],
-                             args.num_examples)
+    paths = [os.path.join(folder, n) for n in names]
+    for p in paths:
+        if not os.path.isfile(p):
+            sys.exit(f'error: {p}: data file not found')
+        if os.path.getsize(p) % 3073:
+            sys.exit(f'error: {p}: {os.path.getsize(p)} bytes is not a whole '
+                     'number of 3,073-byte records')
+    try:
+        value, count = precision(path, paths, args.num_examples)
+    except (tf.errors.OpError, KeyError, ValueError) as e:
+        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        sys.exit(f'error: cannot evaluate {path}: {message}')
     print(f'{path}: reference precision @ 1 = {value:.4f} over {count} examples')
 
 

@@ -655,3 +655,26 @@ def test_benchmark_bad_data_dir_is_one_clear_line(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith('benchmark: ') and lines[0].endswith(
         'data_batch_1.bin: data file not found')
+
+
+def test_reference_eval_bad_data_is_one_clear_line(trained, tmp_path):
+    train_dir, result = trained
+    assert result.returncode == 0
+    folder = tmp_path / 'cifar-10-batches-bin'
+    folder.mkdir()
+
+    def run():
+        return subprocess.run(
+            [sys.executable, os.path.join('scripts', 'reference_eval.py'),
+             f'--checkpoint_dir={train_dir}', f'--data_dir={tmp_path}'],
+            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = run()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'error: {folder / "test_batch.bin"}: data file not found')
+    (folder / 'test_batch.bin').write_bytes(bytes(3073 * 2 + 5))
+    result = run()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'error: {folder / "test_batch.bin"}: 6151 bytes is not a whole number '
+        'of 3,073-byte records')
