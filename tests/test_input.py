@@ -297,9 +297,12 @@ def test_batch_and_per_image_pipelines_agree_statistically(data_dir):
         assert np.all(np.abs(stats[name]['mean']) < 1e-4)
         assert np.all(np.abs(stats[name]['std'] - 1) < 1e-3)
     a, b = stats['batch']['channel_spread'], stats['per_image']['channel_spread']
-    # 2,000 images each: the spread's quartiles agree within sampling noise.
+    # 2,000 images each: the spread's quartiles agree within sampling noise
+    # (differences up to 0.02 in repeated runs). A contrast range of
+    # 0.6-1.4, 0.2-1.0 or 1.0-1.8 in one pipeline moves a quartile by
+    # 0.06-0.15 (the weakly coloured classes show it).
     for q in (25, 50, 75):
-        assert abs(np.percentile(a, q) - np.percentile(b, q)) < 0.1 * np.percentile(b, q) + 0.01
+        assert abs(np.percentile(a, q) - np.percentile(b, q)) < 0.05
     counts_a = np.bincount(stats['batch']['labels'], minlength=10)
     counts_b = np.bincount(stats['per_image']['labels'], minlength=10)
     assert np.all(np.abs(counts_a - counts_b) < 100)
