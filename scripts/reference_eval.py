@@ -20,7 +20,8 @@ ops), and prints precision @ 1 over the first --num_examples records:
 
     python scripts/reference_eval.py --checkpoint_dir /tmp/cifar10_train
 
-TensorFlow is used only to read the checkpoint file.
+TensorFlow is used only to read the checkpoint file; the data files are
+checked with the package's own validation (cifar10_input) before reading.
 """
 
 import argparse
@@ -28,6 +29,8 @@ import os
 import sys
 
 import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_averaged_weights(checkpoint_path):
@@ -131,12 +134,12 @@ def main(argv=None):
     names = (['test_batch.bin'] if args.eval_data == 'test'
              else [f'data_batch_{i}.bin' for i in range(1, 6)])
     paths = [os.path.join(folder, n) for n in names]
-    for p in paths:
-        if not os.path.isfile(p):
-            sys.exit(f'error: {p}: data file not found')
-        if os.path.getsize(p) % 3073:
-            sys.exit(f'error: {p}: {os.path.getsize(p)} bytes is not a whole '
-                     'number of 3,073-byte records')
+    sys.path.insert(0, REPO)
+    from cifar10 import cifar10_input
+    try:
+        cifar10_input.validate_data_files(paths)
+    except cifar10_input.DataError as e:
+        sys.exit(f'error: {e}')
     try:
         value, count = precision(path, paths, args.num_examples)
     except (tf.errors.OpError, KeyError, ValueError) as e:

@@ -676,5 +676,5 @@ def test_reference_eval_bad_data_is_one_clear_line(trained, tmp_path):
     result = run()
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f'error: {folder / "test_batch.bin"}: 6151 bytes is not a whole number '
-        'of 3,073-byte records')
+        f'error: {folder / "test_batch.bin"}: 6,151 bytes is not a whole number '
+        'of 3,073-byte CIFAR-10 records (truncated or not a CIFAR-10 binary file)')
