@@ -577,13 +577,18 @@ def test_trainer_runs_with_knobs(flags, data_dir, tmp_path):
     assert _ckpt_step(tmp_path) == 3
 
 
+def _run_benchmark(*args, timeout=300):
+    """Runs scripts/benchmark.py from the repository root."""
+    return subprocess.run(
+        [sys.executable, os.path.join('scripts', 'benchmark.py'), *args],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
 def test_benchmark_script_prints_its_table():
     """The benchmark runs on synthetic data when no --data_dir is given.
     (It measures speed; this only checks that it works and reports.)"""
-    result = subprocess.run(
-        [sys.executable, os.path.join('scripts', 'benchmark.py'), '--only', 'input,model',
-         '--windows=1', '--settings=batch/matmul'],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = _run_benchmark('--only', 'input,model', '--windows=1',
+                            '--settings=batch/matmul')
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith('(synthetic data in ')
@@ -599,10 +604,8 @@ def test_benchmark_script_prints_its_table():
 
 def test_benchmark_eval_row_compares_with_original_style_evaluation():
     """The eval row evaluates one checkpoint both ways and reports the ratio."""
-    result = subprocess.run(
-        [sys.executable, os.path.join('scripts', 'benchmark.py'), '--only', 'eval',
-         '--train_steps=20', '--eval_runs=1', '--settings=batch/matmul'],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = _run_benchmark('--only', 'eval', '--train_steps=20', '--eval_runs=1',
+                            '--settings=batch/matmul')
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines()
             if line.startswith('| evaluation')]
@@ -627,9 +630,7 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
 @pytest.mark.parametrize('flag', ['--eval_runs=0', '--windows=x', '--batch_size=-3',
                                   '--train_steps=0'])
 def test_benchmark_bad_flag_is_a_usage_error(flag):
-    result = subprocess.run(
-        [sys.executable, os.path.join('scripts', 'benchmark.py'), flag],
-        cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = _run_benchmark(flag, timeout=60)
     assert result.returncode == 2
     name = flag.split('=')[0]
     assert result.stderr.splitlines()[-1].startswith(
@@ -639,10 +640,7 @@ def test_benchmark_bad_flag_is_a_usage_error(flag):
 
 def test_benchmark_bad_data_dir_is_one_clear_line(tmp_path):
     def run(data_dir):
-        return subprocess.run(
-            [sys.executable, os.path.join('scripts', 'benchmark.py'), '--only', 'input',
-             f'--data_dir={data_dir}'],
-            cwd=REPO, capture_output=True, text=True, timeout=120)
+        return _run_benchmark('--only', 'input', f'--data_dir={data_dir}', timeout=120)
     result = run(tmp_path / 'missing')
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1].endswith('holds no cifar-10-batches-bin '
