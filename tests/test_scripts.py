@@ -283,6 +283,30 @@ def test_module_invocation_and_help():
     assert result.returncode == 0 and '--save_checkpoint_steps' in result.stdout
 
 
+@pytest.mark.parametrize('gc_enabled', [True, False])
+def test_tensorflow_import_spares_the_garbage_collector(gc_enabled):
+    """The scripts' import of TensorFlow runs with the collector paused, then
+    freezes what it loaded and leaves the collector as it found it."""
+    code = ('import gc, sys\n'
+            f'if not {gc_enabled}: gc.disable()\n'
+            'calls = []\n'
+            'gc.callbacks.append(lambda phase, info: calls.append(phase))\n'
+            'from cifar10.cli import import_tensorflow_quietly\n'
+            'before = len(calls)\n'
+            'import_tensorflow_quietly()\n'
+            'print("tensorflow" in sys.modules, len(calls) - before,'
+            ' gc.get_freeze_count(),'
+            ' gc.isenabled())\n')
+    result = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded, collections, frozen, enabled = result.stdout.split()
+    assert loaded == 'True' and collections == '0'
+    # TensorFlow's modules, functions and classes: some 400,000 objects.
+    assert int(frozen) > 100_000
+    assert enabled == str(gc_enabled)
+
+
 def test_console_scripts_are_installed():
     """`pip install .` (CI installs with -e) provides cifar10-train/-eval."""
     bin_dir = os.path.dirname(sys.executable)
