@@ -278,23 +278,32 @@ def compare_eval(args, train_dir, tmp):
     """Our evaluation against the original-style stand-in, runs alternating.
 
     Each of --eval_runs rounds runs cifar10_eval.py, the stand-in
-    (child_eval_original) and a process that only imports TensorFlow (the
-    import timed inside it: its wall time would add start-up and exit).
+    (child_eval_original) and two processes that only import TensorFlow,
+    one as the scripts do (cli.import_tensorflow_quietly) and one with a
+    plain ``import tensorflow`` as the stand-in does (each import timed
+    inside its process: the wall time would add start-up and exit).
     Returns the medians of each, and the median of the rounds' ratios of
     our wall time to the stand-in's.
     """
-    import_cmd = [sys.executable, '-c',
-                  'import time; start = time.perf_counter(); import tensorflow; '
-                  'print(time.perf_counter() - start)']
-    ours, original, imports = [], [], []
+    timed = ('import sys, time; sys.path.insert(0, {repo!r}); '
+             'start = time.perf_counter(); {statement}; '
+             'print(time.perf_counter() - start)')
+    import_cmds = {
+        'import': timed.format(repo=REPO, statement=(
+            'from cifar10.cli import import_tensorflow_quietly; '
+            'import_tensorflow_quietly()')),
+        'plain_import': timed.format(repo=REPO, statement='import tensorflow')}
+    ours, original = [], []
+    imports = {name: [] for name in import_cmds}
     for _ in range(args.eval_runs):
         ours.append(run_eval(args, train_dir, os.path.join(tmp, 'eval')))
         original.append(run_child('eval_original', args, 'per_image/builtin',
                                   checkpoint_dir=train_dir,
                                   eval_dir=os.path.join(tmp, 'eval-original')))
-        out, _, rss = _run_measured(import_cmd)
-        imports.append({'wall_s': float(out.strip().splitlines()[-1]),
-                        'peak_mb': rss})
+        for name, code in import_cmds.items():
+            out, _, rss = _run_measured([sys.executable, '-c', code])
+            imports[name].append({'wall_s': float(out.strip().splitlines()[-1]),
+                                  'peak_mb': rss})
 
     def median(runs, key):
         return statistics.median(r[key] for r in runs)
@@ -302,8 +311,8 @@ def compare_eval(args, train_dir, tmp):
                      'walls': [r['wall_s'] for r in runs],
                      'peak_mb': median(runs, 'peak_mb'),
                      'precision': runs[0].get('precision')}
-              for name, runs in (('ours', ours), ('original', original),
-                                 ('import', imports))}
+              for name, runs in [('ours', ours), ('original', original),
+                                 *imports.items()]}
     # A round's two runs are seconds apart, so their ratio is less swayed by
     # the machine's drift than the ratio of the two medians.
     result['paired_ratio'] = statistics.median(
@@ -457,7 +466,8 @@ def main(argv=None):
                 f'{", ".join(f"{w:.2f}" for w in ours["walls"])} vs '
                 f'{", ".join(f"{w:.2f}" for w in original["walls"])}; median of the '
                 f'rounds\' ratios {r["paired_ratio"]:.2f}x); importing '
-                f'TensorFlow {r["import"]["wall_s"]:.2f} s of it, then '
+                f'TensorFlow {r["import"]["wall_s"]:.2f} s of it (a plain import: '
+                f'{r["plain_import"]["wall_s"]:.2f} s), then '
                 f'{10000 / after_import:,.0f} images/sec; peak memory '
                 f'{ours["peak_mb"]:,.0f} MB vs {original["peak_mb"]:,.0f} MB '
                 f'(TensorFlow alone {r["import"]["peak_mb"]:,.0f} MB); precision @ 1 '

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -388,6 +389,54 @@ def test_eval_whole_test_file(data_dir, tmp_path):
     np.testing.assert_array_equal(result.confusion, expected)
 
 
+@pytest.mark.parametrize('batch_size, concurrent, reverse', [
+    (32, 1, False), (32, 4, False), (64, 2, False), (32, 4, True)])
+def test_concurrent_batches_evaluate_exactly_the_first_records(
+        data_dir, tmp_path, monkeypatch, batch_size, concurrent, reverse):
+    """Whichever run gets which batch, the first 300 records are counted:
+    records 300-383 are all class 0, so counting any of them (say, cutting
+    short a batch other than the last) would change column 0. Real threads
+    mostly take the batches in order; `reverse` hands the concurrent runs'
+    batches back last first, as an unlucky schedule could."""
+    if reverse:
+        run_concurrently = cifar10_eval._run_concurrently
+        monkeypatch.setattr(cifar10_eval, '_run_concurrently',
+                            lambda *args: run_concurrently(*args)[::-1])
+    write_constant_checkpoint(tmp_path, step=3, predicted_class=0)
+    evaluator = cifar10_eval.Evaluator('test', data_dir, batch_size, 300,
+                                       str(tmp_path / 'e'),
+                                       concurrent_batches=concurrent)
+    try:
+        result = evaluator.evaluate(tf1.train.latest_checkpoint(str(tmp_path)))
+    finally:
+        evaluator.close()
+    expected = np.zeros((10, 10), np.int64)
+    expected[:, 0] = 30
+    np.testing.assert_array_equal(result.confusion, expected)
+    assert cifar10_eval.parse_args([]).concurrent_batches == 2
+
+
+def test_run_concurrently_overlaps_calls_and_stops_on_error():
+    # Two calls can only both pass the barrier if they run at the same time.
+    barrier = threading.Barrier(2, timeout=10)
+    assert cifar10_eval._run_concurrently(lambda: barrier.wait() >= 0, 6, 2) == [True] * 6
+    assert cifar10_eval._run_concurrently(lambda: 1, 0, 2) == []
+    counter = iter(range(100))
+    lock = threading.Lock()
+
+    def failing():
+        with lock:
+            call = next(counter)
+        if call == 2:
+            raise tf.errors.OutOfRangeError(None, None, 'queue closed')
+        time.sleep(0.01)
+        return call
+    with pytest.raises(tf.errors.OutOfRangeError):
+        cifar10_eval._run_concurrently(failing, 50, 2)
+    # Calls not yet started when one failed were not made.
+    assert next(counter) < 10
+
+
 def test_eval_raw_weights_with_use_moving_averages_false(data_dir, tmp_path):
     # The averaged weights predict class 0, the raw weights class 1.
     write_constant_checkpoint(tmp_path, step=3, predicted_class=0)
@@ -638,7 +687,8 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
         r"\| evaluation, 10,000 images \| (\d+\.\d\d) s wall = (\d+\.\d\d)x the "
         r"original-style evaluation's (\d+\.\d\d) s \(medians of 1 alternating runs: "
         r"\1 vs \3; median of the rounds' ratios (\d+\.\d\d)x\); "
-        r"importing TensorFlow \d+\.\d\d s of it, then [\d,]+ images/sec; "
+        r"importing TensorFlow \d+\.\d\d s of it \(a plain import: \d+\.\d\d s\), "
+        r"then [\d,]+ images/sec; "
         r"peak memory [\d,]+ MB vs [\d,]+ MB \(TensorFlow alone [\d,]+ MB\); "
         r"precision @ 1 (\d\.\d{3}) vs (\d\.\d{3}) \| "
         r"`python scripts/benchmark.py --only eval --settings batch/matmul`", rows[0])
