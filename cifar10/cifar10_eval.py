@@ -58,10 +58,10 @@ tf1 = tf.compat.v1
 # How often watch mode looks for a new checkpoint.
 _POLL_SECS = 1.0
 
-# One batch's forward pass leaves the cores idle a sixth of the time (in
-# its serial ops and between runs); a second batch run at the same time
-# fills that: 76 batches took 1.26-1.37 s instead of 1.38-1.47 s on two
-# cores. Three or four were no faster than two.
+# One batch's forward pass leaves the cores idle 7-10% of the time (where
+# fewer ops than cores can run, and between runs); a second batch run at
+# the same time fills most of that: 76 batches took 1.26-1.37 s instead of
+# 1.38-1.47 s on two cores. Three or four were no faster than two.
 DEFAULT_CONCURRENT_BATCHES = 2
 
 
