@@ -243,11 +243,12 @@ def run_main(main, argv=None):
 def _skip_final_garbage_collection():
     """Spares the exiting interpreter a garbage collection of everything.
 
-    At exit Python runs a full collection over every object alive, which
-    with TensorFlow loaded takes 0.3-0.4 s, nearly a tenth of an
-    evaluation. Freezing moves them out of the collector's reach; the
-    process is ending, so nothing is lost: files and writers are closed by
-    the scripts, and the standard streams are flushed as usual.
+    At exit Python runs a full collection over every object alive. The
+    scripts' import (cli.import_tensorflow_quietly) already froze
+    TensorFlow's own objects, the bulk of it (a full collection after an
+    evaluation: 0.18 s with them, 0.001 s without); freezing here takes
+    the rest, and covers callers that imported TensorFlow their own way. The process is ending, so nothing is lost: files and writers are
+    closed by the scripts, and the standard streams are flushed as usual.
     """
     gc.freeze()
 
