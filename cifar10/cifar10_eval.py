@@ -253,8 +253,9 @@ class Evaluator:
         except tf.errors.OutOfRangeError:
             raise cifar10.DataError(
                 f'the input ended before {self.num_examples} examples') from None
-        labels = np.concatenate([labels for labels, _ in batches])
-        predictions = np.concatenate([predictions for _, predictions in batches])
+        # Only the last batch can run past num_examples.
+        labels = np.concatenate([batch[0] for batch in batches])
+        predictions = np.concatenate([batch[1] for batch in batches])
         return labels[:self.num_examples], predictions[:self.num_examples], summary
 
 

@@ -63,8 +63,9 @@ def _without_garbage_collection(function, *args):
 
     Importing TensorFlow creates some 400,000 objects that live as long as
     the process, and the collector, triggered every 700 allocations, walks
-    them again and again: the import took 1.32-1.49 s here without it and
-    1.50-1.64 s with it, about a twentieth of an evaluation. Afterwards they
+    them again and again: the import took 1.32-1.49 s here with the
+    collector paused and 1.50-1.64 s with it running, the difference about
+    a twentieth of an evaluation. Afterwards they
     are frozen (moved where later collections do not look), so the scripts'
     own collections stay short too. The import leaves about 1,300 objects
     of cyclic garbage (about 1 MB), which freezing keeps.

@@ -247,7 +247,8 @@ def _skip_final_garbage_collection():
     scripts' import (cli.import_tensorflow_quietly) already froze
     TensorFlow's own objects, the bulk of it (a full collection after an
     evaluation: 0.18 s with them, 0.001 s without); freezing here takes
-    the rest, and covers callers that imported TensorFlow their own way. The process is ending, so nothing is lost: files and writers are
+    the rest, and covers callers that imported TensorFlow their own way.
+    The process is ending, so nothing is lost: files and writers are
     closed by the scripts, and the standard streams are flushed as usual.
     """
     gc.freeze()
