@@ -14,6 +14,9 @@ from cifar10.cifar10_input import DataError
 
 FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin',
          'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']
+# Nothing listens on port 1, so a download from here fails at once (tests
+# never touch the network).
+_NO_SERVER_URL = 'http://127.0.0.1:1/cifar-10-binary.tar.gz'
 
 
 def make_tarball(extra=None):
@@ -140,7 +143,7 @@ def test_extracted_data_is_used_without_network(tmp_path):
 def test_hand_placed_tarball_with_other_md5_is_used_with_warning(tmp_path, capsys):
     payload = make_tarball()
     (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(payload)
-    cifar10_data.maybe_download_and_extract(str(tmp_path), url='http://127.0.0.1:1/cifar-10-binary.tar.gz')
+    cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
     err = capsys.readouterr().err
     warnings = [line for line in err.splitlines() if line.startswith('warning:')]
     assert len(warnings) == 1 and 'not the official' in warnings[0]
@@ -160,14 +163,15 @@ def _member(name, kind=tarfile.REGTYPE, linkname='', data=b'evil'):
     (_member('cifar-10-batches-bin/../../escaped.txt'), 'outside'),
     (_member('/tmp/escaped-absolute.txt'), 'outside'),
     (_member('cifar-10-batches-bin/link', tarfile.SYMTYPE, '/etc/passwd'), 'link'),
-    (_member('cifar-10-batches-bin/hard', tarfile.LNKTYPE, 'cifar-10-batches-bin/test_batch.bin'), 'link'),
+    (_member('cifar-10-batches-bin/hard', tarfile.LNKTYPE,
+             'cifar-10-batches-bin/test_batch.bin'), 'link'),
 ])
 def test_unsafe_members_are_refused(tmp_path, member, why):
     data_dir = tmp_path / 'data'
     data_dir.mkdir()
     (data_dir / 'cifar-10-binary.tar.gz').write_bytes(make_tarball([member]))
     with pytest.raises(DataError, match=why):
-        cifar10_data.maybe_download_and_extract(str(data_dir), url='http://127.0.0.1:1/cifar-10-binary.tar.gz')
+        cifar10_data.maybe_download_and_extract(str(data_dir), url=_NO_SERVER_URL)
     # Nothing extracted, nothing written outside the data folder.
     assert os.listdir(data_dir) == ['cifar-10-binary.tar.gz']
     assert os.listdir(tmp_path) == ['data']
@@ -178,7 +182,7 @@ def test_corrupt_archive_is_reported_and_nothing_extracted(tmp_path):
     payload = make_tarball()
     (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(payload[:len(payload) // 2])
     with pytest.raises(DataError) as err:
-        cifar10_data.maybe_download_and_extract(str(tmp_path), url='http://127.0.0.1:1/cifar-10-binary.tar.gz')
+        cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
     message = str(err.value)
     assert 'cifar-10-binary.tar.gz: corrupt or unreadable archive' in message
     assert '\n' not in message
@@ -193,7 +197,7 @@ def test_archive_without_data_files_is_refused(tmp_path):
         tar.addfile(info, io.BytesIO(b'x'))
     (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(buf.getvalue())
     with pytest.raises(DataError, match='lacks cifar-10-batches-bin/data_batch_1.bin'):
-        cifar10_data.maybe_download_and_extract(str(tmp_path), url='http://127.0.0.1:1/cifar-10-binary.tar.gz')
+        cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
     assert os.listdir(tmp_path) == ['cifar-10-binary.tar.gz']
 
 
@@ -202,6 +206,6 @@ def test_incomplete_extracted_folder_is_completed_not_overwritten(tmp_path):
     folder.mkdir()
     (folder / 'data_batch_1.bin').write_bytes(b'mine')
     (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(make_tarball())
-    cifar10_data.maybe_download_and_extract(str(tmp_path), url='http://127.0.0.1:1/cifar-10-binary.tar.gz')
+    cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
     assert (folder / 'data_batch_1.bin').read_bytes() == b'mine'
     assert (folder / 'test_batch.bin').read_bytes() == b'test_batch.bin' * 10
