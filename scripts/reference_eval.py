@@ -130,12 +130,10 @@ def main(argv=None):
     path = args.checkpoint or tf.train.latest_checkpoint(args.checkpoint_dir)
     if not path:
         sys.exit(f'error: no checkpoint found in {args.checkpoint_dir}')
-    folder = os.path.join(args.data_dir, 'cifar-10-batches-bin')
-    names = (['test_batch.bin'] if args.eval_data == 'test'
-             else [f'data_batch_{i}.bin' for i in range(1, 6)])
-    paths = [os.path.join(folder, n) for n in names]
     sys.path.insert(0, REPO)
-    from cifar10 import cifar10_input
+    from cifar10 import cifar10, cifar10_input
+    paths = cifar10_input.eval_filenames(
+        args.eval_data, os.path.join(args.data_dir, cifar10.DATA_SUBDIR))
     try:
         cifar10_input.validate_data_files(paths)
     except cifar10_input.DataError as e:
