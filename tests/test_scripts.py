@@ -78,6 +78,7 @@ def test_eval_flag_defaults():
     assert (args.eval_dir, args.eval_data, args.checkpoint_dir,
             args.eval_interval_secs, args.num_examples, args.run_once) == (
                 '/tmp/cifar10_eval', 'test', '/tmp/cifar10_train', 300, 10000, False)
+    assert args.concurrent_batches == 2
     assert cifar10_eval.parse_args(['--run_once']).run_once is True
     assert cifar10_eval.parse_args(['--run_once=false']).run_once is False
 
@@ -413,7 +414,6 @@ def test_concurrent_batches_evaluate_exactly_the_first_records(
     expected = np.zeros((10, 10), np.int64)
     expected[:, 0] = 30
     np.testing.assert_array_equal(result.confusion, expected)
-    assert cifar10_eval.parse_args([]).concurrent_batches == 2
 
 
 def test_run_concurrently_overlaps_calls_and_stops_on_error():
