@@ -72,6 +72,8 @@ DEFAULT_LRN_GRADIENT = 'matmul'
 # tower_N; the prefix is removed from summary names so that all towers
 # report under one name.
 TOWER_NAME = 'tower'
+# Graph collection of the layer outputs inference() summarizes.
+ACTIVATIONS = 'activations'
 
 DEFAULT_BATCH_SIZE = 128
 # The folder the binary release extracts to, inside --data_dir.
@@ -104,15 +106,32 @@ def histogram_summary(tag, values):
                           tf.raw_ops.HistogramSummary(tag=tag, values=values))
 
 
+def add_activation_summaries(activations):
+    """Adds a histogram of a layer's activations and a scalar of their sparsity.
+
+    Args:
+      activations: The layer's output in each tower that computed part of
+        the batch (one tensor when a single device computed all of it).
+        They are summarized together, under the layer's name without any
+        tower prefix.
+    """
+    name = strip_tower_prefix(activations[0].op.name)
+    values = (activations[0] if len(activations) == 1
+              else tf.concat(activations, 0))
+    histogram_summary(name + '/activations', values)
+    scalar_summary(name + '/sparsity', tf.nn.zero_fraction(values))
+
+
 def _activation_summary(x):
-    """Adds a histogram of the activations and a scalar of their sparsity.
+    """Summarizes a layer's output, and records it in ACTIVATIONS.
 
     Args:
       x: A tensor of activations.
     """
-    tensor_name = strip_tower_prefix(x.op.name)
-    histogram_summary(tensor_name + '/activations', x)
-    scalar_summary(tensor_name + '/sparsity', tf.nn.zero_fraction(x))
+    # Towers that split one batch summarize their layers together from the
+    # collection (see cifar10_towers).
+    tf1.add_to_collection(ACTIVATIONS, x)
+    add_activation_summaries([x])
 
 
 def _variable_on_cpu(name, shape, initializer, dtype):

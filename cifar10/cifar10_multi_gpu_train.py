@@ -41,7 +41,7 @@ if __name__ == '__main__':
 
 import tensorflow as tf
 
-from cifar10 import cifar10
+from cifar10 import cifar10_towers
 from cifar10 import script_util
 
 tf1 = tf.compat.v1
@@ -79,96 +79,6 @@ def tower_devices(num_towers, num_gpus_available):
     if num_gpus_available == 0:
         return ['/cpu:0'] * num_towers
     return [f'/gpu:{i % num_gpus_available}' for i in range(num_towers)]
-
-
-def average_gradients(tower_grads):
-    """Averages each variable's gradient over the towers.
-
-    This is the synchronisation point across all towers.
-
-    Args:
-      tower_grads: One list of (gradient, variable) pairs per tower, all in
-        the same variable order.
-
-    Returns:
-      A list of (gradient, variable) pairs with the mean gradient of each
-      variable.
-    """
-    average_grads = []
-    for grads_and_vars in zip(*tower_grads):
-        # Each grads_and_vars is ((grad0, var), (grad1, var), ...).
-        grads = [g for g, _ in grads_and_vars]
-        grad = tf.reduce_mean(tf.stack(grads, axis=0), axis=0)
-        average_grads.append((grad, grads_and_vars[0][1]))
-    return average_grads
-
-
-def _named_mean(tensors, name):
-    """The mean of ``tensors`` as an op named exactly ``name`` (at the root)."""
-    scope, _, base = name.rpartition('/')
-    # A trailing slash re-enters a name scope instead of making a new one;
-    # an empty name is the root.
-    with tf1.name_scope(scope + '/' if scope else ''):
-        return tf.identity(tf.add_n(tensors) / len(tensors), name=base)
-
-
-def build_train_op(tower_inputs, global_step, batch_size, devices,
-                   lrn_gradient=cifar10.DEFAULT_LRN_GRADIENT):
-    """Builds the towers, the averaged update and the moving averages.
-
-    Args:
-      tower_inputs: A function taking the tower index and returning that
-        tower's (images, labels); called on the tower's device.
-      global_step: The global step variable.
-      batch_size: Examples per tower, for the learning-rate schedule (as in
-        the tutorial's multi-GPU script).
-      devices: One device string per tower (see tower_devices).
-      lrn_gradient: How the LRN gradients are computed (see
-        cifar10.inference).
-
-    Returns:
-      train_op: runs one synchronous step.
-      loss: the total loss averaged over the towers.
-      summary_op: the summaries of the last tower and of the update.
-    """
-    lr = cifar10.learning_rate(global_step, batch_size)
-    opt = tf1.train.GradientDescentOptimizer(lr)
-
-    tower_grads = []
-    tower_terms = []
-    with tf1.variable_scope(tf1.get_variable_scope()):
-        for i, device in enumerate(devices):
-            with tf.device(device), tf.name_scope(
-                    f'{cifar10.TOWER_NAME}_{i}') as scope:
-                images, labels = tower_inputs(i)
-                logits = cifar10.inference(images, lrn_gradient)
-                total = cifar10.loss(logits, labels, scope=scope)
-                tower_terms.append(tf1.get_collection('losses', scope) + [total])
-                # The first tower created the variables; the others share them.
-                tf1.get_variable_scope().reuse_variables()
-                tower_grads.append(opt.compute_gradients(total))
-                last_scope = scope
-
-    # Everything below runs once per step, on the CPU with the variables.
-    with tf.device('/cpu:0'):
-        grads = average_gradients(tower_grads)
-        # Each loss term averaged over the towers, under the single-device
-        # name: the averages' variables (cross_entropy/avg, ...) then match
-        # cifar10_train.py's, and checkpoints are interchangeable.
-        mean_terms = [_named_mean(list(terms), cifar10.strip_tower_prefix(terms[0].op.name))
-                      for terms in zip(*tower_terms)]
-        loss_averages_op = cifar10.add_loss_averages(mean_terms)
-        cifar10.scalar_summary('learning_rate', lr)
-        cifar10.add_gradient_summaries(grads)
-        apply_gradient_op = opt.apply_gradients(grads, global_step=global_step)
-        train_op = cifar10.apply_moving_averages(
-            tf.group(apply_gradient_op, loss_averages_op), global_step)
-
-    # Summaries: the last tower's, and those made outside the towers.
-    summaries = [s for s in tf1.get_collection(tf1.GraphKeys.SUMMARIES)
-                 if s.op.name.startswith(last_scope)
-                 or not s.op.name.startswith(cifar10.TOWER_NAME + '_')]
-    return train_op, mean_terms[-1], tf1.summary.merge(summaries)
 
 
 def batch_queue_inputs(images, labels, num_towers):
@@ -221,7 +131,7 @@ def train(args):
         global_step = tf1.train.get_or_create_global_step()
         images, labels = script_util.training_inputs(args)
         tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)
-        train_op, loss, summary_op = build_train_op(
+        train_op, loss, summary_op = cifar10_towers.build_train_op(
             tower_inputs, global_step, args.batch_size, devices,
             args.lrn_gradient)
         return script_util.run_training_from_flags(

@@ -32,8 +32,9 @@ after a warm-up):
           (TensorFlow start-up included), images/sec, peak memory.
 
 Each row is measured for every training setting of --settings (input
-pipeline / LRN gradient): by default the trainer's own (batch/matmul) and
-the original tutorial's way (per_image/builtin), so one run gives the ratio.
+pipeline / LRN gradient / batch splits): by default the trainer's own
+(batch/matmul/auto, auto being its default --batch_splits) and the original
+tutorial's way (per_image/builtin/1), so one run gives the ratio.
 
 Without --data_dir, synthetic files in the official record format are
 written to a temporary folder (the figures are then about speed only).
@@ -93,29 +94,34 @@ def child_input(args):
 def child_model(args):
     """One training step on a constant batch: the model-only ceiling.
 
-    With several LRN gradients in --settings, each gets its own graph and
-    session and their timed windows alternate, so that the ratio between
-    them is not swayed by what else the machine does meanwhile.
+    The step is cifar10_train.py's (build_train_op). With several model
+    settings (LRN gradient / batch splits) in --settings, each gets its own
+    graph and session and their timed windows alternate, so that the ratio
+    between them is not swayed by what else the machine does meanwhile.
     """
     tf = _tf()
     import numpy as np
-    from cifar10 import cifar10, script_util
+    from cifar10 import cifar10_train, script_util
     tf1 = tf.compat.v1
     rng = np.random.RandomState(0)
     images_value = rng.randn(args.batch_size, 24, 24, 3).astype(np.float32)
     labels_value = rng.randint(0, 10, args.batch_size).astype(np.int32)
     sessions = {}
-    for lrn_gradient in _unique(s.split('/')[1] for s in args.settings_list):
+    splits_used = {}
+    for model in _unique(_model_setting(s) for s in args.settings_list):
+        lrn_gradient, splits = model.split('/')
+        splits = (script_util.default_batch_splits() if splits == 'auto'
+                  else int(splits))
+        splits_used[model] = splits
         with tf.Graph().as_default():
             global_step = tf1.train.get_or_create_global_step()
-            loss = cifar10.loss(cifar10.inference(tf.constant(images_value),
-                                                  lrn_gradient),
-                                tf.constant(labels_value))
-            train_op = cifar10.train(loss, global_step, args.batch_size)
+            train_op, loss, _ = cifar10_train.build_train_op(
+                tf.constant(images_value), tf.constant(labels_value),
+                global_step, args.batch_size, splits, lrn_gradient)
             sess = tf1.Session(config=script_util.session_config(
                 **_session_kwargs(args)))
             sess.run(tf1.global_variables_initializer())
-            sessions[lrn_gradient] = (sess, [train_op, loss])
+            sessions[model] = (sess, [train_op, loss])
     for sess, fetches in sessions.values():  # Warm-up.
         for _ in range(20):
             sess.run(fetches)
@@ -126,7 +132,8 @@ def child_model(args):
                                  warmup=0, steps=20, windows=1)
     for sess, _ in sessions.values():
         sess.close()
-    return {g: {'rate': statistics.median(r), 'rates': r} for g, r in rates.items()}
+    return {g: {'rate': statistics.median(r), 'rates': r, 'splits': splits_used[g]}
+            for g, r in rates.items()}
 
 
 def child_eval_original(args):
@@ -180,6 +187,11 @@ def child_eval_original(args):
             coord.join(threads, stop_grace_period_secs=10)
         writer.close()
     return {'precision': precision}
+
+
+def _model_setting(setting):
+    """'batch/matmul/2' -> 'matmul/2': the part of a setting the model step uses."""
+    return setting.split('/', 1)[1]
 
 
 def _windows(run, batch_size, warmup, steps, windows):
@@ -249,12 +261,14 @@ PROGRESS = re.compile(r': step (\d+), loss = [\d.naninf]+ \(([\d.]+) examples/se
 
 
 def run_train(args, train_dir, setting):
-    pipeline, lrn_gradient = setting.split('/')
+    pipeline, lrn_gradient, splits = setting.split('/')
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_train.py'),
            f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
            f'--max_steps={args.train_steps}', '--log_frequency=50',
            f'--batch_size={args.batch_size}', f'--input_pipeline={pipeline}',
            f'--lrn_gradient={lrn_gradient}']
+    if splits != 'auto':
+        cmd.append(f'--batch_splits={splits}')
     out, wall, rss = _run_measured(cmd)
     rates = [float(m.group(2)) for m in map(PROGRESS.search, out.splitlines())
              if m and int(m.group(1)) > args.train_steps // 4]
@@ -359,10 +373,12 @@ def main(argv=None):
                         help='Timed windows per in-process row.')
     parser.add_argument('--train_steps', type=_positive_int, default=600,
                         help='Steps of the end-to-end training row.')
-    parser.add_argument('--settings', default='batch/matmul,per_image/builtin',
+    parser.add_argument('--settings', default='batch/matmul/auto,per_image/builtin/1',
                         help='Comma-separated training settings to measure, each '
-                             'INPUT_PIPELINE/LRN_GRADIENT (see cifar10_train.py '
-                             '--help); the eval row uses the first.')
+                             'INPUT_PIPELINE/LRN_GRADIENT[/BATCH_SPLITS] (see '
+                             'cifar10_train.py --help; BATCH_SPLITS auto, the '
+                             'default, is the trainer\'s own); the eval row '
+                             'uses the first.')
     parser.add_argument('--eval_runs', type=_positive_int, default=5,
                         help='Alternating runs of our evaluation and the '
                              'original-style one, for the eval row.')
@@ -370,17 +386,23 @@ def main(argv=None):
     parser.add_argument('--checkpoint_dir', help=argparse.SUPPRESS)
     parser.add_argument('--eval_dir', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    settings = _unique(x.strip() for x in args.settings.split(',') if x.strip())
-    for setting in settings:
-        pipeline, _, lrn_gradient = setting.partition('/')
-        if pipeline not in ('batch', 'per_image') or lrn_gradient not in (
-                'matmul', 'builtin'):
+    settings = []
+    for setting in (x.strip() for x in args.settings.split(',') if x.strip()):
+        parts = setting.split('/')
+        if len(parts) == 2:
+            parts.append('auto')
+        if (len(parts) != 3 or parts[0] not in ('batch', 'per_image')
+                or parts[1] not in ('matmul', 'builtin')
+                or not (parts[2] == 'auto' or parts[2].isdigit() and int(parts[2]) > 0)):
             parser.error(f'bad setting {setting!r}: expected INPUT_PIPELINE/'
-                         'LRN_GRADIENT, as batch/matmul or per_image/builtin')
+                         'LRN_GRADIENT[/BATCH_SPLITS], as batch/matmul/auto or '
+                         'per_image/builtin/1')
+        settings.append('/'.join(parts))
+    settings = _unique(settings)
 
     if args.child:
         args.settings_list = settings
-        args.input_pipeline, args.lrn_gradient = settings[0].split('/')
+        args.input_pipeline, args.lrn_gradient, _ = settings[0].split('/')
         children = {'input': child_input, 'model': child_model,
                     'eval_original': child_eval_original}
         print(json.dumps(children[args.child](args)))
@@ -402,8 +424,8 @@ def main(argv=None):
             print(f'(synthetic data in {args.data_dir})')
         table = []
         if 'input' in rows:
-            # The LRN gradient plays no part in the input pipeline.
-            for setting in _unique(f'{s.split("/")[0]}/matmul' for s in settings):
+            # The model settings play no part in the input pipeline.
+            for setting in _unique(f'{s.split("/")[0]}/matmul/1' for s in settings):
                 r = run_child('input', args, setting)
                 table.append((f'input pipeline alone ({setting.split("/")[0]})',
                               f'{r["rate"]:,.0f} distorted images/sec; first batch '
@@ -411,29 +433,34 @@ def main(argv=None):
                               _user_cmd('input', args, setting)))
         if 'model' in rows:
             # Nor does the input pipeline play a part in the model step.
-            gradients = _unique(s.split('/')[1] for s in settings)
-            setting = ','.join(f'batch/{g}' for g in gradients)
+            models = _unique(_model_setting(s) for s in settings)
+            setting = ','.join(f'batch/{m}' for m in models)
             r = run_child('model', args, setting)
-            for g in gradients:
-                rate = r[g]['rate']
-                versus = (f' = {rate / r[gradients[0]]["rate"]:.2f}x the '
-                          f'{gradients[0]} gradient (alternating windows, one '
-                          'process)' if g != gradients[0] else '')
-                table.append((f'model step alone (constant batch; {g} LRN '
-                              'gradient)', f'{rate:,.0f} examples/sec{versus}',
+
+            def name(m):
+                splits = r[m]['splits']
+                return (f'{m.split("/")[0]} LRN gradient, '
+                        + (f'batch in {splits} parts' if splits > 1 else 'whole batch'))
+            for m in models:
+                rate = r[m]['rate']
+                versus = (f' = {rate / r[models[0]]["rate"]:.2f}x the '
+                          f'{name(models[0])} (alternating windows, one process)'
+                          if m != models[0] else '')
+                table.append((f'model step alone (constant batch; {name(m)})',
+                              f'{rate:,.0f} examples/sec{versus}',
                               _user_cmd('model', args, setting)))
         train_dirs = {s: os.path.join(tmp, 'train-' + s.replace('/', '-'))
                       for s in settings}
         if 'train' in rows or 'eval' in rows:
             for setting in (settings if 'train' in rows else settings[:1]):
-                gradient = setting.split('/')[1]
+                model = _model_setting(setting)
                 # The machine's speed drifts over minutes: the ceiling this
                 # run is held against is measured just before and just after.
                 bracket = ('model' in rows and 'train' in rows)
-                before = (run_child('model', args, f'batch/{gradient}')[gradient]['rate']
+                before = (run_child('model', args, f'batch/{model}')[model]['rate']
                           if bracket else None)
                 r = run_train(args, train_dirs[setting], setting)
-                after = (run_child('model', args, f'batch/{gradient}')[gradient]['rate']
+                after = (run_child('model', args, f'batch/{model}')[model]['rate']
                          if bracket else None)
                 of_ceiling = (f' = {2 * r["rate"] / (before + after):.2f}x the model '
                               f'step alone ({before:,.0f} and {after:,.0f} just '

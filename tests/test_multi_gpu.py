@@ -1,5 +1,6 @@
-"""Tests of cifar10_multi_gpu_train.py: gradient averaging, tower equivalence,
-summaries and a real run on the CPU."""
+"""Tests of the towers (cifar10_towers): gradient averaging, equivalence with
+one device, summaries; of cifar10_multi_gpu_train.py's real run on the CPU;
+and of cifar10_train.py's towers that split a batch (--batch_splits)."""
 
 import os
 import re
@@ -11,6 +12,8 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_multi_gpu_train as multi
+from cifar10 import cifar10_towers as towers
+from cifar10 import cifar10_train
 from cifar10 import script_util
 
 from conftest import FAST_TRAIN_FLAGS, run_script
@@ -28,7 +31,7 @@ def test_average_gradients_matches_numpy():
         a = tf1.get_variable('a', [3, 4])
         b = tf1.get_variable('b', [5])
         tower_grads = [[(tf.constant(ga), a), (tf.constant(gb), b)] for ga, gb in values]
-        averaged = multi.average_gradients(tower_grads)
+        averaged = towers.average_gradients(tower_grads)
         assert [v for _, v in averaged] == [a, b]
         with tf1.Session() as sess:
             got = sess.run([g for g, _ in averaged])
@@ -78,7 +81,7 @@ def test_two_tower_step_equals_one_step_on_concatenated_batches(lrn_gradient):
     init = _initial_values()
 
     def two_towers(global_step):
-        train_op, loss, _ = multi.build_train_op(
+        train_op, loss, _ = towers.build_train_op(
             lambda i: (tf.constant(images[i]), tf.constant(labels[i])),
             global_step, 8, ['/cpu:0', '/cpu:0'], lrn_gradient)
         # Each tower computes the LRN gradients the asked way.
@@ -106,7 +109,7 @@ def test_two_tower_step_equals_one_step_on_concatenated_batches(lrn_gradient):
 def test_variables_shared_and_summaries_from_last_tower():
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
-        _, _, summary_op = multi.build_train_op(
+        _, _, summary_op = towers.build_train_op(
             lambda i: (tf.random.normal([4, 24, 24, 3]), tf.zeros([4], tf.int32)),
             global_step, 4, ['/cpu:0'] * 3)
         assert len(tf1.trainable_variables()) == 10
@@ -162,3 +165,98 @@ def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert 'model.ckpt-6 at step 6.' in result.stdout
     assert script_util.checkpoint_step(tf1.train.latest_checkpoint(str(train_dir))) == 8
+
+
+# ----------------------------------------------------------------------------
+# cifar10_train.py --batch_splits: towers that split one batch.
+
+def _split_batch():
+    rng = np.random.RandomState(2)
+    return (rng.randn(8, 24, 24, 3).astype(np.float32),
+            rng.randint(0, 10, 8).astype(np.int32))
+
+
+@pytest.mark.parametrize('splits', [2, 4])
+def test_split_batch_step_equals_whole_batch_step(splits):
+    images, labels = _split_batch()
+    init = _initial_values()
+
+    def build(splits):
+        def graph(global_step):
+            train_op, loss, _ = cifar10_train.build_train_op(
+                tf.constant(images), tf.constant(labels), global_step, 8, splits)
+            return train_op, loss
+        return graph
+
+    loss_s, after_s, avg_s, step_s = _step(build(splits), init)
+    loss_1, after_1, avg_1, step_1 = _step(build(1), init)
+    assert step_s == step_1 == 1
+    assert loss_s == pytest.approx(loss_1, rel=1e-5)
+    for name in init:
+        assert not np.allclose(after_1[name], init[name]) or name.endswith('biases')
+        np.testing.assert_allclose(after_s[name], after_1[name], rtol=1e-4, atol=1e-6,
+                                   err_msg=name)
+        np.testing.assert_allclose(avg_s[name], avg_1[name], rtol=1e-4, atol=1e-6,
+                                   err_msg=name)
+
+
+def _summaries(splits, init):
+    """The summaries of the split batch before any step, by tag."""
+    images, labels = _split_batch()
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        _, _, summary_op = cifar10_train.build_train_op(
+            tf.constant(images), tf.constant(labels), global_step, 8, splits)
+        if summary_op is None:
+            summary_op = tf1.summary.merge_all()
+        variables = {v.op.name: v for v in tf1.global_variables()}
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            for name, value in init.items():
+                variables[name].load(value, sess)
+            summary = tf1.Summary.FromString(sess.run(summary_op))
+    tags = [v.tag for v in summary.value]
+    assert len(tags) == len(set(tags))
+    return {v.tag: v for v in summary.value}
+
+
+def test_split_batch_summarizes_each_layer_over_the_whole_batch():
+    init = _initial_values()
+    whole, split = _summaries(1, init), _summaries(2, init)
+    # The same summaries under the same tags, none per tower.
+    assert set(split) == set(whole)
+    for layer, units in [('conv1/conv1', 24 * 24 * 64), ('conv2/conv2', 12 * 12 * 64),
+                         ('local3/local3', 384), ('local4/local4', 192),
+                         ('softmax_linear/softmax_linear', 10)]:
+        histo, expected = split[layer + '/activations'].histo, whole[layer + '/activations'].histo
+        assert histo.num == expected.num == 8 * units
+        assert histo.min == pytest.approx(expected.min, abs=1e-5)
+        assert histo.max == pytest.approx(expected.max, rel=1e-5)
+        assert histo.sum == pytest.approx(expected.sum, rel=1e-4)
+        # Bucket by bucket (a value on a bucket's edge may round either way).
+        limits = sorted(set(histo.bucket_limit) | set(expected.bucket_limit))
+        got = dict(zip(histo.bucket_limit, histo.bucket))
+        want = dict(zip(expected.bucket_limit, expected.bucket))
+        moved = sum(abs(got.get(x, 0) - want.get(x, 0)) for x in limits)
+        assert moved <= 0.001 * histo.num, layer
+        assert split[layer + '/sparsity'].simple_value == pytest.approx(
+            whole[layer + '/sparsity'].simple_value, abs=1e-6)
+
+
+def test_batch_splits_flag(monkeypatch, capsys):
+    assert script_util.default_batch_splits(num_cores=2, num_gpus=0) == 2
+    assert script_util.default_batch_splits(num_cores=16, num_gpus=0) == 2
+    assert script_util.default_batch_splits(num_cores=1, num_gpus=0) == 1
+    assert script_util.default_batch_splits(num_cores=8, num_gpus=1) == 1
+    monkeypatch.setattr(script_util, 'default_batch_splits', lambda: 4)
+    assert cifar10_train.parse_args([]).batch_splits == 4
+    assert cifar10_train.parse_args(['--batch_splits=1']).batch_splits == 1
+    for argv, message in [(['--batch_size=6', '--batch_splits=4'],
+                           '--batch_size=6 does not split into --batch_splits=4 '
+                           'equal parts'),
+                          (['--batch_size=6'], '--batch_splits=4'),
+                          (['--batch_splits=0'], 'expected an integer > 0, got 0')]:
+        with pytest.raises(SystemExit) as exit_info:
+            cifar10_train.parse_args(argv)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err

@@ -641,6 +641,8 @@ def test_session_knobs_build_the_asked_config():
     ('--xla', '--intra_op_threads=1', '--inter_op_threads=1'),
     ('--input_pipeline=per_image', '--num_preprocess_threads=3'),
     ('--lrn_gradient=builtin',),
+    ('--batch_splits=1',),
+    ('--batch_splits=4',),
 ])
 def test_trainer_runs_with_knobs(flags, data_dir, tmp_path):
     result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
@@ -661,18 +663,36 @@ def test_benchmark_script_prints_its_table():
     """The benchmark runs on synthetic data when no --data_dir is given.
     (It measures speed; this only checks that it works and reports.)"""
     result = _run_benchmark('--only', 'input,model', '--windows=1',
-                            '--settings=batch/matmul')
+                            '--settings=batch/matmul/1,batch/matmul/2')
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith('(synthetic data in ')
     rows = [line for line in lines if line.startswith('| ') and 'sec' in line]
-    assert len(rows) == 2
+    assert len(rows) == 3
     assert re.search(r'\| input pipeline alone \(batch\) \| [\d,]+ distorted images/sec; '
                      r'first batch \d+\.\d\d s', rows[0])
-    assert re.search(r'\| model step alone \(constant batch; matmul LRN gradient\) \| '
-                     r'[\d,]+ examples/sec \| '
-                     r'`python scripts/benchmark.py --only model --settings batch/matmul`',
-                     rows[1])
+    command = (r'`python scripts/benchmark.py --only model '
+               r'--settings batch/matmul/1,batch/matmul/2`')
+    whole = re.search(r'\| model step alone \(constant batch; matmul LRN gradient, whole '
+                      r'batch\) \| ([\d,]+) examples/sec \| ' + command, rows[1])
+    halves = re.search(r'\| model step alone \(constant batch; matmul LRN gradient, batch '
+                       r'in 2 parts\) \| ([\d,]+) examples/sec = (\d+\.\d\d)x the matmul '
+                       r'LRN gradient, whole batch \(alternating windows, one process\) '
+                       r'\| ' + command, rows[2])
+    assert whole and halves, rows
+    rate_1, rate_2 = (float(m.group(1).replace(',', '')) for m in (whole, halves))
+    assert float(halves.group(2)) == pytest.approx(rate_2 / rate_1, abs=0.006)
+
+
+@pytest.mark.parametrize('setting', ['batch/matmul/0', 'batch/matmul/x', 'batch',
+                                     'batch/matmul/2/1', 'gpu/matmul'])
+def test_benchmark_bad_setting_is_a_usage_error(setting):
+    result = _run_benchmark(f'--settings={setting}', timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"benchmark.py: error: bad setting '{setting}': expected INPUT_PIPELINE/"
+        'LRN_GRADIENT[/BATCH_SPLITS], as batch/matmul/auto or per_image/builtin/1')
+    assert result.stdout == ''
 
 
 def test_benchmark_eval_row_compares_with_original_style_evaluation():
@@ -691,7 +711,7 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
         r"then [\d,]+ images/sec; "
         r"peak memory [\d,]+ MB vs [\d,]+ MB \(TensorFlow alone [\d,]+ MB\); "
         r"precision @ 1 (\d\.\d{3}) vs (\d\.\d{3}) \| "
-        r"`python scripts/benchmark.py --only eval --settings batch/matmul`", rows[0])
+        r"`python scripts/benchmark.py --only eval --settings batch/matmul/auto`", rows[0])
     assert match, rows[0]
     ours, ratio, original, paired = (float(match.group(i)) for i in (1, 2, 3, 4))
     assert ratio == pytest.approx(ours / original, abs=0.006)
