@@ -20,6 +20,7 @@ Modules:
   cifar10_train  the single-device training script
   cifar10_eval   the evaluation script
   cifar10_multi_gpu_train  the multi-GPU (tower) training script
+  cifar10_towers  model replicas sharing variables, gradients averaged
   cifar10_metrics  per-class figures and the confusion matrix
   cifar10_predict  classifies image files with a trained model
   cifar10_export   writes a SavedModel for serving

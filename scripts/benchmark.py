@@ -32,9 +32,12 @@ after a warm-up):
           (TensorFlow start-up included), images/sec, peak memory.
 
 Each row is measured for every training setting of --settings (input
-pipeline / LRN gradient / batch splits): by default the trainer's own
-(batch/matmul/auto, auto being its default --batch_splits) and the original
-tutorial's way (per_image/builtin/1), so one run gives the ratio.
+pipeline / LRN gradient / batch splits / CPU allocator): by default the
+trainer's own (batch/matmul/auto/bfc, auto being its default
+--batch_splits) and the original tutorial's way (per_image/builtin/1/default:
+TensorFlow's default allocator), so one run gives the ratio. The allocator
+is chosen once per process: the model row, which times several settings in
+one process, uses the first setting's.
 
 Without --data_dir, synthetic files in the official record format are
 written to a temporary folder (the figures are then about speed only).
@@ -190,8 +193,13 @@ def child_eval_original(args):
 
 
 def _model_setting(setting):
-    """'batch/matmul/2' -> 'matmul/2': the part of a setting the model step uses."""
-    return setting.split('/', 1)[1]
+    """'batch/matmul/2/bfc' -> 'matmul/2': what of a setting shapes the step."""
+    return '/'.join(setting.split('/')[1:3])
+
+
+def _allocator(setting):
+    """'batch/matmul/2/bfc' -> 'bfc'."""
+    return setting.split('/')[3]
 
 
 def _windows(run, batch_size, warmup, steps, windows):
@@ -211,7 +219,7 @@ def _input_kwargs(args):
 
 
 def _session_kwargs(args):
-    return {}
+    return {'bfc_allocator': _allocator(args.settings_list[0]) == 'bfc'}
 
 
 # ----------------------------------------------------------------------------
@@ -261,7 +269,7 @@ PROGRESS = re.compile(r': step (\d+), loss = [\d.naninf]+ \(([\d.]+) examples/se
 
 
 def run_train(args, train_dir, setting):
-    pipeline, lrn_gradient, splits = setting.split('/')
+    pipeline, lrn_gradient, splits, allocator = setting.split('/')
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_train.py'),
            f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
            f'--max_steps={args.train_steps}', '--log_frequency=50',
@@ -269,6 +277,8 @@ def run_train(args, train_dir, setting):
            f'--lrn_gradient={lrn_gradient}']
     if splits != 'auto':
         cmd.append(f'--batch_splits={splits}')
+    if allocator != 'bfc':
+        cmd.append('--bfc_allocator=false')
     out, wall, rss = _run_measured(cmd)
     rates = [float(m.group(2)) for m in map(PROGRESS.search, out.splitlines())
              if m and int(m.group(1)) > args.train_steps // 4]
@@ -373,11 +383,13 @@ def main(argv=None):
                         help='Timed windows per in-process row.')
     parser.add_argument('--train_steps', type=_positive_int, default=600,
                         help='Steps of the end-to-end training row.')
-    parser.add_argument('--settings', default='batch/matmul/auto,per_image/builtin/1',
+    parser.add_argument('--settings',
+                        default='batch/matmul/auto/bfc,per_image/builtin/1/default',
                         help='Comma-separated training settings to measure, each '
-                             'INPUT_PIPELINE/LRN_GRADIENT[/BATCH_SPLITS] (see '
-                             'cifar10_train.py --help; BATCH_SPLITS auto, the '
-                             'default, is the trainer\'s own); the eval row '
+                             'INPUT_PIPELINE/LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR]] '
+                             '(see cifar10_train.py --help; BATCH_SPLITS auto and '
+                             'ALLOCATOR bfc, the defaults, are the trainer\'s own; '
+                             'ALLOCATOR default is TensorFlow\'s); the eval row '
                              'uses the first.')
     parser.add_argument('--eval_runs', type=_positive_int, default=5,
                         help='Alternating runs of our evaluation and the '
@@ -389,20 +401,20 @@ def main(argv=None):
     settings = []
     for setting in (x.strip() for x in args.settings.split(',') if x.strip()):
         parts = setting.split('/')
-        if len(parts) == 2:
-            parts.append('auto')
-        if (len(parts) != 3 or parts[0] not in ('batch', 'per_image')
+        parts += ['auto', 'bfc'][len(parts) - 2:]
+        if (len(parts) != 4 or parts[0] not in ('batch', 'per_image')
                 or parts[1] not in ('matmul', 'builtin')
-                or not (parts[2] == 'auto' or parts[2].isdigit() and int(parts[2]) > 0)):
+                or not (parts[2] == 'auto' or parts[2].isdigit() and int(parts[2]) > 0)
+                or parts[3] not in ('bfc', 'default')):
             parser.error(f'bad setting {setting!r}: expected INPUT_PIPELINE/'
-                         'LRN_GRADIENT[/BATCH_SPLITS], as batch/matmul/auto or '
-                         'per_image/builtin/1')
+                         'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR]], as '
+                         'batch/matmul/auto/bfc or per_image/builtin/1/default')
         settings.append('/'.join(parts))
     settings = _unique(settings)
 
     if args.child:
         args.settings_list = settings
-        args.input_pipeline, args.lrn_gradient, _ = settings[0].split('/')
+        args.input_pipeline, args.lrn_gradient = settings[0].split('/')[:2]
         children = {'input': child_input, 'model': child_model,
                     'eval_original': child_eval_original}
         print(json.dumps(children[args.child](args)))
@@ -425,7 +437,8 @@ def main(argv=None):
         table = []
         if 'input' in rows:
             # The model settings play no part in the input pipeline.
-            for setting in _unique(f'{s.split("/")[0]}/matmul/1' for s in settings):
+            for setting in _unique(f'{s.split("/")[0]}/matmul/1/{_allocator(s)}'
+                                   for s in settings):
                 r = run_child('input', args, setting)
                 table.append((f'input pipeline alone ({setting.split("/")[0]})',
                               f'{r["rate"]:,.0f} distorted images/sec; first batch '
@@ -434,7 +447,7 @@ def main(argv=None):
         if 'model' in rows:
             # Nor does the input pipeline play a part in the model step.
             models = _unique(_model_setting(s) for s in settings)
-            setting = ','.join(f'batch/{m}' for m in models)
+            setting = ','.join(f'batch/{m}/{_allocator(settings[0])}' for m in models)
             r = run_child('model', args, setting)
 
             def name(m):
@@ -457,10 +470,11 @@ def main(argv=None):
                 # The machine's speed drifts over minutes: the ceiling this
                 # run is held against is measured just before and just after.
                 bracket = ('model' in rows and 'train' in rows)
-                before = (run_child('model', args, f'batch/{model}')[model]['rate']
+                ceiling = f'batch/{model}/{_allocator(setting)}'
+                before = (run_child('model', args, ceiling)[model]['rate']
                           if bracket else None)
                 r = run_train(args, train_dirs[setting], setting)
-                after = (run_child('model', args, f'batch/{model}')[model]['rate']
+                after = (run_child('model', args, ceiling)[model]['rate']
                          if bracket else None)
                 of_ceiling = (f' = {2 * r["rate"] / (before + after):.2f}x the model '
                               f'step alone ({before:,.0f} and {after:,.0f} just '

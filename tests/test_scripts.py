@@ -623,18 +623,44 @@ def test_trace_step_writes_chrome_trace(data_dir, tmp_path):
     assert not (tmp_path / 'timeline-step-4.json').exists()
 
 
-def test_session_knobs_build_the_asked_config():
+def test_session_knobs_build_the_asked_config(monkeypatch):
+    # The allocator knob sets the environment; the test restores it.
+    monkeypatch.setenv('TF_CPU_ALLOCATOR_USE_BFC', 'unset')
     args = cifar10_train.parse_args([])
     config = script_util.session_config_from_flags(args)
     assert config.allow_soft_placement
     assert (config.intra_op_parallelism_threads, config.inter_op_parallelism_threads) == (0, 0)
     assert config.graph_options.optimizer_options.global_jit_level == 0
+    assert os.environ['TF_CPU_ALLOCATOR_USE_BFC'] == 'true'
     args = cifar10_eval.parse_args(['--intra_op_threads=2', '--inter_op_threads=1', '--xla',
-                                    '--log_device_placement'])
+                                    '--log_device_placement', '--nobfc_allocator'])
     config = script_util.session_config_from_flags(args)
     assert (config.intra_op_parallelism_threads, config.inter_op_parallelism_threads) == (2, 1)
     assert config.graph_options.optimizer_options.global_jit_level == tf1.OptimizerOptions.ON_1
     assert config.log_device_placement
+    assert os.environ['TF_CPU_ALLOCATOR_USE_BFC'] == 'false'
+
+
+@pytest.mark.parametrize('bfc', [True, False])
+def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
+    """In a fresh process (the allocator is chosen once), TensorFlow's own
+    log says which allocator the CPU device got."""
+    code = ('from cifar10.cli import import_tensorflow_quietly\n'
+            'import_tensorflow_quietly()\n'
+            'import tensorflow as tf\n'
+            'from cifar10 import script_util\n'
+            'with tf.Graph().as_default():\n'
+            '    x = tf.random.normal([100, 100])\n'
+            f'    config = script_util.session_config(bfc_allocator={bfc})\n'
+            '    with tf.compat.v1.Session(config=config) as sess:\n'
+            '        print(sess.run(tf.reduce_sum(x)).shape)\n')
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='0', TF_CPP_VMODULE='process_state=2',
+               TF_CPU_ALLOCATOR_USE_BFC='false' if bfc else 'true')
+    result = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '()\n'
+    assert ('Using BFCAllocator' in result.stderr) == bfc
 
 
 @pytest.mark.parametrize('flags', [
@@ -672,7 +698,7 @@ def test_benchmark_script_prints_its_table():
     assert re.search(r'\| input pipeline alone \(batch\) \| [\d,]+ distorted images/sec; '
                      r'first batch \d+\.\d\d s', rows[0])
     command = (r'`python scripts/benchmark.py --only model '
-               r'--settings batch/matmul/1,batch/matmul/2`')
+               r'--settings batch/matmul/1/bfc,batch/matmul/2/bfc`')
     whole = re.search(r'\| model step alone \(constant batch; matmul LRN gradient, whole '
                       r'batch\) \| ([\d,]+) examples/sec \| ' + command, rows[1])
     halves = re.search(r'\| model step alone \(constant batch; matmul LRN gradient, batch '
@@ -685,13 +711,15 @@ def test_benchmark_script_prints_its_table():
 
 
 @pytest.mark.parametrize('setting', ['batch/matmul/0', 'batch/matmul/x', 'batch',
-                                     'batch/matmul/2/1', 'gpu/matmul'])
+                                     'batch/matmul/2/1', 'batch/matmul/2/bfc/1',
+                                     'gpu/matmul'])
 def test_benchmark_bad_setting_is_a_usage_error(setting):
     result = _run_benchmark(f'--settings={setting}', timeout=60)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"benchmark.py: error: bad setting '{setting}': expected INPUT_PIPELINE/"
-        'LRN_GRADIENT[/BATCH_SPLITS], as batch/matmul/auto or per_image/builtin/1')
+        'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR]], as batch/matmul/auto/bfc or '
+        'per_image/builtin/1/default')
     assert result.stdout == ''
 
 
@@ -711,7 +739,7 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
         r"then [\d,]+ images/sec; "
         r"peak memory [\d,]+ MB vs [\d,]+ MB \(TensorFlow alone [\d,]+ MB\); "
         r"precision @ 1 (\d\.\d{3}) vs (\d\.\d{3}) \| "
-        r"`python scripts/benchmark.py --only eval --settings batch/matmul/auto`", rows[0])
+        r"`python scripts/benchmark.py --only eval --settings batch/matmul/auto/bfc`", rows[0])
     assert match, rows[0]
     ours, ratio, original, paired = (float(match.group(i)) for i in (1, 2, 3, 4))
     assert ratio == pytest.approx(ours / original, abs=0.006)
