@@ -298,7 +298,7 @@ def distortion_params(batch_size):
     factor uniform in [0.2, 1.8) (random_contrast).
 
     Args:
-      batch_size: Number of images.
+      batch_size: Number of images (an int or a scalar int32 tensor).
 
     Returns:
       A dict of [batch_size] tensors: offset_y, offset_x (int32), flip
@@ -316,21 +316,19 @@ def distortion_params(batch_size):
     }
 
 
-def distort_batch(images, params):
-    """Applies the training distortions to a whole batch at once.
+def crop_and_flip(images, params):
+    """Crops each image of a batch at its own offset and flips it if asked.
 
-    The same math as distort_image, image by image, but a handful of ops per
-    batch instead of a dozen per image: crop and flip are one gather, and
-    brightness, contrast and standardization work on the batch tensor.
+    Only moves pixels, so it is exact in any dtype; the batch pipeline does
+    it on the uint8 images as they are read (see distorted_inputs_batched).
 
     Args:
-      images: A [N, 32, 32, 3] tensor of pixel values 0-255, uint8 or
-        float32. Crop and flip move uint8 pixels, a quarter of the bytes,
-        before the conversion to float32 (exact either way).
-      params: The dict of distortion_params(N).
+      images: A [N, 32, 32, 3] tensor.
+      params: A dict of distortion_params(N); uses offset_y, offset_x and
+        flip.
 
     Returns:
-      A [N, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      A [N, IMAGE_SIZE, IMAGE_SIZE, 3] tensor of the same dtype.
     """
     span = tf.range(IMAGE_SIZE)
     rows = params['offset_y'][:, None] + span
@@ -338,14 +336,46 @@ def distort_batch(images, params):
     cols = params['offset_x'][:, None] + tf.where(
         params['flip'][:, None], IMAGE_SIZE - 1 - span, span)
     cropped = tf.gather(images, rows, axis=1, batch_dims=1)
-    cropped = tf.cast(tf.gather(cropped, cols, axis=2, batch_dims=1),
-                      tf.float32)
-    brightened = cropped + params['delta'][:, None, None, None]
+    return tf.gather(cropped, cols, axis=2, batch_dims=1)
+
+
+def adjust_colors(images, params):
+    """Brightness, contrast and standardization of a batch of crops.
+
+    Args:
+      images: A [N, IMAGE_SIZE, IMAGE_SIZE, 3] tensor of pixel values 0-255
+        (uint8 or float32).
+      params: A dict of distortion_params(N); uses delta and contrast.
+
+    Returns:
+      A [N, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+    """
+    brightened = (tf.cast(images, tf.float32)
+                  + params['delta'][:, None, None, None])
     # Contrast scales each channel around its own mean, as adjust_contrast.
     means = tf.reduce_mean(brightened, axis=[1, 2], keepdims=True)
     contrasted = ((brightened - means) * params['contrast'][:, None, None, None]
                   + means)
     return tf.image.per_image_standardization(contrasted)
+
+
+def distort_batch(images, params):
+    """Applies the training distortions to a whole batch at once.
+
+    The same math as distort_image, image by image, but a handful of ops per
+    batch instead of a dozen per image: crop and flip are one gather each
+    (crop_and_flip), and brightness, contrast and standardization work on
+    the batch tensor (adjust_colors).
+
+    Args:
+      images: A [N, 32, 32, 3] tensor of pixel values 0-255, uint8 or
+        float32 (exact either way: crop and flip only move pixels).
+      params: The dict of distortion_params(N).
+
+    Returns:
+      A [N, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+    """
+    return adjust_colors(crop_and_flip(images, params), params)
 
 
 def _read_record_batches(filenames, records_per_read, num_epochs=None,
@@ -386,15 +416,17 @@ def distorted_inputs_batched(data_dir, batch_size,
 
     Same records, same shuffling depth and same distortions as
     distorted_inputs, built for speed:
-      - the reader returns TRAIN_RECORDS_PER_READ records per call;
-      - the shuffle queue holds the compact uint8 32x32 images (3,072 bytes
-        each, against 6,912 for a float crop), so the same depth of 40% of
-        an epoch takes less than half the memory;
-      - each dequeued batch is distorted with distort_batch, by background
-        threads that keep a few batches ready in a FIFO queue.
-    Shuffling raw images and then distorting them gives the same
-    distribution as distorting and then shuffling, since every image gets
-    its own independent random parameters either way.
+      - the reader returns TRAIN_RECORDS_PER_READ records per call, which
+        are cropped and flipped right away, still as uint8 (crop_and_flip);
+      - so the shuffle queue holds compact uint8 24x24 crops (1,728 bytes
+        each, against 6,912 for the original's float crops): the same depth
+        of 40% of an epoch in a quarter of the memory;
+      - each dequeued batch gets its brightness, contrast and
+        standardization (adjust_colors) from background threads that keep
+        a few batches ready in a FIFO queue.
+    Every image gets its own independent random parameters, whether before
+    or after the shuffle, so the distribution is that of distorting each
+    image and then shuffling.
 
     Args:
       data_dir: Path to the folder holding the binary files.
@@ -415,17 +447,18 @@ def distorted_inputs_batched(data_dir, batch_size,
     validate_data_files(filenames)
 
     images, labels = _read_record_batches(filenames, TRAIN_RECORDS_PER_READ)
+    crops = crop_and_flip(images, distortion_params(tf.shape(images)[0]))
 
-    raw_images, raw_labels = _shuffle_batch(
-        [images, labels], batch_size, num_threads,
+    crops, labels = _shuffle_batch(
+        [crops, labels], batch_size, num_threads,
         min_fraction_of_examples_in_queue, enqueue_many=True)
 
-    distorted = distort_batch(raw_images, distortion_params(batch_size))
+    distorted = adjust_colors(crops, distortion_params(batch_size))
     ready = tf1.FIFOQueue(
         capacity=prefetch_batches, dtypes=[tf.float32, tf.int32],
         shapes=[[batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], [batch_size]],
         name='distorted_batches')
-    enqueue = ready.enqueue([distorted, raw_labels])
+    enqueue = ready.enqueue([distorted, labels])
     tf1.train.add_queue_runner(tf1.train.QueueRunner(ready, [enqueue] * num_threads))
     images, labels = ready.dequeue()
     tf1.summary.image('images', images)

@@ -272,6 +272,21 @@ def test_distortion_parameters_follow_the_per_image_distributions():
     assert abs(p['contrast'].std() - 1.6 / np.sqrt(12)) < 0.01
 
 
+def test_batch_pipeline_shuffles_uint8_crops(data_dir):
+    """The shuffle queue holds 24x24 uint8 crops (1,728 bytes an image), not
+    32x32 images or float crops: the memory the shuffling depth costs."""
+    with tf.Graph().as_default():
+        cifar10_input.distorted_inputs_batched(
+            os.path.join(data_dir, 'cifar-10-batches-bin'), 16)
+        queues = [op for op in tf1.get_default_graph().get_operations()
+                  if op.type == 'RandomShuffleQueueV2']
+        assert len(queues) == 1
+        shapes = [tf.TensorShape(shape).as_list()
+                  for shape in queues[0].get_attr('shapes')]
+        assert shapes == [[24, 24, 3], []]
+        assert queues[0].get_attr('component_types') == [tf.uint8, tf.int32]
+
+
 def test_batch_and_per_image_pipelines_agree_statistically(data_dir):
     """Both training pipelines, on the same files, give the same
     distribution of per-image statistics that the distortions set."""
