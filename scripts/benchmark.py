@@ -409,6 +409,9 @@ def main(argv=None):
             parser.error(f'bad setting {setting!r}: expected INPUT_PIPELINE/'
                          'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR]], as '
                          'batch/matmul/auto/bfc or per_image/builtin/1/default')
+        if parts[2] != 'auto' and args.batch_size % int(parts[2]):
+            parser.error(f'bad setting {setting!r}: --batch_size={args.batch_size} '
+                         f'does not split into {parts[2]} equal parts')
         settings.append('/'.join(parts))
     settings = _unique(settings)
 

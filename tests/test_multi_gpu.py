@@ -73,6 +73,21 @@ def _step(build, init):
             return loss_value, after, averaged, sess.run(global_step)
 
 
+def _assert_same_step(got, expected, init):
+    """Two _step results agree: one step each, same loss, same variables and
+    averages (to float rounding), and the step changed the weights."""
+    loss, after, averaged, step = got
+    loss_1, after_1, averaged_1, step_1 = expected
+    assert step == step_1 == 1
+    assert loss == pytest.approx(loss_1, rel=1e-5)
+    for name in init:
+        assert not np.allclose(after_1[name], init[name]) or name.endswith('biases')
+        np.testing.assert_allclose(after[name], after_1[name], rtol=1e-4, atol=1e-6,
+                                   err_msg=name)
+        np.testing.assert_allclose(averaged[name], averaged_1[name], rtol=1e-4,
+                                   atol=1e-6, err_msg=name)
+
+
 @pytest.mark.parametrize('lrn_gradient', ['matmul', 'builtin'])
 def test_two_tower_step_equals_one_step_on_concatenated_batches(lrn_gradient):
     rng = np.random.RandomState(1)
@@ -94,16 +109,7 @@ def test_two_tower_step_equals_one_step_on_concatenated_batches(lrn_gradient):
         total = cifar10.loss(logits, tf.constant(labels.reshape(16)))
         return cifar10.train(total, global_step, 8), total
 
-    loss2, after2, avg2, step2 = _step(two_towers, init)
-    loss1, after1, avg1, step1 = _step(single_device, init)
-    assert step1 == step2 == 1
-    assert loss2 == pytest.approx(loss1, rel=1e-5)
-    for name in init:
-        assert not np.allclose(after1[name], init[name]) or name.endswith('biases')
-        np.testing.assert_allclose(after2[name], after1[name], rtol=1e-4, atol=1e-6,
-                                   err_msg=name)
-        np.testing.assert_allclose(avg2[name], avg1[name], rtol=1e-4, atol=1e-6,
-                                   err_msg=name)
+    _assert_same_step(_step(two_towers, init), _step(single_device, init), init)
 
 
 def test_variables_shared_and_summaries_from_last_tower():
@@ -188,16 +194,7 @@ def test_split_batch_step_equals_whole_batch_step(splits):
             return train_op, loss
         return graph
 
-    loss_s, after_s, avg_s, step_s = _step(build(splits), init)
-    loss_1, after_1, avg_1, step_1 = _step(build(1), init)
-    assert step_s == step_1 == 1
-    assert loss_s == pytest.approx(loss_1, rel=1e-5)
-    for name in init:
-        assert not np.allclose(after_1[name], init[name]) or name.endswith('biases')
-        np.testing.assert_allclose(after_s[name], after_1[name], rtol=1e-4, atol=1e-6,
-                                   err_msg=name)
-        np.testing.assert_allclose(avg_s[name], avg_1[name], rtol=1e-4, atol=1e-6,
-                                   err_msg=name)
+    _assert_same_step(_step(build(splits), init), _step(build(1), init), init)
 
 
 def _summaries(splits, init):

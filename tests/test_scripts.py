@@ -723,6 +723,15 @@ def test_benchmark_bad_setting_is_a_usage_error(setting):
     assert result.stdout == ''
 
 
+def test_benchmark_batch_splits_must_divide_the_batch():
+    result = _run_benchmark('--settings=batch/matmul/3', '--batch_size=16', timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "benchmark.py: error: bad setting 'batch/matmul/3': --batch_size=16 does not "
+        'split into 3 equal parts')
+    assert result.stdout == ''
+
+
 def test_benchmark_eval_row_compares_with_original_style_evaluation():
     """The eval row evaluates one checkpoint both ways and reports the ratio."""
     result = _run_benchmark('--only', 'eval', '--train_steps=20', '--eval_runs=1',
