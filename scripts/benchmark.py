@@ -215,7 +215,7 @@ def _windows(run, batch_size, warmup, steps, windows):
 
 
 def _input_kwargs(args):
-    return {'pipeline': args.input_pipeline}
+    return {'pipeline': args.settings_list[0].split('/')[0]}
 
 
 def _session_kwargs(args):
@@ -417,7 +417,6 @@ def main(argv=None):
 
     if args.child:
         args.settings_list = settings
-        args.input_pipeline, args.lrn_gradient = settings[0].split('/')[:2]
         children = {'input': child_input, 'model': child_model,
                     'eval_original': child_eval_original}
         print(json.dumps(children[args.child](args)))
