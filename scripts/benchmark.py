@@ -192,6 +192,11 @@ def child_eval_original(args):
     return {'precision': precision}
 
 
+def _pipeline(setting):
+    """'batch/matmul/2/bfc' -> 'batch'."""
+    return setting.split('/')[0]
+
+
 def _model_setting(setting):
     """'batch/matmul/2/bfc' -> 'matmul/2': what of a setting shapes the step."""
     return '/'.join(setting.split('/')[1:3])
@@ -215,7 +220,7 @@ def _windows(run, batch_size, warmup, steps, windows):
 
 
 def _input_kwargs(args):
-    return {'pipeline': args.settings_list[0].split('/')[0]}
+    return {'pipeline': _pipeline(args.settings_list[0])}
 
 
 def _session_kwargs(args):
@@ -439,10 +444,10 @@ def main(argv=None):
         table = []
         if 'input' in rows:
             # The model settings play no part in the input pipeline.
-            for setting in _unique(f'{s.split("/")[0]}/matmul/1/{_allocator(s)}'
+            for setting in _unique(f'{_pipeline(s)}/matmul/1/{_allocator(s)}'
                                    for s in settings):
                 r = run_child('input', args, setting)
-                table.append((f'input pipeline alone ({setting.split("/")[0]})',
+                table.append((f'input pipeline alone ({_pipeline(setting)})',
                               f'{r["rate"]:,.0f} distorted images/sec; first batch '
                               f'{r["first_batch_s"]:.2f} s after the queues start',
                               _user_cmd('input', args, setting)))
