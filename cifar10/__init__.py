@@ -24,7 +24,12 @@ Modules:
   cifar10_metrics  per-class figures and the confusion matrix
   cifar10_predict  classifies image files with a trained model
   cifar10_export   writes a SavedModel for serving
-  script_util    helpers the scripts share
+  errors         the errors the scripts report in one line
+  flags          command-line flags the scripts share
+  session        session settings and the defaults that follow the device
+  checkpoints    finding, reading, restoring checkpoints; the train_dir lock
+  training       the one training loop and its hooks, for every trainer
+  cli            running a script: quiet import, exit status, signals
 
 Importing the package imports nothing else (not even TensorFlow).
 """

@@ -51,7 +51,10 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_metrics
-from cifar10 import script_util
+from cifar10 import checkpoints
+from cifar10 import cli
+from cifar10 import flags
+from cifar10 import session
 
 tf1 = tf.compat.v1
 
@@ -74,7 +77,7 @@ def parse_args(argv):
     Returns:
       An argparse.Namespace.
     """
-    parser = script_util.new_parser('Evaluate CIFAR-10 checkpoints.')
+    parser = flags.new_parser('Evaluate CIFAR-10 checkpoints.')
     parser.add_argument('--eval_dir', default='/tmp/cifar10_eval',
                         help='Directory where to write event logs.')
     parser.add_argument('--eval_data', default='test',
@@ -82,28 +85,28 @@ def parse_args(argv):
                         help="Evaluate on the test file or on the training files.")
     parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
                         help='Directory where to read model checkpoints.')
-    parser.add_argument('--eval_interval_secs', type=script_util.positive_float,
+    parser.add_argument('--eval_interval_secs', type=flags.positive_float,
                         default=300,
                         help='In watch mode, least time between the starts of '
                              'two evaluations.')
-    parser.add_argument('--num_examples', type=script_util.positive_int,
+    parser.add_argument('--num_examples', type=flags.positive_int,
                         default=10000, help='Number of examples to run.')
-    script_util.add_bool_flag(parser, 'run_once', False,
+    flags.add_bool_flag(parser, 'run_once', False,
                               'Whether to run eval only once.')
     parser.add_argument('--data_dir', default='/tmp/cifar10_data',
                         help='Path to the CIFAR-10 data directory.')
-    parser.add_argument('--batch_size', type=script_util.positive_int,
+    parser.add_argument('--batch_size', type=flags.positive_int,
                         default=128, help='Number of images per batch.')
-    parser.add_argument('--concurrent_batches', type=script_util.positive_int,
+    parser.add_argument('--concurrent_batches', type=flags.positive_int,
                         default=DEFAULT_CONCURRENT_BATCHES,
                         help='Batches evaluated at the same time, each by its '
                              'own session run; results do not depend on it.')
-    script_util.add_session_flags(parser)
-    script_util.add_bool_flag(parser, 'use_moving_averages', True,
+    flags.add_session_flags(parser)
+    flags.add_bool_flag(parser, 'use_moving_averages', True,
                               'Restore the moving averages of the weights, '
                               'as the tutorial does; false evaluates the raw '
                               'trained weights.')
-    script_util.add_bool_flag(parser, 'use_fp16', False,
+    flags.add_bool_flag(parser, 'use_fp16', False,
                               'Evaluate in fp16 (for checkpoints trained with '
                               '--use_fp16).')
     return parser.parse_args(argv)
@@ -193,7 +196,7 @@ class Evaluator:
         """
         with tf1.Session(graph=self.graph, config=self._config) as sess:
             sess.run(self._init_local)
-            global_step = script_util.restore_checkpoint(
+            global_step = checkpoints.restore_checkpoint(
                 self._saver, sess, checkpoint_path)
             coord = tf1.train.Coordinator()
             threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
@@ -298,22 +301,22 @@ def evaluate(args):
     """
     if args.run_once:
         # Fail before any data handling if there is nothing to evaluate.
-        script_util.newest_checkpoint(args.checkpoint_dir)
-    script_util.ensure_directory(args.eval_dir, '--eval_dir',
+        checkpoints.newest_checkpoint(args.checkpoint_dir)
+    checkpoints.ensure_directory(args.eval_dir, '--eval_dir',
                                  create=False)
     cifar10.maybe_download_and_extract(args.data_dir)
     evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
                           args.num_examples, args.eval_dir,
-                          script_util.session_config_from_flags(args),
+                          session.session_config_from_flags(args),
                           use_fp16=args.use_fp16,
                           use_moving_averages=args.use_moving_averages,
                           concurrent_batches=args.concurrent_batches)
     try:
         if args.run_once:
-            ckpt = script_util.newest_checkpoint(args.checkpoint_dir)
+            ckpt = checkpoints.newest_checkpoint(args.checkpoint_dir)
             try:
                 evaluator.evaluate(ckpt)
-            except script_util.CheckpointGone:
+            except checkpoints.CheckpointGone:
                 raise cifar10.DataError(f'checkpoint {ckpt} vanished before it '
                                         'could be restored') from None
             return 0
@@ -328,17 +331,17 @@ def _watch(evaluator, checkpoint_dir, interval_secs):
           flush=True)
     last_path = None
     next_start = 0.0
-    stopper = script_util.GracefulStop(quiet=True)
+    stopper = cli.GracefulStop(quiet=True)
     with stopper:
         while not stopper.requested:
             now = time.monotonic()
-            ckpt = script_util.latest_checkpoint(checkpoint_dir)
+            ckpt = checkpoints.latest_checkpoint(checkpoint_dir)
             if ckpt and ckpt != last_path and now >= next_start:
                 next_start = now + interval_secs
                 last_path = ckpt
                 try:
                     evaluator.evaluate(ckpt)
-                except script_util.CheckpointGone:
+                except checkpoints.CheckpointGone:
                     # The trainer keeps only its newest checkpoints.
                     print(f'{ckpt} was removed before it could be evaluated; '
                           'waiting for the next checkpoint.', flush=True)
@@ -355,7 +358,7 @@ def _watch(evaluator, checkpoint_dir, interval_secs):
 
 def main(argv=None):
     """Entry point: parses flags, evaluates, exits with a status."""
-    script_util.run_main(lambda a: evaluate(parse_args(a)), argv)
+    cli.run_main(lambda a: evaluate(parse_args(a)), argv)
 
 
 if __name__ == '__main__':

@@ -45,7 +45,9 @@ import tempfile
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import script_util
+from cifar10 import checkpoints
+from cifar10 import cli
+from cifar10 import flags
 
 tf1 = tf.compat.v1
 
@@ -61,7 +63,7 @@ def parse_args(argv):
     Returns:
       An argparse.Namespace.
     """
-    parser = script_util.new_parser('Export a trained CIFAR-10 model as a SavedModel.')
+    parser = flags.new_parser('Export a trained CIFAR-10 model as a SavedModel.')
     parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
                         help='Directory where to read model checkpoints.')
     parser.add_argument('--export_dir', default='/tmp/cifar10_model',
@@ -88,12 +90,12 @@ def export(checkpoint_path, export_base):
       DataError: if that directory exists already or the checkpoint cannot
         be restored.
     """
-    step = script_util.checkpoint_step(checkpoint_path)
+    step = checkpoints.checkpoint_step(checkpoint_path)
     dest = os.path.join(export_base, str(step))
     if os.path.exists(dest):
         raise cifar10.DataError(f'{dest} exists already; remove it or choose '
                                 'another --export_dir')
-    script_util.ensure_directory(export_base, '--export_dir')
+    checkpoints.ensure_directory(export_base, '--export_dir')
     tmp = tempfile.mkdtemp(prefix=f'.{step}.', dir=export_base)
     try:
         staging = os.path.join(tmp, 'model')
@@ -102,7 +104,7 @@ def export(checkpoint_path, export_base):
             probabilities, classes = cifar10.predictions(images)
             saver = cifar10.restoring_saver()
             with tf1.Session(graph=graph) as sess:
-                script_util.restore_checkpoint(saver, sess, checkpoint_path)
+                checkpoints.restore_checkpoint(saver, sess, checkpoint_path)
                 signature = tf1.saved_model.signature_def_utils.predict_signature_def(
                     inputs={'images': images},
                     outputs={'probabilities': probabilities, 'classes': classes})
@@ -122,12 +124,12 @@ def main(argv=None):
     """Entry point: parses flags, exports, exits with a status."""
     def run(argv):
         args = parse_args(argv)
-        dest = export(script_util.newest_checkpoint(args.checkpoint_dir),
+        dest = export(checkpoints.newest_checkpoint(args.checkpoint_dir),
                       args.export_dir)
         print(f'Exported {dest} (signature {SIGNATURE_NAME!r}: images uint8 '
               '[N, 32, 32, 3] -> probabilities float32 [N, 10], classes int64 [N]).')
         return 0
-    script_util.run_main(run, argv)
+    cli.run_main(run, argv)
 
 
 if __name__ == '__main__':

@@ -27,6 +27,8 @@ from types import SimpleNamespace
 import numpy as np
 import tensorflow as tf
 
+from cifar10.errors import DataError
+
 tf1 = tf.compat.v1
 
 # Images are cropped to this size before they reach the network. The
@@ -69,14 +71,6 @@ DEFAULT_NUM_BATCH_THREADS = 2
 # read's cost is mostly per call: 1.34 ms of CPU per 128 records read 128
 # at a time, 0.76 ms read 1,024 at a time.
 TRAIN_RECORDS_PER_READ = 1024
-
-
-class DataError(Exception):
-    """A data file is missing or malformed, or the data cannot be obtained.
-
-    The message is one line that names the file (or URL) and what is wrong
-    with it; the scripts print it and exit with a non-zero status.
-    """
 
 
 def train_filenames(data_dir):

@@ -42,7 +42,9 @@ if __name__ == '__main__':
 import tensorflow as tf
 
 from cifar10 import cifar10_towers
-from cifar10 import script_util
+from cifar10 import cli
+from cifar10 import flags
+from cifar10 import training
 
 tf1 = tf.compat.v1
 
@@ -56,10 +58,10 @@ def parse_args(argv):
     Returns:
       An argparse.Namespace.
     """
-    parser = script_util.new_parser(
+    parser = flags.new_parser(
         'Train the CIFAR-10 network on several GPUs with synchronous updates.')
-    script_util.add_training_flags(parser)
-    parser.add_argument('--num_gpus', type=script_util.positive_int, default=1,
+    flags.add_training_flags(parser)
+    parser.add_argument('--num_gpus', type=flags.positive_int, default=1,
                         help='How many towers (model replicas) to run, one '
                              'per GPU. --batch_size is per tower.')
     return parser.parse_args(argv)
@@ -126,15 +128,15 @@ def train(args):
               f'the {args.num_gpus} tower(s) on {where}.', flush=True)
     devices = tower_devices(args.num_gpus, available)
 
-    script_util.prepare_training(args)
+    training.prepare_training(args)
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
-        images, labels = script_util.training_inputs(args)
+        images, labels = training.training_inputs(args)
         tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)
         train_op, loss, summary_op = cifar10_towers.build_train_op(
             tower_inputs, global_step, args.batch_size, devices,
             args.lrn_gradient)
-        return script_util.run_training_from_flags(
+        return training.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size * args.num_gpus,
             summary_op=summary_op)
@@ -142,7 +144,7 @@ def train(args):
 
 def main(argv=None):
     """Entry point: parses flags, trains, exits with a status."""
-    script_util.run_main(lambda a: train(parse_args(a)), argv)
+    cli.run_main(lambda a: train(parse_args(a)), argv)
 
 
 if __name__ == '__main__':

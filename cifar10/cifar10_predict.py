@@ -49,7 +49,9 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import cifar10_metrics
-from cifar10 import script_util
+from cifar10 import checkpoints
+from cifar10 import cli
+from cifar10 import flags
 
 tf1 = tf.compat.v1
 
@@ -66,7 +68,7 @@ def parse_args(argv):
     Returns:
       An argparse.Namespace.
     """
-    parser = script_util.new_parser('Classify images with a trained CIFAR-10 model.')
+    parser = flags.new_parser('Classify images with a trained CIFAR-10 model.')
     parser.add_argument('inputs', nargs='+', metavar='INPUT',
                         help='PNG or JPEG file, or FILE.bin:I or FILE.bin:I-J '
                              'for records of a CIFAR-10 binary file.')
@@ -75,9 +77,9 @@ def parse_args(argv):
     parser.add_argument('--data_dir', default='/tmp/cifar10_data',
                         help='CIFAR-10 data directory; only its '
                              'batches.meta.txt (class names) is read.')
-    parser.add_argument('--top_k', type=script_util.positive_int, default=3,
+    parser.add_argument('--top_k', type=flags.positive_int, default=3,
                         help='How many classes to show per image (at most 10).')
-    script_util.add_bool_flag(parser, 'json', False,
+    flags.add_bool_flag(parser, 'json', False,
                               'Print machine-readable JSON instead of text.')
     args = parser.parse_args(argv)
     if args.top_k > cifar10.NUM_CLASSES:
@@ -182,7 +184,7 @@ def classify(images, checkpoint_path):
         saver = cifar10.restoring_saver()
         graph.finalize()
         with tf1.Session(graph=graph) as sess:
-            script_util.restore_checkpoint(saver, sess, checkpoint_path)
+            checkpoints.restore_checkpoint(saver, sess, checkpoint_path)
             return sess.run(probabilities, {raw: images})
 
 
@@ -195,7 +197,7 @@ def predict(args):
     Returns:
       0 if every input was classified, else 1.
     """
-    checkpoint = script_util.newest_checkpoint(args.checkpoint_dir)
+    checkpoint = checkpoints.newest_checkpoint(args.checkpoint_dir)
     names = cifar10_metrics.read_class_names(
         os.path.join(args.data_dir, cifar10.DATA_SUBDIR))
     examples, errors = load_inputs(args.inputs)
@@ -227,7 +229,7 @@ def predict(args):
 
 def main(argv=None):
     """Entry point: parses flags, classifies, exits with a status."""
-    script_util.run_main(lambda a: predict(parse_args(a)), argv)
+    cli.run_main(lambda a: predict(parse_args(a)), argv)
 
 
 if __name__ == '__main__':

@@ -38,7 +38,10 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_towers
-from cifar10 import script_util
+from cifar10 import cli
+from cifar10 import flags
+from cifar10 import session
+from cifar10 import training
 
 tf1 = tf.compat.v1
 
@@ -52,11 +55,11 @@ def parse_args(argv):
     Returns:
       An argparse.Namespace.
     """
-    parser = script_util.new_parser(
+    parser = flags.new_parser(
         'Train the CIFAR-10 network on a single device.')
-    script_util.add_training_flags(parser)
+    flags.add_training_flags(parser)
     parser.add_argument(
-        '--batch_splits', type=script_util.positive_int, default=None,
+        '--batch_splits', type=flags.positive_int, default=None,
         help='Split each batch into this many equal parts, computed side by '
              'side (as towers on the one device) with their gradients '
              'averaged: the same update as the whole batch, in less time on '
@@ -64,7 +67,7 @@ def parse_args(argv):
              'else 1.')
     args = parser.parse_args(argv)
     if args.batch_splits is None:
-        args.batch_splits = script_util.default_batch_splits()
+        args.batch_splits = session.default_batch_splits()
     if args.batch_size % args.batch_splits:
         parser.error(f'--batch_size={args.batch_size} does not split into '
                      f'--batch_splits={args.batch_splits} equal parts')
@@ -109,21 +112,21 @@ def train(args):
     Returns:
       The exit status (0).
     """
-    script_util.prepare_training(args)
+    training.prepare_training(args)
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
-        images, labels = script_util.training_inputs(args)
+        images, labels = training.training_inputs(args)
         train_op, loss, summary_op = build_train_op(
             images, labels, global_step, args.batch_size, args.batch_splits,
             args.lrn_gradient)
-        return script_util.run_training_from_flags(
+        return training.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size, summary_op=summary_op)
 
 
 def main(argv=None):
     """Entry point: parses flags, trains, exits with a status."""
-    script_util.run_main(lambda a: train(parse_args(a)), argv)
+    cli.run_main(lambda a: train(parse_args(a)), argv)
 
 
 if __name__ == '__main__':

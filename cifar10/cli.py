@@ -11,12 +11,16 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Console-script entry points (cifar10-train, cifar10-eval,
-cifar10-multi-gpu-train, cifar10-predict, cifar10-export).
+"""Running a script as a process: its import, its exit, its signals.
 
-Each imports TensorFlow quietly before the script module, so that
-TensorFlow's start-up chatter (CPU-feature notices, missing CUDA drivers)
-does not bury the script's own output. Set TF_CPP_MIN_LOG_LEVEL=0 to see it.
+The console-script entry points (cifar10-train, cifar10-eval,
+cifar10-multi-gpu-train, cifar10-distributed-train, cifar10-predict,
+cifar10-export) each import TensorFlow quietly before the script module, so
+that TensorFlow's start-up chatter (CPU-feature notices, missing CUDA
+drivers) does not bury the script's own output. Set TF_CPP_MIN_LOG_LEVEL=0
+to see it. ``run_main`` turns a script's expected failures into one line
+and an exit status; ``GracefulStop`` turns SIGINT and SIGTERM into a
+request to stop.
 
 This module imports nothing heavy itself: the scripts call
 ``import_tensorflow_quietly`` before their own imports.
@@ -25,7 +29,10 @@ This module imports nothing heavy itself: the scripts call
 import gc
 import importlib
 import os
+import signal
 import sys
+
+from cifar10.errors import DataError, NanLossError, op_error_summary
 
 
 def import_tensorflow_quietly():
@@ -85,6 +92,107 @@ def _without_garbage_collection(function, *args):
         gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def quiet_tensorflow():
+    """Hides TensorFlow's Python-side deprecation notices.
+
+    The queue-based input ops are deprecated in TensorFlow 2 and each use
+    logs a warning; they are the point of this tutorial, so the warnings
+    are noise. (C++ start-up logs are hidden by import_tensorflow_quietly.)
+    """
+    import tensorflow as tf
+    tf.get_logger().setLevel('ERROR')
+
+
+def run_main(main, argv=None):
+    """Runs a script's ``main(argv)``, turning expected failures into exits.
+
+    Data problems and TensorFlow runtime errors print a single line on
+    stderr and exit with status 1; Ctrl-C outside the places that handle it
+    exits with status 130, without a traceback.
+
+    Args:
+      main: The script's main function, taking the argument list.
+      argv: Arguments (without the program name); None for sys.argv[1:].
+    """
+    # Imported here, after the entry point's quiet import of TensorFlow.
+    import tensorflow as tf
+    quiet_tensorflow()
+    try:
+        status = main(sys.argv[1:] if argv is None else argv)
+    except (DataError, NanLossError) as e:
+        sys.exit(f'error: {e}')
+    except BrokenPipeError:
+        # Output piped into a program that stopped reading (say, head).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
+    except OSError as e:
+        # A directory that cannot be created or written, and the like.
+        where = f'{e.filename}: ' if e.filename else ''
+        sys.exit(f'error: {where}{e.strerror or e}')
+    except tf.errors.OpError as e:
+        sys.exit(f'error: {op_error_summary(e)}')
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        sys.exit(130)
+    finally:
+        _skip_final_garbage_collection()
+    sys.exit(status or 0)
+
+
+def _skip_final_garbage_collection():
+    """Spares the exiting interpreter a garbage collection of everything.
+
+    At exit Python runs a full collection over every object alive. The
+    scripts' import (cli.import_tensorflow_quietly) already froze
+    TensorFlow's own objects, the bulk of it (a full collection after an
+    evaluation: 0.18 s with them, 0.001 s without); freezing here takes
+    the rest, and covers callers that imported TensorFlow their own way.
+    The process is ending, so nothing is lost: files and writers are
+    closed by the scripts, and the standard streams are flushed as usual.
+    """
+    gc.freeze()
+
+
+class GracefulStop:
+    """Turns SIGINT and SIGTERM into a request to stop after the current step.
+
+    Used as a context manager around the training loop; a second signal
+    restores the default behaviour, so an impatient Ctrl-C still aborts.
+    """
+
+    def __init__(self, quiet=False):
+        """Args:
+          quiet: Do not announce the signal (the caller reports the stop).
+        """
+        self.signal_name = None
+        self._quiet = quiet
+        self._previous = {}
+
+    @property
+    def requested(self):
+        return self.signal_name is not None
+
+    def _handle(self, signum, frame):
+        del frame
+        self.signal_name = signal.Signals(signum).name
+        if not self._quiet:
+            print(f'\n{self.signal_name} received: stopping after this step '
+                  'and saving a checkpoint (send it again to abort without '
+                  'saving).', file=sys.stderr, flush=True)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        return False
 
 
 def _run(module_name):

@@ -49,7 +49,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
@@ -75,13 +74,13 @@ def _tf():
 def child_input(args):
     """Input pipeline alone: distorted images/sec and time to first batch."""
     tf = _tf()
-    from cifar10 import cifar10, script_util
+    from cifar10 import cifar10, session
     tf1 = tf.compat.v1
     with tf.Graph().as_default():
         with tf.device('/cpu:0'):
             images, labels = cifar10.distorted_inputs(
                 args.data_dir, args.batch_size, **_input_kwargs(args))
-        with tf1.Session(config=script_util.session_config(**_session_kwargs(args))) as sess:
+        with tf1.Session(config=session.session_config(**_session_kwargs(args))) as sess:
             coord = tf1.train.Coordinator()
             start = time.perf_counter()
             threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
@@ -104,7 +103,7 @@ def child_model(args):
     """
     tf = _tf()
     import numpy as np
-    from cifar10 import cifar10_train, script_util
+    from cifar10 import cifar10_train, session
     tf1 = tf.compat.v1
     rng = np.random.RandomState(0)
     images_value = rng.randn(args.batch_size, 24, 24, 3).astype(np.float32)
@@ -113,7 +112,7 @@ def child_model(args):
     splits_used = {}
     for model in _unique(_model_setting(s) for s in args.settings_list):
         lrn_gradient, splits = model.split('/')
-        splits = (script_util.default_batch_splits() if splits == 'auto'
+        splits = (session.default_batch_splits() if splits == 'auto'
                   else int(splits))
         splits_used[model] = splits
         with tf.Graph().as_default():
@@ -121,7 +120,7 @@ def child_model(args):
             train_op, loss, _ = cifar10_train.build_train_op(
                 tf.constant(images_value), tf.constant(labels_value),
                 global_step, args.batch_size, splits, lrn_gradient)
-            sess = tf1.Session(config=script_util.session_config(
+            sess = tf1.Session(config=session.session_config(
                 **_session_kwargs(args)))
             sess.run(tf1.global_variables_initializer())
             sessions[model] = (sess, [train_op, loss])

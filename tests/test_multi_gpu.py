@@ -2,7 +2,6 @@
 one device, summaries; of cifar10_multi_gpu_train.py's real run on the CPU;
 and of cifar10_train.py's towers that split a batch (--batch_splits)."""
 
-import os
 import re
 
 import numpy as np
@@ -14,7 +13,8 @@ from cifar10 import cifar10_eval
 from cifar10 import cifar10_multi_gpu_train as multi
 from cifar10 import cifar10_towers as towers
 from cifar10 import cifar10_train
-from cifar10 import script_util
+from cifar10 import checkpoints
+from cifar10 import session
 
 from conftest import FAST_TRAIN_FLAGS, run_script
 
@@ -157,7 +157,7 @@ def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
         assert float(m.group(2)) == pytest.approx(32 / float(m.group(3)), rel=0.05)
     ckpt = tf1.train.latest_checkpoint(str(train_dir))
     # Six synchronous steps: the global step advanced once per step.
-    assert script_util.checkpoint_step(ckpt) == 6
+    assert checkpoints.checkpoint_step(ckpt) == 6
     evaluator = cifar10_eval.Evaluator('test', data_dir, 100, 200, str(tmp_path / 'eval'))
     try:
         result = evaluator.evaluate(ckpt)
@@ -170,7 +170,7 @@ def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
                         f'--train_dir={train_dir}', '--max_steps=8', *FAST_TRAIN_FLAGS)
     assert result.returncode == 0, result.stderr
     assert 'model.ckpt-6 at step 6.' in result.stdout
-    assert script_util.checkpoint_step(tf1.train.latest_checkpoint(str(train_dir))) == 8
+    assert checkpoints.checkpoint_step(tf1.train.latest_checkpoint(str(train_dir))) == 8
 
 
 # ----------------------------------------------------------------------------
@@ -241,11 +241,11 @@ def test_split_batch_summarizes_each_layer_over_the_whole_batch():
 
 
 def test_batch_splits_flag(monkeypatch, capsys):
-    assert script_util.default_batch_splits(num_cores=2, num_gpus=0) == 2
-    assert script_util.default_batch_splits(num_cores=16, num_gpus=0) == 2
-    assert script_util.default_batch_splits(num_cores=1, num_gpus=0) == 1
-    assert script_util.default_batch_splits(num_cores=8, num_gpus=1) == 1
-    monkeypatch.setattr(script_util, 'default_batch_splits', lambda: 4)
+    assert session.default_batch_splits(num_cores=2, num_gpus=0) == 2
+    assert session.default_batch_splits(num_cores=16, num_gpus=0) == 2
+    assert session.default_batch_splits(num_cores=1, num_gpus=0) == 1
+    assert session.default_batch_splits(num_cores=8, num_gpus=1) == 1
+    monkeypatch.setattr(session, 'default_batch_splits', lambda: 4)
     assert cifar10_train.parse_args([]).batch_splits == 4
     assert cifar10_train.parse_args(['--batch_splits=1']).batch_splits == 1
     for argv, message in [(['--batch_size=6', '--batch_splits=4'],

@@ -15,7 +15,7 @@ from cifar10 import cifar10_export
 from cifar10 import cifar10_predict
 from cifar10 import cifar10_metrics
 
-from conftest import REPO, run_script, write_random_checkpoint
+from conftest import run_script, write_random_checkpoint
 
 tf1 = tf.compat.v1
 

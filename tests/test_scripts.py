@@ -18,7 +18,10 @@ from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_metrics
 from cifar10 import cifar10_train
-from cifar10 import script_util
+from cifar10 import checkpoints
+from cifar10 import errors
+from cifar10 import session
+from cifar10 import training
 
 from conftest import FAST_TRAIN_FLAGS, REPO, run_script, write_constant_checkpoint
 
@@ -30,7 +33,7 @@ PRECISION = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: precision @ 1 = (
 
 
 def _ckpt_step(train_dir):
-    return script_util.checkpoint_step(tf1.train.latest_checkpoint(str(train_dir)))
+    return checkpoints.checkpoint_step(tf1.train.latest_checkpoint(str(train_dir)))
 
 
 def _clean_stderr(stderr):
@@ -146,8 +149,8 @@ def _toy_training_graph(nan_at_step):
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, capsys):
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=7)
-        with pytest.raises(script_util.NanLossError) as err:
-            script_util.run_training(train_op, loss, global_step,
+        with pytest.raises(errors.NanLossError) as err:
+            training.run_training(train_op, loss, global_step,
                                      train_dir=str(tmp_path), max_steps=100,
                                      examples_per_step=1, save_checkpoint_steps=2)
     message = str(err.value)
@@ -155,14 +158,14 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, capsys):
     assert 'model.ckpt-6' in message and 'is kept' in message
     # The last checkpoint is the one before the NaN step, and it is finite.
     path = tf1.train.latest_checkpoint(str(tmp_path))
-    assert script_util.checkpoint_step(path) == 6
+    assert checkpoints.checkpoint_step(path) == 6
     assert np.isfinite(tf1.train.load_variable(path, 'w'))
 
 
 def test_max_steps_leaves_checkpoint_at_exactly_max_steps(tmp_path):
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
-        script_util.run_training(train_op, loss, global_step,
+        training.run_training(train_op, loss, global_step,
                                  train_dir=str(tmp_path), max_steps=13,
                                  examples_per_step=1, save_checkpoint_steps=5)
     assert _ckpt_step(tmp_path) == 13
@@ -463,7 +466,7 @@ def test_eval_caps_num_examples_at_records(data_dir, tmp_path, capsys):
 def test_eval_vanished_checkpoint(data_dir, tmp_path):
     evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 100, str(tmp_path))
     try:
-        with pytest.raises(script_util.CheckpointGone):
+        with pytest.raises(checkpoints.CheckpointGone):
             evaluator.evaluate(str(tmp_path / 'model.ckpt-99'))
     finally:
         evaluator.close()
@@ -561,14 +564,14 @@ def test_eval_damaged_checkpoint_is_a_clear_error(data_dir, tmp_path):
 def test_training_on_damaged_checkpoint_is_a_clear_error(tmp_path):
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
-        script_util.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
+        training.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
                                  max_steps=3, examples_per_step=1)
     _damage(tmp_path)
     before = sorted(os.listdir(tmp_path))
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
         with pytest.raises(cifar10.DataError, match=r'model\.ckpt-3: cannot restore'):
-            script_util.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
+            training.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
                                      max_steps=6, examples_per_step=1)
     # Nothing was overwritten.
     assert sorted(os.listdir(tmp_path)) == before
@@ -589,14 +592,14 @@ def test_op_error_summary_finds_the_cause():
         None, None, "Graph execution error:\n\nDetected at node 'save/RestoreV2' "
         "defined at (most recent call last):\n    File \"x.py\", line 1\n"
         "Node: 'save/RestoreV2'\nRead less bytes than requested\n\t [[{{node save/RestoreV2}}]]")
-    assert script_util.op_error_summary(graph_error) == (
+    assert errors.op_error_summary(graph_error) == (
         'OutOfRangeError: Read less bytes than requested')
     restore_error = tf.errors.InvalidArgumentError(
         None, None, 'Restoring from checkpoint failed. This is most likely due to a '
         'mismatch. Original error:\n\n{{function_node __wrapped__RestoreV2}} '
         'tensor_name = conv1/biases; expected dtype float does not equal original '
         'dtype half\ntensor_name = conv1/weights; ... [Op:RestoreV2]')
-    assert script_util.op_error_summary(restore_error) == (
+    assert errors.op_error_summary(restore_error) == (
         'InvalidArgumentError: tensor_name = conv1/biases; expected dtype float '
         'does not equal original dtype half')
 
@@ -627,14 +630,14 @@ def test_session_knobs_build_the_asked_config(monkeypatch):
     # The allocator knob sets the environment; the test restores it.
     monkeypatch.setenv('TF_CPU_ALLOCATOR_USE_BFC', 'unset')
     args = cifar10_train.parse_args([])
-    config = script_util.session_config_from_flags(args)
+    config = session.session_config_from_flags(args)
     assert config.allow_soft_placement
     assert (config.intra_op_parallelism_threads, config.inter_op_parallelism_threads) == (0, 0)
     assert config.graph_options.optimizer_options.global_jit_level == 0
     assert os.environ['TF_CPU_ALLOCATOR_USE_BFC'] == 'true'
     args = cifar10_eval.parse_args(['--intra_op_threads=2', '--inter_op_threads=1', '--xla',
                                     '--log_device_placement', '--nobfc_allocator'])
-    config = script_util.session_config_from_flags(args)
+    config = session.session_config_from_flags(args)
     assert (config.intra_op_parallelism_threads, config.inter_op_parallelism_threads) == (2, 1)
     assert config.graph_options.optimizer_options.global_jit_level == tf1.OptimizerOptions.ON_1
     assert config.log_device_placement
@@ -648,10 +651,10 @@ def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
     code = ('from cifar10.cli import import_tensorflow_quietly\n'
             'import_tensorflow_quietly()\n'
             'import tensorflow as tf\n'
-            'from cifar10 import script_util\n'
+            'from cifar10 import session\n'
             'with tf.Graph().as_default():\n'
             '    x = tf.random.normal([100, 100])\n'
-            f'    config = script_util.session_config(bfc_allocator={bfc})\n'
+            f'    config = session.session_config(bfc_allocator={bfc})\n'
             '    with tf.compat.v1.Session(config=config) as sess:\n'
             '        print(sess.run(tf.reduce_sum(x)).shape)\n')
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='0', TF_CPP_VMODULE='process_state=2',

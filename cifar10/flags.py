@@ -1,0 +1,179 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Command-line flags the scripts share.
+
+Parsers for numbers and booleans that fail with a message saying what was
+expected, and the groups of flags every trainer (add_training_flags) and
+every script that runs a session (add_session_flags) takes. Only the
+scripts' entry points parse flags; library functions take explicit
+arguments.
+"""
+
+import argparse
+import math
+
+from cifar10 import cifar10
+
+_TRUE = ('true', 't', 'yes', 'y', '1', 'on')
+_FALSE = ('false', 'f', 'no', 'n', '0', 'off')
+
+
+def parse_bool(text):
+    """Parses a boolean flag value ('true', 'false', '1', '0', 'yes', ...)."""
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f'expected true or false, got {text!r}')
+
+
+def _number(text, kind, is_valid, expected):
+    """Parses ``text`` with ``kind`` (int or float), then checks it.
+
+    Raises:
+      argparse.ArgumentTypeError: saying what was expected.
+    """
+    noun = 'an integer' if kind is int else 'a number'
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected {noun}, got {text!r}') from None
+    if not is_valid(value):
+        raise argparse.ArgumentTypeError(f'expected {noun} {expected}, got {text}')
+    return value
+
+
+def positive_int(text):
+    """Parses an integer > 0."""
+    return _number(text, int, lambda v: v > 0, '> 0')
+
+
+def non_negative_int(text):
+    """Parses an integer >= 0."""
+    return _number(text, int, lambda v: v >= 0, '>= 0')
+
+
+def positive_float(text):
+    """Parses a finite number > 0."""
+    return _number(text, float, lambda v: v > 0 and math.isfinite(v), '> 0')
+
+
+def fraction(text):
+    """Parses a number in [0, 1]."""
+    return _number(text, float, lambda v: 0.0 <= v <= 1.0, 'from 0 to 1')
+
+
+def add_bool_flag(parser, name, default, help_text):
+    """Adds a boolean flag that parses as the original's absl flags did.
+
+    ``--name``, ``--name=true`` and ``--name=1`` set it; ``--name=false``,
+    ``--name=0`` and ``--noname`` clear it.
+    """
+    parser.add_argument(f'--{name}', nargs='?', const=True, default=default,
+                        type=parse_bool, metavar='BOOL',
+                        help=f'{help_text} (default: {str(default).lower()})')
+    parser.add_argument(f'--no{name}', dest=name, action='store_false',
+                        help=argparse.SUPPRESS)
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default once: boolean flags already say theirs, and
+    a None default is one the help text explains."""
+
+    def _get_help_string(self, action):
+        if action.type is parse_bool or action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def new_parser(description):
+    """Returns an argument parser that refuses abbreviated flag names."""
+    return argparse.ArgumentParser(
+        description=description, allow_abbrev=False,
+        formatter_class=_HelpFormatter)
+
+
+def add_training_flags(parser):
+    """Adds the flags common to the single- and multi-device trainers."""
+    parser.add_argument('--train_dir', default='/tmp/cifar10_train',
+                        help='Directory for event logs and checkpoints; a '
+                             'run resumes from the newest checkpoint here.')
+    parser.add_argument('--data_dir', default='/tmp/cifar10_data',
+                        help='Path to the CIFAR-10 data directory.')
+    parser.add_argument('--max_steps', type=non_negative_int, default=1000000,
+                        help='Number of batches to run (global step to stop at).')
+    parser.add_argument('--batch_size', type=positive_int, default=128,
+                        help='Number of images to process in a batch.')
+    parser.add_argument('--log_frequency', type=positive_int, default=10,
+                        help='How often (in steps) to log results to the console.')
+    add_session_flags(parser)
+    add_bool_flag(parser, 'use_fp16', False,
+                  'Train the model using fp16.')
+    parser.add_argument('--save_checkpoint_secs', type=positive_float,
+                        default=None,
+                        help='Save a checkpoint every this many seconds '
+                             '(600 unless --save_checkpoint_steps is given).')
+    parser.add_argument('--save_checkpoint_steps', type=positive_int,
+                        default=None,
+                        help='Save a checkpoint every this many steps.')
+    parser.add_argument('--save_summaries_steps', type=positive_int,
+                        default=100,
+                        help='Write TensorBoard summaries every this many steps.')
+    parser.add_argument('--trace_step', type=positive_int, default=None,
+                        help='Write a Chrome trace of this global step to '
+                             '--train_dir (timeline-step-N.json).')
+    parser.add_argument('--input_pipeline', choices=cifar10.INPUT_PIPELINES,
+                        default='batch',
+                        help='How training images are prepared: a batch at a '
+                             'time (fast), or one image per op as the original '
+                             'tutorial; the same math either way.')
+    parser.add_argument('--lrn_gradient', choices=cifar10.LRN_GRADIENTS,
+                        default=cifar10.DEFAULT_LRN_GRADIENT,
+                        help='How the gradient of the local response '
+                             'normalizations is computed: banded matrix '
+                             'products (fast on a CPU) or TensorFlow\'s LRNGrad '
+                             'kernel (the original; try it on a GPU). The '
+                             'forward pass is the same either way.')
+    parser.add_argument('--num_preprocess_threads', type=positive_int,
+                        default=None,
+                        help='Threads preparing training images (default: 2 '
+                             'for the batch pipeline, 16 for per_image).')
+    parser.add_argument('--min_fraction_of_examples_in_queue', type=fraction,
+                        default=0.4,
+                        help='Fraction of an epoch the shuffle queue holds '
+                             'before training starts; lower starts sooner '
+                             'but shuffles less.')
+
+
+def add_session_flags(parser):
+    """Adds the session performance knobs every script shares."""
+    add_bool_flag(parser, 'log_device_placement', False,
+                  'Whether to log device placement.')
+    parser.add_argument('--intra_op_threads', type=non_negative_int, default=0,
+                        help='Threads one op (a convolution, say) may use; 0 '
+                             'lets TensorFlow use one per core.')
+    parser.add_argument('--inter_op_threads', type=non_negative_int, default=0,
+                        help='Ops run at the same time; 0 lets TensorFlow '
+                             'choose from the core count.')
+    add_bool_flag(parser, 'bfc_allocator', True,
+                  "Give this process's CPU tensors TensorFlow's BFC allocator, "
+                  'which keeps freed blocks for reuse: training peaked ~30 MB '
+                  'lower with it (its heap otherwise fragments as the run goes '
+                  'on). Decided by the first session a process creates.')
+    add_bool_flag(parser, 'xla', False,
+                  'Turn on XLA auto-clustering. TensorFlow applies it to '
+                  'GPU ops; on a CPU it changes nothing unless '
+                  'TF_XLA_FLAGS=--tf_xla_cpu_global_jit is also set, and '
+                  'then trained at half the speed here.')
