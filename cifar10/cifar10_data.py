@@ -15,8 +15,11 @@
 
 ``maybe_download_and_extract`` does as little as it can:
   1. the extracted files are already in the data folder: nothing at all;
-  2. the tarball is there (downloaded earlier or placed by hand): extract it;
-  3. otherwise: download it, verify size and MD5, then extract it.
+  2. the extracted folder is there but files are missing or cut short: an
+     error naming them (the folder is the user's: nothing is downloaded or
+     extracted over it);
+  3. the tarball is there (downloaded earlier or placed by hand): extract it;
+  4. otherwise: download it, verify size and MD5, then extract it.
 
 Downloads go to a temporary file that is renamed into place only once it is
 complete and verified; extraction goes to a temporary folder that is renamed
@@ -34,13 +37,16 @@ import time
 import urllib.error
 import urllib.request
 
-from cifar10.cifar10_input import DataError, TEST_FILES, TRAIN_FILES
+from cifar10.cifar10_input import (DataError, RECORD_BYTES,
+                                   RECORDS_PER_OFFICIAL_FILE, TEST_FILES,
+                                   TRAIN_FILES)
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'
 DATA_SIZE = 170052171
 DATA_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530'
 EXTRACTED_DIR = 'cifar-10-batches-bin'
 REQUIRED_FILES = TRAIN_FILES + TEST_FILES
+OFFICIAL_FILE_BYTES = RECORDS_PER_OFFICIAL_FILE * RECORD_BYTES  # 30,730,000
 
 _CHUNK = 1 << 20
 _TIMEOUT_SECS = 60
@@ -153,7 +159,8 @@ def extract(archive, data_dir):
 
     Members go into a temporary folder inside ``data_dir`` first; only when
     all of them are out is ``cifar-10-batches-bin`` moved into place.
-    Files already in an existing ``cifar-10-batches-bin`` are kept.
+    An existing ``cifar-10-batches-bin`` (say, one another run extracted
+    meanwhile) is left as it is: nothing is extracted over it.
 
     Args:
       archive: Path to the .tar.gz file.
@@ -182,10 +189,6 @@ def extract(archive, data_dir):
         dest = os.path.join(data_dir, EXTRACTED_DIR)
         if not os.path.exists(dest):
             os.replace(src, dest)
-        else:
-            for name in os.listdir(src):
-                if not os.path.exists(os.path.join(dest, name)):
-                    os.replace(os.path.join(src, name), os.path.join(dest, name))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -194,6 +197,29 @@ def is_extracted(data_dir):
     """Returns whether all six binary files are in ``data_dir``."""
     folder = os.path.join(data_dir, EXTRACTED_DIR)
     return all(os.path.isfile(os.path.join(folder, f)) for f in REQUIRED_FILES)
+
+
+def folder_problems(folder):
+    """Says what is wrong with an extracted data folder, file by file.
+
+    Args:
+      folder: A ``cifar-10-batches-bin`` folder.
+
+    Returns:
+      A list of phrases ('data_batch_3.bin is missing', 'test_batch.bin is
+      cut short (1,000 of 30,730,000 bytes)'), empty if all six files are
+      there at their full size. Files that are too long or hold bad
+      records are left to cifar10_input.validate_data_files.
+    """
+    problems = []
+    for name in REQUIRED_FILES:
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path):
+            problems.append(f'{name} is missing')
+        elif os.path.getsize(path) < OFFICIAL_FILE_BYTES:
+            problems.append(f'{name} is cut short ({os.path.getsize(path):,} '
+                            f'of {OFFICIAL_FILE_BYTES:,} bytes)')
+    return problems
 
 
 def maybe_download_and_extract(data_dir, url=DATA_URL,
@@ -212,13 +238,21 @@ def maybe_download_and_extract(data_dir, url=DATA_URL,
       DataError: if the data can be neither found, extracted nor downloaded;
         the message names the URL or file and how to place the data by hand.
     """
-    if is_extracted(data_dir):
-        return
+    folder = os.path.join(data_dir, EXTRACTED_DIR)
+    archive = os.path.join(data_dir, os.path.basename(url))
+    if os.path.isdir(folder):
+        problems = folder_problems(folder)
+        if not problems:
+            return
+        again = (f'{os.path.basename(archive)} is extracted again'
+                 if os.path.isfile(archive) else 'the data is downloaded again')
+        them = 'it' if len(problems) == 1 else 'them'
+        raise DataError(f'{folder}: {", ".join(problems)}; restore {them}, or '
+                        f'remove the folder so that {again}')
     try:
         os.makedirs(data_dir, exist_ok=True)
     except OSError as e:
         raise DataError(f'{data_dir}: cannot create data folder ({e.strerror})') from None
-    archive = os.path.join(data_dir, os.path.basename(url))
     if os.path.isfile(archive):
         md5 = _md5(archive)
         if md5 != expected_md5:

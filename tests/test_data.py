@@ -132,10 +132,18 @@ def test_download_progress_is_shown(tmp_path, capsys):
     assert '>> Downloading cifar-10-binary.tar.gz' in err and '100.0%' in err
 
 
-def test_extracted_data_is_used_without_network(tmp_path):
-    (tmp_path / 'cifar-10-batches-bin').mkdir()
+def _full_size_folder(root):
+    """An extracted folder whose six files have the official size (sparse)."""
+    folder = root / 'cifar-10-batches-bin'
+    folder.mkdir()
     for name in FILES:
-        (tmp_path / 'cifar-10-batches-bin' / name).write_bytes(b'x')
+        with open(folder / name, 'wb') as f:
+            f.truncate(cifar10_data.OFFICIAL_FILE_BYTES)
+    return folder
+
+
+def test_extracted_data_is_used_without_network(tmp_path):
+    _full_size_folder(tmp_path)
     # An unusable URL: any network access would fail.
     cifar10_data.maybe_download_and_extract(str(tmp_path), url='http://127.0.0.1:1/x.tar.gz')
 
@@ -201,11 +209,46 @@ def test_archive_without_data_files_is_refused(tmp_path):
     assert os.listdir(tmp_path) == ['cifar-10-binary.tar.gz']
 
 
-def test_incomplete_extracted_folder_is_completed_not_overwritten(tmp_path):
+@pytest.mark.parametrize('with_tarball', [True, False])
+def test_incomplete_extracted_folder_is_named_not_overwritten(tmp_path, with_tarball):
+    folder = _full_size_folder(tmp_path)
+    (folder / 'data_batch_3.bin').unlink()
+    with open(folder / 'test_batch.bin', 'r+b') as f:
+        f.truncate(3073 * 100)
+    (folder / 'data_batch_1.bin').write_bytes(b'mine')
+    if with_tarball:
+        (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(make_tarball())
+    before = sorted(os.listdir(folder))
+    with pytest.raises(DataError) as e:
+        # Any download would fail with another message.
+        cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
+    again = ('cifar-10-binary.tar.gz is extracted again' if with_tarball
+             else 'the data is downloaded again')
+    assert str(e.value) == (
+        f'{folder}: data_batch_1.bin is cut short (4 of 30,730,000 bytes), '
+        'data_batch_3.bin is missing, test_batch.bin is cut short (307,300 of '
+        f'30,730,000 bytes); restore them, or remove the folder so that {again}')
+    # Nothing was extracted or downloaded over the user's folder.
+    assert sorted(os.listdir(folder)) == before
+    assert (folder / 'data_batch_1.bin').read_bytes() == b'mine'
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ['cifar-10-batches-bin'] + (['cifar-10-binary.tar.gz'] if with_tarball else []))
+
+
+def test_one_missing_file_says_restore_it(tmp_path):
+    folder = _full_size_folder(tmp_path)
+    (folder / 'data_batch_3.bin').unlink()
+    with pytest.raises(DataError, match=r'cifar-10-batches-bin: data_batch_3\.bin is '
+                                        r'missing; restore it, or remove the folder'):
+        cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
+
+
+def test_extraction_leaves_a_folder_that_appeared_meanwhile(tmp_path):
+    archive = tmp_path / 'cifar-10-binary.tar.gz'
+    archive.write_bytes(make_tarball())
     folder = tmp_path / 'cifar-10-batches-bin'
     folder.mkdir()
-    (folder / 'data_batch_1.bin').write_bytes(b'mine')
-    (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(make_tarball())
-    cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
-    assert (folder / 'data_batch_1.bin').read_bytes() == b'mine'
-    assert (folder / 'test_batch.bin').read_bytes() == b'test_batch.bin' * 10
+    (folder / 'data_batch_1.bin').write_bytes(b'other run')
+    cifar10_data.extract(str(archive), str(tmp_path))
+    assert os.listdir(folder) == ['data_batch_1.bin']
+    assert sorted(os.listdir(tmp_path)) == ['cifar-10-batches-bin', 'cifar-10-binary.tar.gz']
