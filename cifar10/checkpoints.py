@@ -12,9 +12,29 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """Finding, reading and restoring checkpoints; the training directory's lock.
+
+Checkpoint directories are portable: the trainers' state files (the
+``checkpoint`` file beside the checkpoints) list paths relative to the
+directory, and every reader looks a listed checkpoint up by its file name
+in the directory it was asked to read before it believes the path the
+state file gives. A directory copied elsewhere, or one whose state file
+holds absolute paths from another machine (as the original tutorial and
+older runs wrote them), is read as if it had never moved.
+
+One trainer at a time writes to a training directory: it holds a kernel
+lock (``flock``) on a file in it for its whole run, which the kernel
+releases when the process ends, however it ends.
 """
 
+import errno
+import fcntl
+import glob
 import os
+import re
+import socket
+import sys
+import time
+from typing import NamedTuple
 
 import tensorflow as tf
 
@@ -124,8 +144,240 @@ def ensure_directory(path, flag, create=True):
         raise DataError(f'{flag}={path} cannot be created ({e.strerror})') from None
 
 
-def latest_checkpoint(checkpoint_dir):
-    """Returns the newest checkpoint prefix in ``checkpoint_dir``, or None."""
-    if not os.path.isdir(checkpoint_dir):
+class Checkpoints(NamedTuple):
+    """The usable checkpoints of a directory.
+
+    Attributes:
+      newest: Prefix of the checkpoint to restore, or None if there is none.
+      listed: Prefixes of the listed checkpoints that exist, oldest first
+        (where the state file's paths were found to be, after resolving).
+    """
+    newest: str | None
+    listed: tuple
+
+
+# The checkpoint directories whose fallback was announced, with the choice.
+_announced = set()
+
+
+def is_complete(prefix):
+    """Returns whether a (V2) checkpoint's index and every data shard exist.
+
+    Args:
+      prefix: Checkpoint prefix, such as ``/tmp/cifar10_train/model.ckpt-80``.
+    """
+    if not os.path.isfile(prefix + '.index'):
+        return False
+    shards = glob.glob(glob.escape(prefix) + '.data-*-of-*')
+    counts = {m.group(1) for m in
+              (re.search(r'\.data-\d+-of-(\d+)$', p) for p in shards) if m}
+    if len(counts) != 1:
+        return False
+    count = counts.pop()
+    return all(os.path.isfile(f'{prefix}.data-{i:0{len(count)}d}-of-{count}')
+               for i in range(int(count)))
+
+
+def _resolve(listed, checkpoint_dir):
+    """Where a checkpoint the state file lists really is, or None.
+
+    The file of that name inside ``checkpoint_dir`` wins: after a copy the
+    listed path may still exist in the old place, and training from (and
+    rotating away) another directory's files would be wrong. Backslashes
+    count as separators too, for state files written on Windows.
+    """
+    name = re.split(r'[\\/]', listed)[-1]
+    for candidate in (os.path.join(checkpoint_dir, name), listed):
+        if name and is_complete(candidate):
+            return candidate
+    return None
+
+
+def _read_state(checkpoint_dir):
+    """Returns the directory's CheckpointState proto, or None if unusable."""
+    try:
+        return tf1.train.get_checkpoint_state(checkpoint_dir)
+    except (ValueError, tf.errors.OpError):
+        # A state file without a model_checkpoint_path, or unreadable.
         return None
-    return tf1.train.latest_checkpoint(checkpoint_dir)
+
+
+def _step_of(prefix):
+    """The global step of a complete checkpoint, or None if unreadable."""
+    try:
+        return checkpoint_step(prefix)
+    except (DataError, CheckpointGone):
+        return None
+
+
+def _newest_in_directory(checkpoint_dir):
+    """Returns (prefix, step) of the directory's newest complete
+    checkpoint by global step (ties: the newer file), or None."""
+    found = []
+    for index in glob.glob(os.path.join(glob.escape(checkpoint_dir), '*.index')):
+        prefix = index[:-len('.index')]
+        if is_complete(prefix):
+            step = _step_of(prefix)
+            if step is not None:
+                found.append((step, os.path.getmtime(index), prefix))
+    if not found:
+        return None
+    step, _, prefix = max(found)
+    return prefix, step
+
+
+def find_checkpoints(checkpoint_dir):
+    """Finds the checkpoints of ``checkpoint_dir``, wherever the state
+    file says they are.
+
+    Each checkpoint the state file lists is looked up by its file name in
+    ``checkpoint_dir`` first, then where the file says. If the newest one
+    it lists cannot be found so (or there is no state file) while complete
+    checkpoints are in the directory, the newest of them by global step is
+    used, and one line on stderr says so.
+
+    Args:
+      checkpoint_dir: The directory to read.
+
+    Returns:
+      A Checkpoints tuple.
+    """
+    if not os.path.isdir(checkpoint_dir):
+        return Checkpoints(None, ())
+    state = _read_state(checkpoint_dir)
+    listed, newest = [], None
+    if state is not None:
+        for path in state.all_model_checkpoint_paths:
+            resolved = _resolve(path, checkpoint_dir)
+            if resolved and resolved not in listed:
+                listed.append(resolved)
+        newest = _resolve(state.model_checkpoint_path, checkpoint_dir)
+    if newest is None:
+        fallback = _newest_in_directory(checkpoint_dir)
+        if fallback is not None:
+            newest, step = fallback
+            if (checkpoint_dir, newest) not in _announced:
+                _announced.add((checkpoint_dir, newest))
+                what = ('has no usable checkpoint state file' if state is None
+                        else f'lists no checkpoint found in it '
+                             f'({state.model_checkpoint_path} is not there)')
+                print(f'note: {os.path.join(checkpoint_dir, "checkpoint")} '
+                      f'{what}; using the newest checkpoint in the directory, '
+                      f'{os.path.basename(newest)} (step {step}).',
+                      file=sys.stderr, flush=True)
+    return Checkpoints(newest, tuple(listed))
+
+
+def latest_checkpoint(checkpoint_dir):
+    """Returns the newest checkpoint prefix in ``checkpoint_dir``, or None.
+
+    As find_checkpoints: a moved directory and absolute paths from another
+    machine are resolved inside ``checkpoint_dir``.
+    """
+    return find_checkpoints(checkpoint_dir).newest
+
+
+def new_saver(max_to_keep=5):
+    """Returns the Saver every trainer writes checkpoints with.
+
+    Its state file lists paths relative to the directory, so that the
+    directory can be copied or moved and still be read.
+    """
+    return tf1.train.Saver(max_to_keep=max_to_keep, save_relative_paths=True)
+
+
+# ----------------------------------------------------------------------------
+# The training directory's lock.
+
+LOCK_FILE = '.trainer.lock'
+
+
+class DirectoryLocked(DataError):
+    """Another trainer holds the training directory."""
+
+
+class TrainDirLock:
+    """An exclusive kernel lock on a training directory, held until released.
+
+    The lock is ``flock`` on ``<train_dir>/.trainer.lock``, which holds the
+    pid and host of the trainer that has it. The kernel drops the lock
+    when that process exits, also on SIGKILL, so a killed run never blocks
+    the next one; the file itself stays, and is reused.
+
+    Use it as a context manager, or call release().
+    """
+
+    def __init__(self, train_dir, fd):
+        self.train_dir = train_dir
+        self._fd = fd
+
+    def release(self):
+        """Drops the lock (closing the file releases it)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
+
+
+def _holder(fd):
+    """Reads who holds the lock: 'pid N on HOST', or a vaguer phrase.
+
+    The holder writes its pid just after locking; a trainer that started
+    a moment earlier may not have written it yet, hence the short wait.
+    """
+    deadline = time.monotonic() + 1.0
+    while True:
+        text = os.pread(fd, 200, 0).decode('utf-8', 'replace').split()
+        if len(text) >= 2 and text[0].isdigit():
+            return f'pid {text[0]} on {text[1]}'
+        if time.monotonic() > deadline:
+            return 'pid unknown'
+        time.sleep(0.05)
+
+
+def lock_train_dir(train_dir, flag='--train_dir'):
+    """Takes the exclusive lock on an existing training directory.
+
+    Writes nothing if another trainer holds it.
+
+    Args:
+      train_dir: The training directory (it must exist).
+      flag: The flag that named it, for the message.
+
+    Returns:
+      A held TrainDirLock.
+
+    Raises:
+      DirectoryLocked: naming the directory and the holder's pid, if
+        another process holds the lock.
+      DataError: if the lock file cannot be opened.
+    """
+    path = os.path.join(train_dir, LOCK_FILE)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise DataError(f'{flag}={train_dir}: cannot open its lock file '
+                        f'{LOCK_FILE} ({e.strerror})') from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            # A file system without flock (some network mounts): say so and
+            # go on unguarded rather than refuse to train at all.
+            print(f'warning: {flag}={train_dir}: cannot lock it ({e.strerror}); '
+                  'make sure no other trainer writes to it', file=sys.stderr)
+            return TrainDirLock(train_dir, fd)
+        holder = _holder(fd)
+        os.close(fd)
+        raise DirectoryLocked(
+            f'{flag}={train_dir} is in use by another trainer ({holder}); '
+            f'stop it, or train into another {flag}') from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f'{os.getpid()} {socket.gethostname()}\n'.encode(), 0)
+    return TrainDirLock(train_dir, fd)

@@ -43,6 +43,7 @@ if __name__ == '__main__':
 
 import concurrent.futures
 import dataclasses
+import threading
 import time
 from datetime import datetime
 
@@ -262,6 +263,10 @@ class Evaluator:
         return labels[:self.num_examples], predictions[:self.num_examples], summary
 
 
+class _Skipped(Exception):
+    """A call not made because an earlier one failed."""
+
+
 def _run_concurrently(run, count, num_threads):
     """Calls ``run()`` ``count`` times, up to ``num_threads`` calls at once.
 
@@ -275,13 +280,25 @@ def _run_concurrently(run, count, num_threads):
 
     Raises:
       What the first failed call (in the order made) raised, once the
-      calls in progress have returned; calls not started by then are
-      dropped.
+      calls in progress have returned. Once a call has failed no other
+      starts, however late the caller notices: at most num_threads - 1
+      calls that were already running finish after it.
     """
     if count == 0:
         return []
+    failed = threading.Event()
+
+    def guarded():
+        if failed.is_set():
+            raise _Skipped()
+        try:
+            return run()
+        except BaseException:
+            failed.set()
+            raise
+
     with concurrent.futures.ThreadPoolExecutor(num_threads) as pool:
-        futures = [pool.submit(run) for _ in range(count)]
+        futures = [pool.submit(guarded) for _ in range(count)]
         try:
             return [future.result() for future in futures]
         except BaseException:

@@ -44,6 +44,7 @@ import tensorflow as tf
 from cifar10 import cifar10_towers
 from cifar10 import cli
 from cifar10 import flags
+from cifar10 import session
 from cifar10 import training
 
 tf1 = tf.compat.v1
@@ -64,7 +65,7 @@ def parse_args(argv):
     parser.add_argument('--num_gpus', type=flags.positive_int, default=1,
                         help='How many towers (model replicas) to run, one '
                              'per GPU. --batch_size is per tower.')
-    return parser.parse_args(argv)
+    return flags.resolve_device_defaults(parser.parse_args(argv))
 
 
 def tower_devices(num_towers, num_gpus_available):
@@ -120,16 +121,14 @@ def train(args):
     Returns:
       The exit status (0).
     """
-    available = len(tf.config.list_physical_devices('GPU'))
-    if available < args.num_gpus:
-        where = (f'{available} GPU(s), shared by the towers' if available
-                 else 'the CPU')
-        print(f'Asked for {args.num_gpus} GPU(s), found {available}: running '
-              f'the {args.num_gpus} tower(s) on {where}.', flush=True)
-    devices = tower_devices(args.num_gpus, available)
-
-    training.prepare_training(args)
-    with tf.Graph().as_default():
+    with training.prepare_training(args), tf.Graph().as_default():
+        available = session.visible_gpus()
+        if available < args.num_gpus:
+            where = (f'{available} GPU(s), shared by the towers' if available
+                     else 'the CPU')
+            print(f'Asked for {args.num_gpus} GPU(s), found {available}: '
+                  f'running the {args.num_gpus} tower(s) on {where}.', flush=True)
+        devices = tower_devices(args.num_gpus, available)
         global_step = tf1.train.get_or_create_global_step()
         images, labels = training.training_inputs(args)
         tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)

@@ -63,9 +63,9 @@ def parse_args(argv):
         help='Split each batch into this many equal parts, computed side by '
              'side (as towers on the one device) with their gradients '
              'averaged: the same update as the whole batch, in less time on '
-             'a multi-core CPU. Default: 2 on a CPU with at least 2 cores, '
-             'else 1.')
-    args = parser.parse_args(argv)
+             'a multi-core CPU. Default: follows the device, 1 when a GPU is '
+             'visible, else 2 on a CPU with at least 2 cores (1 with one).')
+    args = flags.resolve_device_defaults(parser.parse_args(argv))
     if args.batch_splits is None:
         args.batch_splits = session.default_batch_splits()
     if args.batch_size % args.batch_splits:
@@ -112,8 +112,7 @@ def train(args):
     Returns:
       The exit status (0).
     """
-    training.prepare_training(args)
-    with tf.Graph().as_default():
+    with training.prepare_training(args), tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
         images, labels = training.training_inputs(args)
         train_op, loss, summary_op = build_train_op(

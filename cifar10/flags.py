@@ -24,6 +24,7 @@ import argparse
 import math
 
 from cifar10 import cifar10
+from cifar10 import session
 
 _TRUE = ('true', 't', 'yes', 'y', '1', 'on')
 _FALSE = ('false', 'f', 'no', 'n', '0', 'off')
@@ -140,12 +141,14 @@ def add_training_flags(parser):
                              'time (fast), or one image per op as the original '
                              'tutorial; the same math either way.')
     parser.add_argument('--lrn_gradient', choices=cifar10.LRN_GRADIENTS,
-                        default=cifar10.DEFAULT_LRN_GRADIENT,
+                        default=None,
                         help='How the gradient of the local response '
                              'normalizations is computed: banded matrix '
                              'products (fast on a CPU) or TensorFlow\'s LRNGrad '
-                             'kernel (the original; try it on a GPU). The '
-                             'forward pass is the same either way.')
+                             'kernel (the original; cuDNN on a GPU). The '
+                             'forward pass is the same either way. Default: '
+                             'follows the device, builtin when a GPU is '
+                             'visible, else matmul.')
     parser.add_argument('--num_preprocess_threads', type=positive_int,
                         default=None,
                         help='Threads preparing training images (default: 2 '
@@ -155,6 +158,23 @@ def add_training_flags(parser):
                         help='Fraction of an epoch the shuffle queue holds '
                              'before training starts; lower starts sooner '
                              'but shuffles less.')
+
+
+def resolve_device_defaults(args):
+    """Fills in the training defaults that follow the device.
+
+    Flags whose default depends on whether a GPU is visible are parsed
+    with a default of None; this asks the machine once they are.
+
+    Args:
+      args: Parsed training flags (add_training_flags).
+
+    Returns:
+      ``args``, with --lrn_gradient set.
+    """
+    if args.lrn_gradient is None:
+        args.lrn_gradient = session.default_lrn_gradient()
+    return args
 
 
 def add_session_flags(parser):

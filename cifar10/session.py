@@ -56,6 +56,11 @@ def session_config(log_device_placement=False, intra_op_threads=0,
     return config
 
 
+def visible_gpus():
+    """Returns how many GPUs TensorFlow sees."""
+    return len(tf.config.list_physical_devices('GPU'))
+
+
 def default_batch_splits(num_cores=None, num_gpus=None):
     """How many parts cifar10_train.py splits each batch into by default.
 
@@ -74,8 +79,28 @@ def default_batch_splits(num_cores=None, num_gpus=None):
     if num_cores is None:
         num_cores = os.cpu_count() or 1
     if num_gpus is None:
-        num_gpus = len(tf.config.list_physical_devices('GPU'))
+        num_gpus = visible_gpus()
     return 2 if num_gpus == 0 and num_cores >= 2 else 1
+
+
+def default_lrn_gradient(num_gpus=None):
+    """How the trainers compute the LRN gradients by default.
+
+    On a CPU the banded matrix products ('matmul') train faster than
+    TensorFlow's LRNGrad kernel (see README, Performance); on a GPU that
+    kernel (cuDNN's) is the known-good choice, and nothing here measured
+    the matrix products there.
+
+    Args:
+      num_gpus: GPUs; None to ask TensorFlow.
+
+    Returns:
+      'builtin' with a GPU visible, else 'matmul' (one of
+      cifar10.LRN_GRADIENTS).
+    """
+    if num_gpus is None:
+        num_gpus = visible_gpus()
+    return 'builtin' if num_gpus > 0 else 'matmul'
 
 
 def session_config_from_flags(args):

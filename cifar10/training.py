@@ -131,17 +131,37 @@ class TraceHook(tf1.train.SessionRunHook):
 
 
 def prepare_training(args):
-    """Checks --train_dir and obtains the data, before any graph is built.
+    """Takes --train_dir's lock and obtains the data, before any graph is built.
+
+    A second trainer on a directory another one holds is refused here,
+    before it builds or writes anything. A directory that does not exist
+    yet is created only once the data is there, so that a run failing on
+    bad data leaves nothing behind.
 
     Args:
       args: Parsed training flags (add_training_flags).
 
+    Returns:
+      The held checkpoints.TrainDirLock; hold it (``with``) for the run.
+
     Raises:
-      DataError: if --train_dir is a file or the data cannot be had.
+      DataError: if --train_dir is a file, is held by another trainer, or
+        the data cannot be had.
     """
     # Fail before any slow work if the checkpoints have nowhere to go.
     checkpoints.ensure_directory(args.train_dir, '--train_dir', create=False)
-    cifar10.maybe_download_and_extract(args.data_dir)
+    lock = (checkpoints.lock_train_dir(args.train_dir)
+            if os.path.isdir(args.train_dir) else None)
+    try:
+        cifar10.maybe_download_and_extract(args.data_dir)
+        if lock is None:
+            checkpoints.ensure_directory(args.train_dir, '--train_dir')
+            lock = checkpoints.lock_train_dir(args.train_dir)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return lock
 
 
 def training_inputs(args):
@@ -218,7 +238,8 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     if save_checkpoint_steps is None and save_checkpoint_secs is None:
         save_checkpoint_secs = 600
 
-    ckpt = checkpoints.latest_checkpoint(train_dir)
+    found = checkpoints.find_checkpoints(train_dir)
+    ckpt = found.newest
     if ckpt:
         try:
             step = checkpoints.checkpoint_step(ckpt)
@@ -230,8 +251,13 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     else:
         print(f'No checkpoint in {train_dir}: starting from step 0.', flush=True)
 
-    scaffold = tf1.train.Scaffold(saver=tf1.train.Saver(max_to_keep=5),
-                                  summary_op=summary_op)
+    saver = checkpoints.new_saver()
+    # Rotation goes on deleting the oldest of this directory's own
+    # checkpoints, wherever the state file said they were.
+    saver.recover_last_checkpoints(
+        [p for p in found.listed
+         if os.path.realpath(os.path.dirname(p)) == os.path.realpath(train_dir)])
+    scaffold = tf1.train.Scaffold(saver=saver, summary_op=summary_op)
     logger = LoggerHook(loss, global_step, examples_per_step, log_frequency)
     hooks = [
         logger,
@@ -250,8 +276,10 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     ]
     if trace_step is not None:
         hooks.append(TraceHook(global_step, trace_step, train_dir))
+    # Restoring the checkpoint found above, not whatever TensorFlow's own
+    # lookup makes of the state file, is what makes a moved directory work.
     creator = tf1.train.ChiefSessionCreator(
-        scaffold=scaffold, checkpoint_dir=train_dir, config=config)
+        scaffold=scaffold, checkpoint_filename_with_path=ckpt, config=config)
 
     try:
         session = tf1.train.MonitoredSession(session_creator=creator,

@@ -2,6 +2,7 @@
 one device, summaries; of cifar10_multi_gpu_train.py's real run on the CPU;
 and of cifar10_train.py's towers that split a batch (--batch_splits)."""
 
+import os
 import re
 
 import numpy as np
@@ -238,6 +239,23 @@ def test_split_batch_summarizes_each_layer_over_the_whole_batch():
         assert moved <= 0.001 * histo.num, layer
         assert split[layer + '/sparsity'].simple_value == pytest.approx(
             whole[layer + '/sparsity'].simple_value, abs=1e-6)
+
+
+@pytest.mark.parametrize('gpus, lrn, splits', [(0, 'matmul', 2), (1, 'builtin', 1),
+                                               (4, 'builtin', 1)])
+def test_defaults_follow_the_device(monkeypatch, gpus, lrn, splits):
+    assert session.default_lrn_gradient(num_gpus=gpus) == lrn
+    assert session.default_batch_splits(num_cores=8, num_gpus=gpus) == splits
+    # The trainers ask the machine through the same functions.
+    monkeypatch.setattr(session, 'visible_gpus', lambda: gpus)
+    monkeypatch.setattr(os, 'cpu_count', lambda: 8)
+    args = cifar10_train.parse_args([])
+    assert (args.lrn_gradient, args.batch_splits) == (lrn, splits)
+    assert multi.parse_args([]).lrn_gradient == lrn
+    # A flag given wins over the device.
+    other = 'builtin' if lrn == 'matmul' else 'matmul'
+    assert cifar10_train.parse_args([f'--lrn_gradient={other}']).lrn_gradient == other
+    assert session.default_lrn_gradient() == lrn
 
 
 def test_batch_splits_flag(monkeypatch, capsys):

@@ -60,7 +60,8 @@ def test_training_flag_defaults():
                 '/tmp/cifar10_train', '/tmp/cifar10_data', 1000000, 128, 10, False)
     assert args.save_checkpoint_secs is None and args.save_checkpoint_steps is None
     assert args.save_summaries_steps == 100 and args.num_preprocess_threads is None
-    assert args.input_pipeline == "batch" and args.lrn_gradient == "matmul"
+    assert args.input_pipeline == "batch"
+    assert args.lrn_gradient == session.default_lrn_gradient()
     args = cifar10_train.parse_args(['--max_steps=5', '--batch_size', '64',
                                      '--save_checkpoint_steps=7'])
     assert (args.max_steps, args.batch_size, args.save_checkpoint_steps) == (5, 64, 7)
@@ -73,7 +74,10 @@ def test_help_gives_each_default_once(capsys):
     text = ' '.join(capsys.readouterr().out.split())
     assert 'Train the model using fp16. (default: false) --' in text
     assert 'False' not in text
-    assert text.count('(default: matmul)') == 1 and text.count('(default: 128)') == 1
+    assert text.count('(default: 128)') == 1 and '(default: None)' not in text
+    # The defaults that follow the device say so.
+    assert 'Default: follows the device, builtin when a GPU is visible, else matmul.' in text
+    assert 'Default: follows the device, 1 when a GPU is visible, else 2' in text
 
 
 def test_eval_flag_defaults():
@@ -259,15 +263,16 @@ def test_train_script_bad_data_one_line_error(tmp_path):
         (bin_dir / f'data_batch_{i}.bin').write_bytes(b'\x00' * 3073 * 10000)
     (bin_dir / 'test_batch.bin').write_bytes(b'\x00' * 3073 * 10000)
     (bin_dir / 'data_batch_4.bin').write_bytes(b'\x00' * 3073 * 100)
-    start = time.monotonic()
+    (bin_dir / 'data_batch_3.bin').unlink()
     result = run_script('cifar10_train.py', f'--data_dir={tmp_path}',
                         f'--train_dir={tmp_path / "train"}', '--max_steps=5')
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f'error: {bin_dir / "data_batch_4.bin"}: holds 100 records, the official '
-        'file holds 10,000 (truncated or not the official file)']
-    assert time.monotonic() - start < 60
+        f'error: {bin_dir}: data_batch_3.bin is missing, data_batch_4.bin is cut short '
+        '(307,300 of 30,730,000 bytes); restore them, or remove the folder so that the '
+        'data is downloaded again']
     assert not (tmp_path / 'train').exists()
+    assert sorted(os.listdir(tmp_path)) == ['cifar-10-batches-bin']
 
 
 def test_train_script_bad_flag_exit_2():
@@ -420,24 +425,31 @@ def test_concurrent_batches_evaluate_exactly_the_first_records(
 
 
 def test_run_concurrently_overlaps_calls_and_stops_on_error():
-    # Two calls can only both pass the barrier if they run at the same time.
-    barrier = threading.Barrier(2, timeout=10)
+    # Two calls can only both pass the barrier if they run at the same time
+    # (the timeout only bounds a broken run; a busy machine never needs it).
+    barrier = threading.Barrier(2, timeout=300)
     assert cifar10_eval._run_concurrently(lambda: barrier.wait() >= 0, 6, 2) == [True] * 6
     assert cifar10_eval._run_concurrently(lambda: 1, 0, 2) == []
-    counter = iter(range(100))
-    lock = threading.Lock()
+    for num_threads in (1, 2):
+        counter = iter(range(100))
+        lock = threading.Lock()
 
-    def failing():
-        with lock:
-            call = next(counter)
-        if call == 2:
-            raise tf.errors.OutOfRangeError(None, None, 'queue closed')
-        time.sleep(0.01)
-        return call
-    with pytest.raises(tf.errors.OutOfRangeError):
-        cifar10_eval._run_concurrently(failing, 50, 2)
-    # Calls not yet started when one failed were not made.
-    assert next(counter) < 10
+        def failing():
+            with lock:
+                call = next(counter)
+            if call == 2:
+                raise tf.errors.OutOfRangeError(None, None, 'queue closed')
+            time.sleep(0.01)
+            return call
+        with pytest.raises(tf.errors.OutOfRangeError):
+            cifar10_eval._run_concurrently(failing, 50, num_threads)
+        if num_threads == 1:
+            # No call starts once one has failed: exactly calls 0-2 were made.
+            assert next(counter) == 3
+        else:
+            # Only calls already running beside the failed one can finish;
+            # how many is up to the scheduler, but never all of them.
+            assert next(counter) < 50
 
 
 def test_eval_raw_weights_with_use_moving_averages_false(data_dir, tmp_path):

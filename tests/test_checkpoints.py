@@ -1,0 +1,281 @@
+"""Portable checkpoint directories and the one-trainer-per-directory lock."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10 import checkpoints
+from cifar10 import training
+
+from conftest import (FAST_TRAIN_FLAGS, REPO, run_script, write_constant_checkpoint,
+                      write_random_checkpoint)
+
+tf1 = tf.compat.v1
+
+# Every multi-process test here ends by itself within this bound.
+BOUND_SECS = 300
+
+
+def _state_text(directory):
+    return (directory / 'checkpoint').read_text()
+
+
+def _set_state(directory, newest, paths):
+    """Writes a state file by hand, as another machine or TF version might."""
+    lines = [f'model_checkpoint_path: "{newest}"']
+    lines += [f'all_model_checkpoint_paths: "{p}"' for p in paths]
+    # Text format escapes backslashes (Windows paths).
+    lines = [line.replace('\\', '\\\\') for line in lines]
+    (directory / 'checkpoint').write_text('\n'.join(lines) + '\n')
+
+
+def _toy_training(train_dir, max_steps, save_steps=2):
+    """A few steps of a one-variable model through the trainers' loop."""
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        weight = tf1.get_variable('w', [], initializer=tf1.ones_initializer())
+        loss = tf.identity(weight)
+        train_op = tf.group(tf1.assign_add(global_step, 1), tf1.assign_add(weight, 1.0))
+        training.run_training(train_op, loss, global_step, train_dir=str(train_dir),
+                              max_steps=max_steps, examples_per_step=1,
+                              save_checkpoint_steps=save_steps)
+
+
+# --- finding checkpoints ------------------------------------------------------
+
+def test_copied_directory_with_absolute_paths_is_read_in_place(tmp_path):
+    old, new = tmp_path / 'a' / 'train', tmp_path / 'b' / 'train'
+    old.mkdir(parents=True)
+    for step in (1, 2, 3):
+        write_constant_checkpoint(old, step=step, predicted_class=0)
+    assert str(old) in _state_text(old)  # this writer lists absolute paths
+    shutil.copytree(old, new)
+    # The old directory still exists: its files must not be used.
+    assert checkpoints.latest_checkpoint(str(new)) == str(new / 'model.ckpt-3')
+    found = checkpoints.find_checkpoints(str(new))
+    assert found.listed == (str(new / 'model.ckpt-3'),)
+    shutil.rmtree(tmp_path / 'a')
+    assert checkpoints.newest_checkpoint(str(new)) == str(new / 'model.ckpt-3')
+
+
+def test_paths_from_another_machine_and_windows_resolve_by_name(tmp_path):
+    for step in (4, 8):
+        write_constant_checkpoint(tmp_path, step=step, predicted_class=0)
+    _set_state(tmp_path, '/home/someone/runs/train/model.ckpt-8',
+               ['/home/someone/runs/train/model.ckpt-4',
+                '/home/someone/runs/train/model.ckpt-8'])
+    found = checkpoints.find_checkpoints(str(tmp_path))
+    assert found.newest == str(tmp_path / 'model.ckpt-8')
+    assert found.listed == (str(tmp_path / 'model.ckpt-4'), str(tmp_path / 'model.ckpt-8'))
+    _set_state(tmp_path, r'C:\Users\someone\train\model.ckpt-4', [])
+    assert checkpoints.latest_checkpoint(str(tmp_path)) == str(tmp_path / 'model.ckpt-4')
+
+
+@pytest.mark.parametrize('state', ['missing', 'garbage', 'stale'])
+def test_unusable_state_file_falls_back_to_newest_by_step(tmp_path, capsys, state):
+    for step in (10, 30, 20):  # written out of order: the step decides
+        write_constant_checkpoint(tmp_path, step=step, predicted_class=0)
+    # An incomplete checkpoint with a higher step does not count.
+    (tmp_path / 'x').mkdir()
+    write_constant_checkpoint(tmp_path / 'x', step=99, predicted_class=0)
+    for name in os.listdir(tmp_path / 'x'):
+        if name.startswith('model.ckpt-99.index'):
+            shutil.copy(tmp_path / 'x' / name, tmp_path / name)
+    capsys.readouterr()
+    if state == 'missing':
+        (tmp_path / 'checkpoint').unlink()
+    elif state == 'garbage':
+        (tmp_path / 'checkpoint').write_text('this is { not a state file')
+    else:
+        _set_state(tmp_path, '/gone/model.ckpt-40', ['/gone/model.ckpt-40'])
+    assert checkpoints.latest_checkpoint(str(tmp_path)) == str(tmp_path / 'model.ckpt-30')
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f'note: {tmp_path / "checkpoint"} ')
+    assert err[0].endswith('using the newest checkpoint in the directory, '
+                           'model.ckpt-30 (step 30).')
+    if state == 'stale':
+        assert '/gone/model.ckpt-40 is not there' in err[0]
+    # Said once, not at every look (an evaluator watching the directory).
+    checkpoints.latest_checkpoint(str(tmp_path))
+    assert capsys.readouterr().err == ''
+
+
+def test_empty_or_missing_directory_has_no_checkpoint(tmp_path):
+    assert checkpoints.latest_checkpoint(str(tmp_path)) is None
+    assert checkpoints.latest_checkpoint(str(tmp_path / 'nope')) is None
+    with pytest.raises(checkpoints.DataError, match='no checkpoint found in'):
+        checkpoints.newest_checkpoint(str(tmp_path))
+
+
+def test_is_complete_needs_index_and_every_shard(tmp_path):
+    write_constant_checkpoint(tmp_path, step=1, predicted_class=0)
+    prefix = str(tmp_path / 'model.ckpt-1')
+    assert checkpoints.is_complete(prefix)
+    data = [n for n in os.listdir(tmp_path) if '.data-' in n]
+    assert data == ['model.ckpt-1.data-00000-of-00001']
+    os.rename(tmp_path / data[0], tmp_path / 'aside')
+    assert not checkpoints.is_complete(prefix)
+    os.rename(tmp_path / 'aside', tmp_path / data[0])
+    os.remove(prefix + '.index')
+    assert not checkpoints.is_complete(prefix)
+
+
+# --- writing them -------------------------------------------------------------
+
+def test_trainer_writes_relative_paths_and_resumes_a_moved_directory(tmp_path, capsys):
+    old, new = tmp_path / 'a', tmp_path / 'b'
+    _toy_training(old, max_steps=6)
+    state = _state_text(old)
+    assert str(tmp_path) not in state
+    assert 'model_checkpoint_path: "model.ckpt-6"' in state
+    shutil.move(old, new)
+    # As an older run (or the original tutorial) would have left it.
+    _set_state(new, f'{old}/model.ckpt-6', [f'{old}/model.ckpt-{s}' for s in (2, 4, 6)])
+    capsys.readouterr()
+    _toy_training(new, max_steps=14)
+    out = capsys.readouterr().out
+    assert f'Resuming from checkpoint {new / "model.ckpt-6"} at step 6.' in out
+    assert checkpoints.checkpoint_step(checkpoints.latest_checkpoint(str(new))) == 14
+    assert tf1.train.load_variable(str(new / 'model.ckpt-14'), 'w') == 15.0
+    # The resumed saver knew the old checkpoints: rotation (5 kept) removed
+    # the oldest, and the rewritten state file is relative again.
+    state = tf1.train.get_checkpoint_state(str(new))
+    kept = [os.path.basename(p) for p in state.all_model_checkpoint_paths]
+    assert kept == [f'model.ckpt-{s}' for s in (6, 8, 10, 12, 14)]
+    assert not (new / 'model.ckpt-2.index').exists()
+    assert not (new / 'model.ckpt-4.index').exists()
+    assert str(tmp_path) not in _state_text(new)
+
+
+def test_scripts_read_a_copied_directory(data_dir, tmp_path, image_file):
+    old, new = tmp_path / 'a' / 'train', tmp_path / 'b' / 'train'
+    old.mkdir(parents=True)
+    write_random_checkpoint(old, step=80)
+    shutil.copytree(old, new)
+    shutil.rmtree(tmp_path / 'a')
+    result = run_script('cifar10_eval.py', f'--data_dir={data_dir}', f'--checkpoint_dir={new}',
+                        f'--eval_dir={tmp_path / "eval"}', '--run_once', '--num_examples=100')
+    assert result.returncode == 0, result.stderr
+    assert re.search(r'precision @ 1 = \d\.\d{3}', result.stdout)
+    result = run_script('cifar10_predict.py', f'--checkpoint_dir={new}', '--json=true',
+                        str(image_file))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)['checkpoint'] == str(new / 'model.ckpt-80')
+    export_dir = tmp_path / 'export'
+    result = run_script('cifar10_export.py', f'--checkpoint_dir={new}',
+                        f'--export_dir={export_dir}')
+    assert result.returncode == 0, result.stderr
+    assert os.listdir(export_dir) == ['80']
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    path = tmp_path / 'image.png'
+    pixels = np.random.RandomState(0).randint(0, 256, (32, 32, 3)).astype(np.uint8)
+    path.write_bytes(tf.io.encode_png(pixels).numpy())
+    return path
+
+
+# --- one trainer per directory --------------------------------------------------
+
+def test_lock_is_exclusive_until_released(tmp_path):
+    with checkpoints.lock_train_dir(str(tmp_path)):
+        assert (tmp_path / checkpoints.LOCK_FILE).read_text().split()[0] == str(os.getpid())
+        with pytest.raises(checkpoints.DirectoryLocked) as e:
+            checkpoints.lock_train_dir(str(tmp_path))
+        assert str(e.value) == (
+            f'--train_dir={tmp_path} is in use by another trainer (pid {os.getpid()} '
+            f'on {os.uname().nodename}); stop it, or train into another --train_dir')
+    checkpoints.lock_train_dir(str(tmp_path)).release()
+
+
+_HOLDER = ('import sys, time\n'
+           'from cifar10 import checkpoints\n'
+           'lock = checkpoints.lock_train_dir(sys.argv[1])\n'
+           'print("locked", flush=True)\n'
+           'time.sleep(%d)\n' % BOUND_SECS)
+
+
+def _hold_lock(train_dir):
+    """Starts a process that takes the directory's lock and sleeps."""
+    proc = subprocess.Popen([sys.executable, '-c', _HOLDER, str(train_dir)], cwd=REPO,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == 'locked\n'
+    return proc
+
+
+def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
+    train_dir = tmp_path / 'train'
+    train_dir.mkdir()
+    write_constant_checkpoint(train_dir, step=5, predicted_class=0)
+    holder = _hold_lock(train_dir)
+    try:
+        before = {n: (train_dir / n).stat().st_mtime_ns for n in os.listdir(train_dir)}
+        for script in ('cifar10_train.py', 'cifar10_multi_gpu_train.py'):
+            result = run_script(script, f'--data_dir={data_dir}', f'--train_dir={train_dir}',
+                                '--max_steps=8', *FAST_TRAIN_FLAGS, timeout=BOUND_SECS)
+            assert result.returncode == 1
+            assert result.stderr.splitlines() == [
+                f'error: --train_dir={train_dir} is in use by another trainer (pid '
+                f'{holder.pid} on {os.uname().nodename}); stop it, or train into '
+                'another --train_dir']
+            assert result.stdout == ''
+            after = {n: (train_dir / n).stat().st_mtime_ns for n in os.listdir(train_dir)}
+            assert after == before
+        # Readers take no lock.
+        result = run_script('cifar10_eval.py', f'--data_dir={data_dir}',
+                            f'--checkpoint_dir={train_dir}', f'--eval_dir={tmp_path / "e"}',
+                            '--run_once', '--num_examples=100', timeout=BOUND_SECS)
+        assert result.returncode == 0, result.stderr
+        # A SIGKILLed holder leaves no lock behind.
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=BOUND_SECS)
+        checkpoints.lock_train_dir(str(train_dir)).release()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_running_trainer_holds_its_directory(data_dir, tmp_path):
+    train_dir = tmp_path / 'train'
+    env = dict(os.environ)
+    env.pop('TF_CPP_MIN_LOG_LEVEL', None)
+    first = subprocess.Popen(
+        [sys.executable, '-u', os.path.join('cifar10', 'cifar10_train.py'),
+         f'--data_dir={data_dir}', f'--train_dir={train_dir}', '--max_steps=1000000',
+         '--log_frequency=1', *FAST_TRAIN_FLAGS],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + BOUND_SECS
+    try:
+        # Wait (bounded) until it trains.
+        for line in first.stdout:
+            if ': step ' in line or time.monotonic() > deadline:
+                break
+        assert ': step ' in line
+        result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={train_dir}', *FAST_TRAIN_FLAGS,
+                            timeout=BOUND_SECS)
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f'error: --train_dir={train_dir} is in use by another trainer (pid '
+            f'{first.pid} on {os.uname().nodename}); stop it, or train into another '
+            '--train_dir']
+        first.send_signal(signal.SIGTERM)
+        out, err = first.communicate(timeout=BOUND_SECS)
+    finally:
+        first.kill()
+    assert first.returncode == 0, err
+    assert 'SIGTERM received' in out or 'SIGTERM received' in err
+    # Only the first trainer's event file is there.
+    events = [n for n in os.listdir(train_dir) if n.startswith('events.out.tfevents')]
+    assert len(events) == 1
