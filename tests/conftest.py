@@ -6,9 +6,11 @@ colour blended with noise, so a few training steps measurably lower
 the cross entropy.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -101,7 +103,32 @@ def data_dir(synthetic_data):
     return synthetic_data[0]
 
 
-def run_script(name, *args, timeout=240, env=None):
+# The bound on any one child process or wait in the tests. Only a hang
+# reaches it: nothing here may depend on how fast the machine is, and the
+# suite under load ran 2.5x slower than on an idle machine.
+TIMEOUT_SECS = 600
+
+
+@contextlib.contextmanager
+def killed_after(proc, secs=TIMEOUT_SECS):
+    """Kills ``proc`` if it still runs after ``secs``, and at the end.
+
+    Reading a child's output line by line has no timeout of its own; with
+    this around it, a hung child ends the read (and fails the test)
+    instead of hanging the suite.
+    """
+    timer = threading.Timer(secs, proc.kill)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield proc
+    finally:
+        timer.cancel()
+        proc.kill()
+        proc.wait()
+
+
+def run_script(name, *args, timeout=TIMEOUT_SECS, env=None):
     """Runs one of the scripts as a user would, from the repository root."""
     full_env = dict(os.environ)
     full_env.pop('TF_CPP_MIN_LOG_LEVEL', None)

@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -16,13 +15,10 @@ import tensorflow as tf
 from cifar10 import checkpoints
 from cifar10 import training
 
-from conftest import (FAST_TRAIN_FLAGS, REPO, run_script, write_constant_checkpoint,
-                      write_random_checkpoint)
+from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script,
+                      write_constant_checkpoint, write_random_checkpoint)
 
 tf1 = tf.compat.v1
-
-# Every multi-process test here ends by itself within this bound.
-BOUND_SECS = 300
 
 
 def _state_text(directory):
@@ -203,27 +199,22 @@ _HOLDER = ('import sys, time\n'
            'from cifar10 import checkpoints\n'
            'lock = checkpoints.lock_train_dir(sys.argv[1])\n'
            'print("locked", flush=True)\n'
-           'time.sleep(%d)\n' % BOUND_SECS)
-
-
-def _hold_lock(train_dir):
-    """Starts a process that takes the directory's lock and sleeps."""
-    proc = subprocess.Popen([sys.executable, '-c', _HOLDER, str(train_dir)], cwd=REPO,
-                            stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline() == 'locked\n'
-    return proc
+           'time.sleep(%d)\n' % TIMEOUT_SECS)
 
 
 def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
     train_dir.mkdir()
     write_constant_checkpoint(train_dir, step=5, predicted_class=0)
-    holder = _hold_lock(train_dir)
-    try:
+    # A process that takes the directory's lock and sleeps.
+    holder = subprocess.Popen([sys.executable, '-c', _HOLDER, str(train_dir)], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with killed_after(holder):
+        assert holder.stdout.readline() == 'locked\n'
         before = {n: (train_dir / n).stat().st_mtime_ns for n in os.listdir(train_dir)}
         for script in ('cifar10_train.py', 'cifar10_multi_gpu_train.py'):
             result = run_script(script, f'--data_dir={data_dir}', f'--train_dir={train_dir}',
-                                '--max_steps=8', *FAST_TRAIN_FLAGS, timeout=BOUND_SECS)
+                                '--max_steps=8', *FAST_TRAIN_FLAGS, timeout=TIMEOUT_SECS)
             assert result.returncode == 1
             assert result.stderr.splitlines() == [
                 f'error: --train_dir={train_dir} is in use by another trainer (pid '
@@ -235,15 +226,12 @@ def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
         # Readers take no lock.
         result = run_script('cifar10_eval.py', f'--data_dir={data_dir}',
                             f'--checkpoint_dir={train_dir}', f'--eval_dir={tmp_path / "e"}',
-                            '--run_once', '--num_examples=100', timeout=BOUND_SECS)
+                            '--run_once', '--num_examples=100', timeout=TIMEOUT_SECS)
         assert result.returncode == 0, result.stderr
         # A SIGKILLed holder leaves no lock behind.
         holder.send_signal(signal.SIGKILL)
-        holder.wait(timeout=BOUND_SECS)
+        holder.wait(timeout=TIMEOUT_SECS)
         checkpoints.lock_train_dir(str(train_dir)).release()
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_running_trainer_holds_its_directory(data_dir, tmp_path):
@@ -255,25 +243,22 @@ def test_running_trainer_holds_its_directory(data_dir, tmp_path):
          f'--data_dir={data_dir}', f'--train_dir={train_dir}', '--max_steps=1000000',
          '--log_frequency=1', *FAST_TRAIN_FLAGS],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + BOUND_SECS
-    try:
-        # Wait (bounded) until it trains.
+    with killed_after(first):
+        # Wait until it trains.
         for line in first.stdout:
-            if ': step ' in line or time.monotonic() > deadline:
+            if ': step ' in line:
                 break
         assert ': step ' in line
         result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
                             f'--train_dir={train_dir}', *FAST_TRAIN_FLAGS,
-                            timeout=BOUND_SECS)
+                            timeout=TIMEOUT_SECS)
         assert result.returncode == 1
         assert result.stderr.splitlines() == [
             f'error: --train_dir={train_dir} is in use by another trainer (pid '
             f'{first.pid} on {os.uname().nodename}); stop it, or train into another '
             '--train_dir']
         first.send_signal(signal.SIGTERM)
-        out, err = first.communicate(timeout=BOUND_SECS)
-    finally:
-        first.kill()
+        out, err = first.communicate(timeout=TIMEOUT_SECS)
     assert first.returncode == 0, err
     assert 'SIGTERM received' in out or 'SIGTERM received' in err
     # Only the first trainer's event file is there.

@@ -23,7 +23,8 @@ from cifar10 import errors
 from cifar10 import session
 from cifar10 import training
 
-from conftest import FAST_TRAIN_FLAGS, REPO, run_script, write_constant_checkpoint
+from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script,
+                      write_constant_checkpoint)
 
 tf1 = tf.compat.v1
 
@@ -240,14 +241,12 @@ def test_signal_saves_checkpoint_at_step_reached(sig, script, data_dir, tmp_path
          f'--data_dir={data_dir}', f'--train_dir={tmp_path}', '--log_frequency=2',
          '--max_steps=100000', *FAST_TRAIN_FLAGS],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with killed_after(proc):
         for line in proc.stdout:
             if PROGRESS.match(line.strip()) and int(PROGRESS.match(line.strip()).group(1)) >= 4:
                 break
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
+        out, err = proc.communicate(timeout=TIMEOUT_SECS)
     assert proc.returncode == 0, err
     _clean_stderr(err)
     assert f'{sig.name} received: stopping after this step' in err
@@ -283,13 +282,13 @@ def test_train_script_bad_flag_exit_2():
 
 def test_module_invocation_and_help():
     result = subprocess.run([sys.executable, '-m', 'cifar10.cifar10_eval', '--help'],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+                            cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS)
     assert result.returncode == 0
     assert '--run_once' in result.stdout and '--eval_interval_secs' in result.stdout
     # Run from inside the package folder, as the tutorial's users do.
     result = subprocess.run([sys.executable, 'cifar10_train.py', '--help'],
                             cwd=os.path.join(REPO, 'cifar10'), capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=TIMEOUT_SECS)
     assert result.returncode == 0 and '--save_checkpoint_steps' in result.stdout
 
 
@@ -308,7 +307,7 @@ def test_tensorflow_import_spares_the_garbage_collector(gc_enabled):
             ' gc.get_freeze_count(),'
             ' gc.isenabled())\n')
     result = subprocess.run([sys.executable, '-c', code], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=TIMEOUT_SECS)
     assert result.returncode == 0, result.stderr
     loaded, collections, frozen, enabled = result.stdout.split()
     assert loaded == 'True' and collections == '0'
@@ -328,7 +327,7 @@ def test_console_scripts_are_installed():
         path = os.path.join(bin_dir, name)
         assert os.path.exists(path), f'{name} not installed beside {sys.executable}'
         result = subprocess.run([path, '--help'], capture_output=True, text=True,
-                                timeout=120)
+                                timeout=TIMEOUT_SECS)
         assert result.returncode == 0 and flag in result.stdout
         assert result.stderr == ''
 
@@ -427,7 +426,7 @@ def test_concurrent_batches_evaluate_exactly_the_first_records(
 def test_run_concurrently_overlaps_calls_and_stops_on_error():
     # Two calls can only both pass the barrier if they run at the same time
     # (the timeout only bounds a broken run; a busy machine never needs it).
-    barrier = threading.Barrier(2, timeout=300)
+    barrier = threading.Barrier(2, timeout=TIMEOUT_SECS)
     assert cifar10_eval._run_concurrently(lambda: barrier.wait() >= 0, 6, 2) == [True] * 6
     assert cifar10_eval._run_concurrently(lambda: 1, 0, 2) == []
     for num_threads in (1, 2):
@@ -501,7 +500,7 @@ def test_eval_watch_mode_evaluates_each_new_checkpoint_once(data_dir, tmp_path):
          f'--data_dir={data_dir}', f'--checkpoint_dir={ckpt_dir}',
          f'--eval_dir={eval_dir}', '--num_examples=300', '--eval_interval_secs=0.1'],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with killed_after(proc):
         precisions = []
         for line in proc.stdout:
             match = PRECISION.match(line.strip())
@@ -517,9 +516,7 @@ def test_eval_watch_mode_evaluates_each_new_checkpoint_once(data_dir, tmp_path):
                     break
         time.sleep(2.5)  # several polls: the same checkpoint is not redone
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+        out, err = proc.communicate(timeout=TIMEOUT_SECS)
     assert precisions == ['0.100', '0.100']
     assert PRECISION.search(out) is None
     assert proc.returncode == 0, err
@@ -672,7 +669,7 @@ def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='0', TF_CPP_VMODULE='process_state=2',
                TF_CPU_ALLOCATOR_USE_BFC='false' if bfc else 'true')
     result = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=TIMEOUT_SECS)
     assert result.returncode == 0, result.stderr
     assert result.stdout == '()\n'
     assert ('Using BFCAllocator' in result.stderr) == bfc
@@ -693,7 +690,7 @@ def test_trainer_runs_with_knobs(flags, data_dir, tmp_path):
     assert _ckpt_step(tmp_path) == 3
 
 
-def _run_benchmark(*args, timeout=300):
+def _run_benchmark(*args, timeout=TIMEOUT_SECS):
     """Runs scripts/benchmark.py from the repository root."""
     return subprocess.run(
         [sys.executable, os.path.join('scripts', 'benchmark.py'), *args],
@@ -729,7 +726,7 @@ def test_benchmark_script_prints_its_table():
                                      'batch/matmul/2/1', 'batch/matmul/2/bfc/1',
                                      'gpu/matmul'])
 def test_benchmark_bad_setting_is_a_usage_error(setting):
-    result = _run_benchmark(f'--settings={setting}', timeout=60)
+    result = _run_benchmark(f'--settings={setting}', timeout=TIMEOUT_SECS)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"benchmark.py: error: bad setting '{setting}': expected INPUT_PIPELINE/"
@@ -739,7 +736,7 @@ def test_benchmark_bad_setting_is_a_usage_error(setting):
 
 
 def test_benchmark_batch_splits_must_divide_the_batch():
-    result = _run_benchmark('--settings=batch/matmul/3', '--batch_size=16', timeout=60)
+    result = _run_benchmark('--settings=batch/matmul/3', '--batch_size=16', timeout=TIMEOUT_SECS)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         "benchmark.py: error: bad setting 'batch/matmul/3': --batch_size=16 does not "
@@ -776,7 +773,7 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
 @pytest.mark.parametrize('flag', ['--eval_runs=0', '--windows=x', '--batch_size=-3',
                                   '--train_steps=0'])
 def test_benchmark_bad_flag_is_a_usage_error(flag):
-    result = _run_benchmark(flag, timeout=60)
+    result = _run_benchmark(flag, timeout=TIMEOUT_SECS)
     assert result.returncode == 2
     name = flag.split('=')[0]
     assert result.stderr.splitlines()[-1].startswith(
@@ -786,7 +783,7 @@ def test_benchmark_bad_flag_is_a_usage_error(flag):
 
 def test_benchmark_bad_data_dir_is_one_clear_line(tmp_path):
     def run(data_dir):
-        return _run_benchmark('--only', 'input', f'--data_dir={data_dir}', timeout=120)
+        return _run_benchmark('--only', 'input', f'--data_dir={data_dir}', timeout=TIMEOUT_SECS)
     result = run(tmp_path / 'missing')
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1].endswith('holds no cifar-10-batches-bin '
@@ -811,7 +808,7 @@ def test_reference_eval_bad_data_is_one_clear_line(trained, tmp_path):
         return subprocess.run(
             [sys.executable, os.path.join('scripts', 'reference_eval.py'),
              f'--checkpoint_dir={train_dir}', f'--data_dir={tmp_path}'],
-            cwd=REPO, capture_output=True, text=True, timeout=120)
+            cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS)
     result = run()
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
