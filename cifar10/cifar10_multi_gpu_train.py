@@ -135,10 +135,11 @@ def train(args):
         train_op, loss, summary_op = cifar10_towers.build_train_op(
             tower_inputs, global_step, args.batch_size, devices,
             args.lrn_gradient)
-        return training.run_training_from_flags(
+        training.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size * args.num_gpus,
             summary_op=summary_op)
+        return 0
 
 
 def main(argv=None):

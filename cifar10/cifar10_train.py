@@ -118,9 +118,10 @@ def train(args):
         train_op, loss, summary_op = build_train_op(
             images, labels, global_step, args.batch_size, args.batch_splits,
             args.lrn_gradient)
-        return training.run_training_from_flags(
+        training.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size, summary_op=summary_op)
+        return 0
 
 
 def main(argv=None):

@@ -18,6 +18,7 @@ tracing and graceful stops on signals are decided here once, so that the
 single-device, multi-GPU and distributed trainers behave the same way.
 """
 
+import dataclasses
 import math
 import os
 import time
@@ -50,47 +51,77 @@ class NanStopHook(tf1.train.SessionRunHook):
 
 
 class LoggerHook(tf1.train.SessionRunHook):
-    """Prints the loss and speed every ``log_frequency`` global steps.
+    """Prints the loss and speed each time the global step passes a multiple
+    of ``log_frequency``.
 
     The line is the tutorial's:
     ``<datetime>: step N, loss = L.LL (E.E examples/sec; S.SSS sec/batch)``.
+    A replica of a cluster names itself and counts its own examples/sec;
+    the chief adds the cluster's (``; cluster C.C examples/sec``).
     Speed is measured from the end of the first step run, so queue filling
     and graph start-up are not counted as training time.
     """
 
-    def __init__(self, loss, global_step, examples_per_step, log_frequency):
+    def __init__(self, loss, global_step, examples_per_step, log_frequency,
+                 step_after=None, task_name=None, examples_per_global_step=None):
+        """Args:
+          loss: The loss tensor to print.
+          global_step: The global step variable.
+          examples_per_step: Examples this process's step consumes.
+          log_frequency: Print when the global step passes a multiple of it.
+          step_after: A tensor reading the global step after the training
+            op; None counts this process's runs, which is exact when it
+            alone advances the global step.
+          task_name: Printed before the step, such as 'worker 1'.
+          examples_per_global_step: Examples one global step stands for in
+            the whole cluster; given, the cluster's speed is printed too.
+        """
         self._loss = loss
         self._global_step = global_step
         self._examples_per_step = examples_per_step
         self._log_frequency = log_frequency
+        self._step_after = step_after
+        self._prefix = f'{task_name}: ' if task_name else ''
+        self._examples_per_global_step = examples_per_global_step
         self.step = None
-        self._last_step = None
-        self._last_time = None
+        self._runs = 0
+        self._last = None  # (step, runs, time) at the last line
 
     def after_create_session(self, session, coord):
         self.step = int(session.run(self._global_step))
 
     def before_run(self, run_context):
-        return tf1.train.SessionRunArgs(self._loss)
+        fetches = [self._loss]
+        if self._step_after is not None:
+            fetches.append(self._step_after)
+        return tf1.train.SessionRunArgs(fetches)
 
     def after_run(self, run_context, run_values):
-        # Every run of the training loop is one step, so counting here is
-        # exact and avoids racing the increment for the variable's value.
-        self.step += 1
+        loss = run_values.results[0]
+        self._runs += 1
+        if self._step_after is None:
+            # Every run of the training loop is one step, so counting here
+            # is exact and avoids racing the increment for the value.
+            self.step += 1
+        else:
+            self.step = int(run_values.results[1])
         now = time.monotonic()
-        if self._last_time is None:
-            self._last_step, self._last_time = self.step, now
+        if self._last is None:
+            self._last = (self.step, self._runs, now)
             return
-        if self.step % self._log_frequency == 0:
-            steps = self.step - self._last_step
-            duration = now - self._last_time
-            self._last_step, self._last_time = self.step, now
-            examples_per_sec = self._examples_per_step * steps / duration
-            sec_per_batch = duration / steps
-            print(f'{datetime.now()}: step {self.step}, '
-                  f'loss = {run_values.results:.2f} '
+        last_step, last_runs, last_time = self._last
+        if self.step // self._log_frequency > last_step // self._log_frequency:
+            runs, duration = self._runs - last_runs, now - last_time
+            self._last = (self.step, self._runs, now)
+            examples_per_sec = self._examples_per_step * runs / duration
+            cluster = ''
+            if self._examples_per_global_step:
+                cluster = (f'; cluster {self._examples_per_global_step * (self.step - last_step) / duration:.1f}'
+                           ' examples/sec')
+            print(f'{datetime.now()}: {self._prefix}step {self.step}, '
+                  f'loss = {loss:.2f} '
                   f'({examples_per_sec:.1f} examples/sec; '
-                  f'{sec_per_batch:.3f} sec/batch)', flush=True)
+                  f'{duration / runs:.3f} sec/batch{cluster})', flush=True)
 
 
 class TraceHook(tf1.train.SessionRunHook):
@@ -184,7 +215,7 @@ def training_inputs(args):
 
 
 def run_training_from_flags(args, train_op, loss, global_step,
-                            examples_per_step, summary_op=None):
+                            examples_per_step, summary_op=None, replica=None):
     """run_training() with the cadences and settings of the flags."""
     return run_training(
         train_op, loss, global_step,
@@ -194,15 +225,147 @@ def run_training_from_flags(args, train_op, loss, global_step,
         save_checkpoint_secs=args.save_checkpoint_secs,
         save_checkpoint_steps=args.save_checkpoint_steps,
         save_summaries_steps=args.save_summaries_steps,
-        config=session_config_from_flags(args), summary_op=summary_op,
-        trace_step=args.trace_step)
+        config=session_config_from_flags(args) if replica is None else replica.config,
+        summary_op=summary_op, trace_step=args.trace_step, replica=replica)
+
+
+@dataclasses.dataclass
+class Replica:
+    """How a process takes part in a cluster's training (see
+    cifar10_distributed_train); run_training without one trains alone.
+
+    Attributes:
+      master: The gRPC target of this task's server.
+      name: The task's name, such as 'worker 1', printed in its lines.
+      is_chief: It alone initializes or restores, and writes train_dir.
+      config: The session's ConfigProto (device filters included).
+      step_after: A tensor reading the global step after the training op.
+      examples_per_global_step: Examples a global step stands for in the
+        cluster, for the chief's cluster speed.
+      hooks: The cluster's own hooks; on the chief their end() runs
+        before the final checkpoint is written.
+      wait_notice_secs: A step that takes longer is cut short and started
+        again, with a line saying that this task waits and for what.
+      wait_reason: That line's explanation.
+      stop_grace_period_secs: How long closing the session waits for
+        threads that may be blocked on other tasks.
+      stopped_by_chief: Called after the loop: whether the chief ended the
+        training (not this task's own signal or --max_steps).
+    """
+    master: str
+    name: str
+    is_chief: bool
+    config: object
+    step_after: object
+    examples_per_global_step: int
+    hooks: list
+    wait_notice_secs: float
+    wait_reason: str
+    stop_grace_period_secs: float
+    stopped_by_chief: object
+
+
+@dataclasses.dataclass
+class Outcome:
+    """How a run_training call ended.
+
+    Attributes:
+      step: The global step reached.
+      signal_name: 'SIGINT' or 'SIGTERM' if a signal stopped it, else None.
+    """
+    step: int
+    signal_name: str | None
+
+
+class SessionCreator(tf1.train.SessionCreator):
+    """Creates (and after a lost task, re-creates) the training session.
+
+    The chief restores the newest checkpoint of ``train_dir``, looked up
+    anew at every creation: a session re-created after a parameter server
+    was lost resumes from the last checkpoint written, not the one the run
+    started from. Without a checkpoint it initializes the variables. Other
+    workers of a cluster wait, checking every second, until the chief has
+    done so.
+    """
+
+    def __init__(self, scaffold, train_dir, checkpoint, master='', config=None,
+                 is_chief=True, name=None):
+        """Args:
+          scaffold: The Scaffold with the saver and init ops.
+          train_dir: Where the chief's checkpoints are.
+          checkpoint: The checkpoint to restore first (None to initialize).
+          master: The session target ('' for in-process).
+          config: The session's ConfigProto.
+          is_chief: Restore or initialize (True), or wait for the chief.
+          name: The task's name for the lines printed on re-creation.
+        """
+        self._scaffold = scaffold
+        self._train_dir = train_dir
+        self._checkpoint = checkpoint
+        self._master = master
+        self._config = config
+        self._is_chief = is_chief
+        self._prefix = f'{name}: ' if name else ''
+        self._created = 0
+
+    def create_session(self):
+        self._scaffold.finalize()
+        manager = tf1.train.SessionManager(
+            local_init_op=self._scaffold.local_init_op,
+            local_init_feed_dict=self._scaffold.local_init_feed_dict,
+            ready_op=self._scaffold.ready_op,
+            ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
+            graph=tf1.get_default_graph(), recovery_wait_secs=1)
+        self._created += 1
+        if not self._is_chief:
+            if self._created > 1:
+                print(f'{self._prefix}lost the session (a task of the cluster '
+                      'stopped?); reconnecting.', flush=True)
+            return manager.wait_for_session(self._master, config=self._config,
+                                            max_wait_secs=_FOREVER_SECS)
+        if self._created > 1:
+            self._checkpoint = checkpoints.latest_checkpoint(self._train_dir)
+            print(f'{self._prefix}lost the session (a task of the cluster '
+                  f'stopped?); starting again from '
+                  f'{self._checkpoint or "freshly initialized variables"}.',
+                  flush=True)
+        return manager.prepare_session(
+            self._master, init_op=self._scaffold.init_op,
+            saver=self._scaffold.saver,
+            checkpoint_filename_with_path=self._checkpoint,
+            config=self._config, init_feed_dict=self._scaffold.init_feed_dict,
+            init_fn=self._scaffold.init_fn)
+
+
+# How long a worker waits for its chief to initialize the model: as long as
+# it takes (the chief may be downloading the data); SIGINT or SIGTERM ends it.
+_FOREVER_SECS = 365 * 24 * 3600
+
+
+def _resume_point(train_dir, prefix):
+    """Finds the checkpoint to resume from and says so; returns Checkpoints."""
+    checkpoints.ensure_directory(train_dir, '--train_dir')
+    found = checkpoints.find_checkpoints(train_dir)
+    if found.newest:
+        try:
+            step = checkpoints.checkpoint_step(found.newest)
+        except checkpoints.CheckpointGone:
+            raise DataError(f'{found.newest} is the newest checkpoint listed in '
+                            f'{train_dir}/checkpoint, but its files are '
+                            'missing') from None
+        print(f'{prefix}Resuming from checkpoint {found.newest} at step {step}.',
+              flush=True)
+    else:
+        print(f'{prefix}No checkpoint in {train_dir}: starting from step 0.',
+              flush=True)
+    return found
 
 
 def run_training(train_op, loss, global_step, *, train_dir, max_steps,
                  examples_per_step, log_frequency=10,
                  save_checkpoint_secs=None, save_checkpoint_steps=None,
                  save_summaries_steps=100, config=None, summary_op=None,
-                 trace_step=None):
+                 trace_step=None, replica=None):
     """Runs training steps until ``max_steps``, a signal, or a NaN loss.
 
     Resumes from the newest checkpoint in ``train_dir`` (never deletes it),
@@ -210,6 +373,8 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     training stops: ``max_steps``, or the step reached when SIGINT or
     SIGTERM arrived. A NaN loss stops training before another checkpoint is
     written, so the newest checkpoint stays the last good one.
+
+    The caller holds train_dir's lock (see prepare_training).
 
     Args:
       train_op: Op running one training step.
@@ -227,30 +392,25 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
       summary_op: The summaries to write; None for all of the graph's.
       trace_step: Write a Chrome trace of the step reaching this global
         step to train_dir; None for no trace.
+      replica: A Replica when this process is one worker of a cluster
+        (only its chief resumes and writes to train_dir); None to train
+        alone.
 
     Returns:
-      0 when training ended by reaching max_steps or by a signal.
+      An Outcome, when training ended by reaching max_steps, by a signal,
+      or (for a replica) because the cluster's chief ended it.
 
     Raises:
       NanLossError: if the loss became NaN.
     """
-    checkpoints.ensure_directory(train_dir, '--train_dir')
+    is_chief = replica is None or replica.is_chief
+    prefix = f'{replica.name}: ' if replica else ''
     if save_checkpoint_steps is None and save_checkpoint_secs is None:
         save_checkpoint_secs = 600
 
-    found = checkpoints.find_checkpoints(train_dir)
+    found = (_resume_point(train_dir, prefix) if is_chief
+             else checkpoints.Checkpoints(None, ()))
     ckpt = found.newest
-    if ckpt:
-        try:
-            step = checkpoints.checkpoint_step(ckpt)
-        except checkpoints.CheckpointGone:
-            raise DataError(f'{ckpt} is the newest checkpoint listed in '
-                            f'{train_dir}/checkpoint, but its files are '
-                            'missing') from None
-        print(f'Resuming from checkpoint {ckpt} at step {step}.', flush=True)
-    else:
-        print(f'No checkpoint in {train_dir}: starting from step 0.', flush=True)
-
     saver = checkpoints.new_saver()
     # Rotation goes on deleting the oldest of this directory's own
     # checkpoints, wherever the state file said they were.
@@ -258,57 +418,91 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
         [p for p in found.listed
          if os.path.realpath(os.path.dirname(p)) == os.path.realpath(train_dir)])
     scaffold = tf1.train.Scaffold(saver=saver, summary_op=summary_op)
-    logger = LoggerHook(loss, global_step, examples_per_step, log_frequency)
+    logger = LoggerHook(
+        loss, global_step, examples_per_step, log_frequency,
+        step_after=replica.step_after if replica else None,
+        task_name=replica.name if replica else None,
+        examples_per_global_step=(replica.examples_per_global_step
+                                  if replica and is_chief else None))
     hooks = [
         logger,
         # Order matters: the NaN check must stop the step before the
         # checkpoint saver can write the broken variables.
         NanStopHook(loss),
-        tf1.train.StepCounterHook(every_n_steps=save_summaries_steps,
-                                  output_dir=train_dir),
-        tf1.train.SummarySaverHook(save_steps=save_summaries_steps,
-                                   output_dir=train_dir, scaffold=scaffold),
-        tf1.train.CheckpointSaverHook(train_dir,
-                                      save_secs=(None if save_checkpoint_steps
-                                                 else save_checkpoint_secs),
-                                      save_steps=save_checkpoint_steps,
-                                      scaffold=scaffold),
     ]
-    if trace_step is not None:
-        hooks.append(TraceHook(global_step, trace_step, train_dir))
+    if replica:
+        hooks += replica.hooks
+    if is_chief:
+        hooks += [
+            tf1.train.StepCounterHook(every_n_steps=save_summaries_steps,
+                                      output_dir=train_dir),
+            tf1.train.SummarySaverHook(save_steps=save_summaries_steps,
+                                       output_dir=train_dir, scaffold=scaffold),
+            tf1.train.CheckpointSaverHook(
+                train_dir,
+                save_secs=None if save_checkpoint_steps else save_checkpoint_secs,
+                save_steps=save_checkpoint_steps, scaffold=scaffold),
+        ]
+        if trace_step is not None:
+            hooks.append(TraceHook(global_step, trace_step, train_dir))
     # Restoring the checkpoint found above, not whatever TensorFlow's own
     # lookup makes of the state file, is what makes a moved directory work.
-    creator = tf1.train.ChiefSessionCreator(
-        scaffold=scaffold, checkpoint_filename_with_path=ckpt, config=config)
+    creator = SessionCreator(scaffold, train_dir, ckpt,
+                             master=replica.master if replica else '',
+                             config=config, is_chief=is_chief,
+                             name=replica.name if replica else None)
+    if replica and not is_chief:
+        print(f'{prefix}waiting for the chief to initialize or restore the '
+              'variables.', flush=True)
 
     try:
-        session = tf1.train.MonitoredSession(session_creator=creator,
-                                             hooks=hooks)
+        session = tf1.train.MonitoredSession(
+            session_creator=creator, hooks=hooks,
+            stop_grace_period_secs=(replica.stop_grace_period_secs
+                                    if replica else 120))
     except (tf.errors.OpError, ValueError) as e:
         if not ckpt:
             raise
         raise checkpoints.unreadable_checkpoint(ckpt, e) from None
 
+    # A cluster's step can wait on other tasks; a timeout keeps this task
+    # responsive to signals and lets it say what it waits for.
+    options = (tf1.RunOptions(timeout_in_ms=int(replica.wait_notice_secs * 1000))
+               if replica else None)
     stopper = GracefulStop()
     try:
         with stopper, session as sess:
             if logger.step >= max_steps:
-                print(f'Global step {logger.step} has reached --max_steps='
+                print(f'{prefix}Global step {logger.step} has reached --max_steps='
                       f'{max_steps}; nothing to do.', flush=True)
             while (logger.step < max_steps and not sess.should_stop()
                    and not stopper.requested):
-                sess.run(train_op)
+                try:
+                    sess.run(train_op, options=options)
+                except tf.errors.DeadlineExceededError:
+                    print(f'{prefix}waiting: no step finished in '
+                          f'{replica.wait_notice_secs:g} s; {replica.wait_reason}',
+                          flush=True)
     except NanLossError:
-        last = checkpoints.latest_checkpoint(train_dir)
+        last = checkpoints.latest_checkpoint(train_dir) if is_chief else None
         kept = (f'the last good checkpoint, {last} (step {checkpoints.checkpoint_step(last)}), '
                 'is kept' if last else 'no checkpoint was written')
         raise NanLossError(
-            f'loss is NaN at step {logger.step}: training diverged and was '
+            f'{prefix}loss is NaN at step {logger.step}: training diverged and was '
             f'stopped; {kept}. Lower the learning rate or check the data.') from None
 
-    # Closing the session above saved the final checkpoint.
-    reason = (f'{stopper.signal_name} received' if stopper.requested
-              else f'reached --max_steps={max_steps}')
-    print(f'Stopped at step {logger.step} ({reason}); checkpoint '
-          f'{checkpoints.latest_checkpoint(train_dir)}.', flush=True)
-    return 0
+    if stopper.requested:
+        reason = f'{stopper.signal_name} received'
+    elif logger.step >= max_steps:
+        reason = f'reached --max_steps={max_steps}'
+    elif replica and replica.stopped_by_chief():
+        reason = 'the chief ended the training'
+    else:
+        reason = 'stopped'
+    if is_chief:
+        # Closing the session above saved the final checkpoint.
+        print(f'{prefix}Stopped at step {logger.step} ({reason}); checkpoint '
+              f'{checkpoints.latest_checkpoint(train_dir)}.', flush=True)
+    else:
+        print(f'{prefix}Stopped at step {logger.step} ({reason}).', flush=True)
+    return Outcome(logger.step, stopper.signal_name)
