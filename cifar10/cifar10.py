@@ -456,7 +456,23 @@ def apply_moving_averages(apply_gradient_op, global_step):
         return tf.no_op(name='train')
 
 
-def train(total_loss, global_step, batch_size):
+def apply_update(opt, grads_and_vars, global_step):
+    """The recipe's update: the gradients applied, then the moving averages.
+
+    Args:
+      opt: The optimizer.
+      grads_and_vars: What opt.compute_gradients returned.
+      global_step: The global step variable, advanced by one.
+
+    Returns:
+      The op for the update.
+    """
+    return apply_moving_averages(
+        opt.apply_gradients(grads_and_vars, global_step=global_step),
+        global_step)
+
+
+def train(total_loss, global_step, batch_size, update=apply_update):
     """Trains the CIFAR-10 model with plain gradient descent.
 
     Creates an optimizer and applies it to all trainable variables, then
@@ -466,6 +482,9 @@ def train(total_loss, global_step, batch_size):
       total_loss: Total loss from loss().
       global_step: Variable counting the training steps processed.
       batch_size: Examples per step, for the learning-rate schedule.
+      update: Builds the update from (optimizer, gradients, global step),
+        as apply_update does; the distributed trainer passes its own
+        (synchronous or asynchronous) one.
 
     Returns:
       train_op: The op for one training step.
@@ -478,10 +497,8 @@ def train(total_loss, global_step, batch_size):
     with tf.control_dependencies([loss_averages_op]):
         opt = tf1.train.GradientDescentOptimizer(lr)
         grads = opt.compute_gradients(total_loss)
-    apply_gradient_op = opt.apply_gradients(grads, global_step=global_step)
-
     add_gradient_summaries(grads)
-    return apply_moving_averages(apply_gradient_op, global_step)
+    return update(opt, grads, global_step)
 
 
 # Training input pipelines: 'batch' (the default, fast) and 'per_image' (the

@@ -68,7 +68,7 @@ def _named_mean(tensors, name):
 
 def build_train_op(tower_inputs, global_step, batch_size, devices,
                    lrn_gradient=cifar10.DEFAULT_LRN_GRADIENT,
-                   layer_summaries=LAST_TOWER):
+                   layer_summaries=LAST_TOWER, update=cifar10.apply_update):
     """Builds the towers, the averaged update and the moving averages.
 
     Args:
@@ -83,6 +83,8 @@ def build_train_op(tower_inputs, global_step, batch_size, devices,
         cifar10.inference).
       layer_summaries: LAST_TOWER to summarize the layers of the last tower
         only, ALL_TOWERS to summarize each layer over all towers together.
+      update: Builds the update from (optimizer, averaged gradients, global
+        step); see cifar10.apply_update.
 
     Returns:
       train_op: runs one synchronous step.
@@ -121,9 +123,8 @@ def build_train_op(tower_inputs, global_step, batch_size, devices,
         loss_averages_op = cifar10.add_loss_averages(mean_terms)
         cifar10.scalar_summary('learning_rate', lr)
         cifar10.add_gradient_summaries(grads)
-        apply_gradient_op = opt.apply_gradients(grads, global_step=global_step)
-        train_op = cifar10.apply_moving_averages(
-            tf.group(apply_gradient_op, loss_averages_op), global_step)
+        with tf.control_dependencies([loss_averages_op]):
+            train_op = update(opt, grads, global_step)
         if layer_summaries == ALL_TOWERS:
             # Made here, outside the towers; the towers' own are left out.
             per_tower = [tf1.get_collection(cifar10.ACTIVATIONS, scope)

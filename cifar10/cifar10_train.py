@@ -75,7 +75,8 @@ def parse_args(argv):
 
 
 def build_train_op(images, labels, global_step, batch_size, splits,
-                   lrn_gradient=cifar10.DEFAULT_LRN_GRADIENT):
+                   lrn_gradient=cifar10.DEFAULT_LRN_GRADIENT,
+                   update=cifar10.apply_update):
     """Builds the single-device training step.
 
     Args:
@@ -87,6 +88,8 @@ def build_train_op(images, labels, global_step, batch_size, splits,
         is a tower (see cifar10_towers) and the parts' gradients are
         averaged, which gives the whole batch's gradient.
       lrn_gradient: How the LRN gradients are computed.
+      update: Builds the update from (optimizer, gradients, global step);
+        see cifar10.apply_update.
 
     Returns:
       train_op: runs one step.
@@ -96,11 +99,11 @@ def build_train_op(images, labels, global_step, batch_size, splits,
     if splits == 1:
         logits = cifar10.inference(images, lrn_gradient)
         loss = cifar10.loss(logits, labels)
-        return cifar10.train(loss, global_step, batch_size), loss, None
+        return cifar10.train(loss, global_step, batch_size, update), loss, None
     parts = list(zip(tf.split(images, splits), tf.split(labels, splits)))
     return cifar10_towers.build_train_op(
         lambda i: parts[i], global_step, batch_size, [''] * splits,
-        lrn_gradient, layer_summaries=cifar10_towers.ALL_TOWERS)
+        lrn_gradient, layer_summaries=cifar10_towers.ALL_TOWERS, update=update)
 
 
 def train(args):

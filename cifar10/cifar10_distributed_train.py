@@ -1,0 +1,540 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""A binary to train CIFAR-10 across machines: parameter servers and workers.
+
+Between-graph replication on TensorFlow's own gRPC runtime: each worker
+builds the whole graph, with the variables placed on the parameter-server
+(ps) tasks by replica_device_setter, and feeds it from its own input
+pipeline. Synchronous training (the default) aggregates exactly
+--replicas_to_aggregate fresh gradients per global step through
+SyncReplicasOptimizer; asynchronous training applies each worker's step as
+it comes.
+
+Usage, on each machine (host names and ports are yours):
+  python cifar10_distributed_train.py --job_name=ps --task_index=0 \\
+      --ps_hosts=ps0:2222 --worker_hosts=w0:2222,w1:2222
+  python cifar10_distributed_train.py --job_name=worker --task_index=0 \\
+      --ps_hosts=ps0:2222 --worker_hosts=w0:2222,w1:2222     # the chief
+  python cifar10_distributed_train.py --job_name=worker --task_index=1 \\
+      --ps_hosts=ps0:2222 --worker_hosts=w0:2222,w1:2222
+or, under a cluster manager that sets TF_CONFIG, with no cluster flags.
+scripts/run_local_cluster.py starts a whole cluster on one machine.
+
+The chief (worker 0, or the "chief" task of TF_CONFIG) initializes or
+restores the variables, writes checkpoints and summaries to --train_dir
+and holds its lock; the other workers need no access to it. Every process
+ends by itself at --max_steps. See README.md, "Distributed training".
+"""
+
+import os
+import sys
+
+if __name__ == '__main__':
+    # Run as a file, this script's folder comes first on sys.path and
+    # "cifar10" would name the sibling module cifar10.py, not the package.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    if not __package__:
+        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _here]
+        sys.path.insert(0, os.path.dirname(_here))
+    from cifar10.cli import import_tensorflow_quietly
+    import_tensorflow_quietly()
+
+import threading
+import time
+
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_train
+from cifar10 import cli
+from cifar10 import cluster
+from cifar10 import flags
+from cifar10 import session
+from cifar10 import training
+from cifar10.errors import DataError
+
+tf1 = tf.compat.v1
+
+# How long the chief waits, before its final checkpoint, for the other
+# workers to leave (a worker that was killed and not restarted never does).
+DEPARTURE_WAIT_SECS = 30
+# How often a ps task looks whether every worker has finished.
+PS_POLL_SECS = 0.5
+
+
+def parse_args(argv, environ=None):
+    """Parses the distributed trainer's command line (and TF_CONFIG).
+
+    Args:
+      argv: Arguments without the program name.
+      environ: The environment to read TF_CONFIG from; None for os.environ.
+
+    Returns:
+      An argparse.Namespace, with ``task`` the cluster.Task of this process.
+    """
+    parser = flags.new_parser(
+        'Train the CIFAR-10 network on a cluster of parameter servers and '
+        'workers (between-graph replication, TensorFlow\'s gRPC runtime).')
+    flags.add_training_flags(parser)
+    parser.add_argument(
+        '--batch_splits', type=flags.positive_int, default=None,
+        help='As cifar10_train.py: split each worker\'s batch into this many '
+             'parts computed side by side. Default: follows the device, 1 '
+             'when a GPU is visible, else 2 on a CPU with at least 2 cores.')
+    group = parser.add_argument_group(
+        'cluster', 'Give all four of --job_name, --task_index, --ps_hosts and '
+        '--worker_hosts, or none and set TF_CONFIG. --batch_size is per worker; '
+        'the learning-rate schedule counts epochs in global steps of one '
+        'worker\'s batch, as cifar10_multi_gpu_train.py counts them in one '
+        'tower\'s.')
+    group.add_argument('--job_name', choices=('ps', 'worker'), default=None,
+                       help='This task\'s job.')
+    group.add_argument('--task_index', type=flags.non_negative_int, default=None,
+                       help='This task\'s index in its job.')
+    group.add_argument('--ps_hosts', default=None,
+                       help='Comma-separated host:port of the ps tasks.')
+    group.add_argument('--worker_hosts', default=None,
+                       help='Comma-separated host:port of the worker tasks; the '
+                            'first is the chief.')
+    flags.add_bool_flag(group, 'sync_replicas', True,
+                        'Synchronous updates: each global step applies the '
+                        'average of --replicas_to_aggregate fresh gradients '
+                        '(stale ones are dropped). False: each worker\'s step '
+                        'updates the variables as it comes')
+    group.add_argument('--replicas_to_aggregate', type=flags.positive_int,
+                       default=None,
+                       help='Gradients averaged per synchronous step (default: '
+                            'the number of workers).')
+    group.add_argument('--startup_timeout_secs', type=flags.positive_float,
+                       default=120,
+                       help='How long a task waits for the tasks it needs to be '
+                            'reachable before it gives up.')
+    group.add_argument('--wait_notice_secs', type=flags.positive_float,
+                       default=30,
+                       help='A worker whose step waits longer than this on the '
+                            'others (too few workers for a synchronous step, a '
+                            'lost ps) says so, and keeps waiting.')
+    args = parser.parse_args(argv)
+    flags.resolve_device_defaults(args)
+    if args.batch_splits is None:
+        args.batch_splits = session.default_batch_splits()
+    if args.batch_size % args.batch_splits:
+        parser.error(f'--batch_size={args.batch_size} does not split into '
+                     f'--batch_splits={args.batch_splits} equal parts')
+    given = [name for name in ('job_name', 'task_index', 'ps_hosts', 'worker_hosts')
+             if getattr(args, name) is not None]
+    environ = os.environ if environ is None else environ
+    try:
+        if given:
+            missing = [f'--{name}' for name in ('job_name', 'task_index', 'ps_hosts',
+                                                'worker_hosts') if name not in given]
+            if missing:
+                raise cluster.ClusterError(
+                    f'{", ".join(missing)} missing: give all four cluster flags, '
+                    'or none and set TF_CONFIG')
+            args.task = cluster.from_flags(args.job_name, args.task_index,
+                                           args.ps_hosts, args.worker_hosts)
+        elif environ.get('TF_CONFIG', '').strip():
+            args.task = cluster.from_tf_config(environ['TF_CONFIG'])
+        else:
+            raise cluster.ClusterError(
+                'no cluster given: pass --job_name, --task_index, --ps_hosts and '
+                '--worker_hosts, or set TF_CONFIG')
+    except cluster.ClusterError as e:
+        parser.error(str(e))
+    if args.replicas_to_aggregate is None:
+        args.replicas_to_aggregate = args.task.num_workers
+    return args
+
+
+# ----------------------------------------------------------------------------
+# The cluster's own state: a stop flag and who has finished.
+
+class ClusterState:
+    """Variables through which the tasks end training together.
+
+    They live on the ps tasks but in none of the graph's variable
+    collections, so checkpoints hold exactly the model's variables (as
+    cifar10_train.py's do), and they are initialized only if they are not
+    yet (a worker that joins late must not reset them).
+
+    Attributes:
+      stop: True once the chief has ended the training; workers stop.
+      finished: One bool per worker on each ps task: the worker left
+        because training is over. A ps task exits when all of its are set.
+    """
+
+    def __init__(self, task):
+        with tf1.variable_scope('cluster_state'):
+            with tf.device('/job:ps/task:0'):
+                self.stop = tf1.get_variable('stop', [], tf.bool, collections=[],
+                                             trainable=False,
+                                             initializer=tf1.zeros_initializer())
+            self.finished = []
+            for i in range(task.num_ps):
+                with tf.device(f'/job:ps/task:{i}'):
+                    self.finished.append(finished_variable(i, task.num_workers))
+
+    def init_op(self, is_chief):
+        """Initializes what is not yet; the chief also clears the stop flag
+        (a chief that starts again resumes the training)."""
+        ops = [tf1.cond(tf1.is_variable_initialized(v), tf.no_op,
+                        lambda v=v: tf.group(v.assign(v.initial_value)))
+               for v in [self.stop] + self.finished]
+        if not is_chief:
+            return tf.group(*ops)
+        with tf.control_dependencies(ops):
+            return tf.group(self.stop.assign(False))
+
+    def finish_op(self, replica_index):
+        """Marks this worker finished on every ps task."""
+        return tf.group(*[tf1.scatter_update(v, [replica_index], [True])
+                          for v in self.finished])
+
+
+def finished_variable(ps_index, num_workers):
+    """The 'finished' flags kept on ps task ``ps_index`` (same name in the
+    workers' graph and the ps task's own, so both see one variable)."""
+    return tf1.get_variable(f'finished_{ps_index}', [num_workers], tf.bool,
+                            collections=[], trainable=False,
+                            initializer=tf1.zeros_initializer())
+
+
+class ClusterStopHook(tf1.train.SessionRunHook):
+    """Stops a worker once the chief has set the cluster's stop flag."""
+
+    def __init__(self, stop):
+        self._stop = stop
+        self.stopped = False
+
+    def before_run(self, run_context):
+        return tf1.train.SessionRunArgs(self._stop)
+
+    def after_run(self, run_context, run_values):
+        if run_values.results:
+            self.stopped = True
+            run_context.request_stop()
+
+
+class ChiefEndHook(tf1.train.SessionRunHook):
+    """The chief's end of training, before its final checkpoint.
+
+    Sets the stop flag; in synchronous mode puts a token in the sync queue
+    for every worker, so that none stays blocked waiting for a step the
+    chief will no longer aggregate; then waits (at most
+    DEPARTURE_WAIT_SECS) until the other workers have left, so that no
+    update is still under way when the checkpoint is written.
+    """
+
+    def __init__(self, state, task, release_tokens, wait_secs=DEPARTURE_WAIT_SECS):
+        self._stop = state.stop.assign(True)
+        self._others = [i for i in range(task.num_workers) if i != task.replica_index]
+        self._left = tf.gather(state.finished[0], self._others) if self._others else None
+        self._release = release_tokens
+        self._name = task.name
+        self._wait_secs = wait_secs
+
+    def end(self, session):
+        session.run(self._stop)
+        if self._release is not None:
+            session.run(self._release)
+        if self._left is None:
+            return
+        deadline = time.monotonic() + self._wait_secs
+        while True:
+            left = session.run(self._left)
+            if left.all():
+                return
+            if time.monotonic() > deadline:
+                print(f'{self._name}: {int((~left).sum())} worker(s) did not leave '
+                      f'within {self._wait_secs} s; writing the final checkpoint '
+                      'anyway.', flush=True)
+                return
+            time.sleep(0.2)
+
+
+# ----------------------------------------------------------------------------
+# The update, synchronous or asynchronous.
+
+def sync_update(replicas_to_aggregate, total_num_replicas, built):
+    """An update function (see cifar10.apply_update) through
+    SyncReplicasOptimizer: each global step applies the mean of exactly
+    ``replicas_to_aggregate`` gradients computed at that step, then the
+    moving averages; stale gradients are dropped.
+
+    Args:
+      replicas_to_aggregate: Gradients per update.
+      total_num_replicas: Workers in the cluster.
+      built: A dict that receives the optimizer under 'sync_optimizer'.
+    """
+    def update(opt, grads_and_vars, global_step):
+        averages = tf1.train.ExponentialMovingAverage(
+            cifar10.MOVING_AVERAGE_DECAY, global_step)
+        sync = tf1.train.SyncReplicasOptimizer(
+            opt, replicas_to_aggregate=replicas_to_aggregate,
+            total_num_replicas=total_num_replicas,
+            variable_averages=averages,
+            variables_to_average=tf1.trainable_variables())
+        built['sync_optimizer'] = sync
+        return sync.apply_gradients(grads_and_vars, global_step=global_step)
+    return update
+
+
+def async_update(max_steps):
+    """An update function for asynchronous training that ends exactly at
+    ``max_steps``.
+
+    Workers race each other, so checking the global step before applying
+    could let two of them apply the last step. Instead each step takes a
+    ticket, the global step incremented atomically on its ps task, once its
+    gradients are computed, and applies them (then the moving averages)
+    only if the ticket is at most ``max_steps``; a step that drew a later
+    ticket gives it back and changes nothing.
+    """
+    def update(opt, grads_and_vars, global_step):
+        with tf.control_dependencies([g for g, _ in grads_and_vars if g is not None]):
+            ticket = global_step.assign_add(1, use_locking=True)
+
+        def apply():
+            return tf.group(cifar10.apply_moving_averages(
+                opt.apply_gradients(grads_and_vars), global_step))
+
+        def give_back():
+            return tf.group(global_step.assign_sub(1, use_locking=True))
+        return tf.cond(ticket <= max_steps, apply, give_back, name='train')
+    return update
+
+
+# ----------------------------------------------------------------------------
+# The tasks.
+
+def start_server(task, config):
+    """Starts this task's gRPC server.
+
+    Raises:
+      DataError: if its port is taken or the server cannot start.
+    """
+    if cluster.port_in_use(task.address):
+        raise DataError(f'{task.name}: port {task.address.rpartition(":")[2]} of '
+                        f'{task.address} is already in use')
+    try:
+        return tf1.train.Server(tf1.train.ClusterSpec(task.cluster),
+                                job_name=task.job, task_index=task.index,
+                                config=config, start=True)
+    except (tf.errors.OpError, ValueError) as e:
+        raise DataError(f'{task.name}: cannot start its server on {task.address} '
+                        f'({e})') from None
+
+
+def wait_for(task, needed, timeout_secs):
+    """Waits until the tasks ``needed`` ([(job, index)]) are reachable.
+
+    Raises:
+      DataError: naming those that were not, within ``timeout_secs``.
+    """
+    addresses = {f'{job} {i} ({task.address_of(job, i)})': task.address_of(job, i)
+                 for job, i in needed}
+    if not cluster.unreachable(addresses, 0):
+        return
+    print(f'{task.name}: waiting for {", ".join(addresses)} to start.', flush=True)
+    missing = cluster.unreachable(addresses, timeout_secs)
+    if missing:
+        raise DataError(f'{task.name}: could not reach {", ".join(missing)} within '
+                        f'--startup_timeout_secs={timeout_secs:g}')
+
+
+def task_config(args, task):
+    """The session settings of a task: the flags' knobs, and device filters
+    so that a worker talks only to the ps tasks and itself (it need not
+    wait for the other workers)."""
+    config = session.session_config_from_flags(args)
+    config.device_filters[:] = (['/job:ps', task.device] if not task.is_ps
+                                else [task.device])
+    return config
+
+
+def run_ps(args, task):
+    """Serves the variables until every worker has finished.
+
+    Returns:
+      The exit status (0).
+    """
+    config = task_config(args, task)
+    server = start_server(task, config)
+    print(f'{task.name}: serving on {task.address}; ends when all '
+          f'{task.num_workers} workers have finished.', flush=True)
+    chief = task.chief
+    wait_for(task, [chief], args.startup_timeout_secs)
+    with tf.Graph().as_default():
+        with tf1.variable_scope('cluster_state'), tf.device(task.device):
+            finished = finished_variable(task.index, task.num_workers)
+        done = tf.reduce_all(finished.read_value())
+        options = tf1.RunOptions(timeout_in_ms=10000)
+        stopper = cli.GracefulStop(quiet=True)
+        with stopper, tf1.Session(server.target, config=config) as sess:
+            while not stopper.requested:
+                try:
+                    if sess.run(done, options=options):
+                        print(f'{task.name}: all {task.num_workers} workers have '
+                              'finished; exiting.', flush=True)
+                        return 0
+                except (tf.errors.FailedPreconditionError,
+                        tf.errors.DeadlineExceededError):
+                    pass  # Not initialized by the chief yet (or again).
+                time.sleep(PS_POLL_SECS)
+    print(f'{task.name}: {stopper.signal_name} received; exiting.', flush=True)
+    return 0
+
+
+def build_worker_graph(args, task, state):
+    """Builds one worker's replica of the training graph.
+
+    Returns:
+      (train_op, loss, global_step, summary_op, step_after, hooks) where
+      hooks are the update's and the cluster's.
+    """
+    setter = tf1.train.replica_device_setter(
+        ps_tasks=task.num_ps, worker_device=task.device,
+        cluster=tf1.train.ClusterSpec(task.cluster),
+        ps_strategy=(tf1.train.GreedyLoadBalancingStrategy(
+            task.num_ps, tf1.train.byte_size_load_fn) if task.num_ps > 1 else None))
+    # Each worker shuffles and distorts its own data, seeded by its place.
+    tf1.set_random_seed(1 + task.replica_index)
+    built = {}
+    with tf1.device(setter):
+        global_step = tf1.train.get_or_create_global_step()
+        images, labels = training.training_inputs(args)
+        update = (sync_update(args.replicas_to_aggregate, task.num_workers, built)
+                  if args.sync_replicas else async_update(args.max_steps))
+        train_op, loss, summary_op = cifar10_train.build_train_op(
+            images, labels, global_step, args.batch_size, args.batch_splits,
+            args.lrn_gradient, update=update)
+        with tf.control_dependencies([train_op]):
+            step_after = global_step.read_value()
+    hooks = []
+    release = None
+    if args.sync_replicas:
+        sync = built['sync_optimizer']
+        hooks.append(sync.make_session_run_hook(task.is_chief))
+        if task.is_chief:
+            release = sync.get_init_tokens_op(task.num_workers)
+    stop_hook = ClusterStopHook(state.stop)
+    hooks.append(stop_hook if not task.is_chief
+                 else ChiefEndHook(state, task, release))
+    return train_op, loss, global_step, summary_op, step_after, hooks, stop_hook
+
+
+def _quiet_cancelled_queue_runners(previous=threading.excepthook):
+    """Installs a thread exception hook that drops one known shutdown error.
+
+    SyncReplicasOptimizer's queue runner on the chief waits for gradients
+    that no longer come once training ends; closing the session cancels
+    its step, and the queue runner re-raises the CancelledError in its
+    thread after the coordinator has already joined. That is the expected
+    end, not a failure; every other thread error is reported as usual.
+    """
+    def hook(exc):
+        if (issubclass(exc.exc_type, tf.errors.CancelledError)
+                and exc.thread is not None
+                and exc.thread.name.startswith('QueueRunnerThread-')):
+            return
+        previous(exc)
+    threading.excepthook = hook
+
+
+def run_worker(args, task):
+    """Trains as one worker of the cluster (the chief, or another).
+
+    Returns:
+      The exit status (0).
+    """
+    _quiet_cancelled_queue_runners()
+    if task.is_chief:
+        lock = training.prepare_training(args)
+    else:
+        lock = None
+        cifar10.maybe_download_and_extract(args.data_dir)
+    try:
+        config = task_config(args, task)
+        server = start_server(task, config)
+        needed = [('ps', i) for i in range(task.num_ps)]
+        if not task.is_chief:
+            needed.append(task.chief)
+        wait_for(task, needed, args.startup_timeout_secs)
+        mode = (f'synchronous, {args.replicas_to_aggregate} gradients per step'
+                if args.sync_replicas else 'asynchronous')
+        print(f'{task.name}: training with {task.num_workers} worker(s) and '
+              f'{task.num_ps} ps task(s), {mode}'
+              f'{"; the chief" if task.is_chief else ""}.', flush=True)
+        with tf.Graph().as_default():
+            state = ClusterState(task)
+            (train_op, loss, global_step, summary_op, step_after, hooks,
+             stop_hook) = build_worker_graph(args, task, state)
+            scaffold_local_init = tf.group(
+                tf1.train.Scaffold.default_local_init_op(),
+                state.init_op(task.is_chief))
+            finish = state.finish_op(task.replica_index)
+            tf1.add_to_collection(tf1.GraphKeys.LOCAL_INIT_OP, scaffold_local_init)
+            per_global_step = args.batch_size * (
+                args.replicas_to_aggregate if args.sync_replicas else 1)
+            reason = (f'a synchronous step needs {args.replicas_to_aggregate} '
+                      'fresh gradients (--replicas_to_aggregate); fewer workers '
+                      'than that may be running'
+                      if args.sync_replicas else
+                      'a ps task may be unreachable')
+            replica = training.Replica(
+                master=server.target, name=task.name, is_chief=task.is_chief,
+                config=config, step_after=step_after,
+                examples_per_global_step=per_global_step, hooks=hooks,
+                wait_notice_secs=args.wait_notice_secs, wait_reason=reason,
+                # The chief's sync queue runner stays blocked on gradients
+                # that no longer come; closing the session cancels it.
+                stop_grace_period_secs=2,
+                stopped_by_chief=lambda: stop_hook.stopped)
+            outcome = training.run_training_from_flags(
+                args, train_op, loss, global_step,
+                examples_per_step=args.batch_size, summary_op=summary_op,
+                replica=replica)
+            if task.is_chief or outcome.signal_name is None:
+                # Training is over for this worker (the chief's end, signal
+                # or not, ends it for all): tell the ps tasks.
+                with tf1.Session(server.target, config=config) as sess:
+                    sess.run(finish)
+        return 0
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def train(args):
+    """Runs this process's task.
+
+    Args:
+      args: Parsed flags (see parse_args).
+
+    Returns:
+      The exit status.
+    """
+    if args.task.is_ps:
+        return run_ps(args, args.task)
+    return run_worker(args, args.task)
+
+
+def main(argv=None):
+    """Entry point: parses flags, runs the task, exits with a status."""
+    cli.run_main(lambda a: train(parse_args(a)), argv)
+
+
+if __name__ == '__main__':
+    main()
