@@ -50,6 +50,7 @@ if __name__ == '__main__':
     from cifar10.cli import import_tensorflow_quietly
     import_tensorflow_quietly()
 
+import logging
 import threading
 import time
 
@@ -397,6 +398,35 @@ def run_ps(args, task):
     return 0
 
 
+class GreedyBySize:
+    """Places each variable on the ps task holding the fewest bytes so far.
+
+    replica_device_setter asks it for every variable in the order they are
+    created; round robin would put conv1's small weights and local3's 3.5
+    MB on whichever tasks their turn falls to.
+    """
+
+    def __init__(self, num_tasks):
+        self.loads = [0] * num_tasks
+
+    def __call__(self, op):
+        task = min(range(len(self.loads)), key=self.loads.__getitem__)
+        self.loads[task] += variable_bytes(op)
+        return task
+
+
+def variable_bytes(op):
+    """The size in bytes of the variable an op creates (0 if unknown)."""
+    try:
+        shape = tf.TensorShape(op.get_attr('shape'))
+        dtype = tf.as_dtype(op.get_attr('dtype'))
+    except ValueError:
+        return 0
+    if not shape.is_fully_defined():
+        return 0
+    return shape.num_elements() * dtype.size
+
+
 def build_worker_graph(args, task, state):
     """Builds one worker's replica of the training graph.
 
@@ -407,8 +437,7 @@ def build_worker_graph(args, task, state):
     setter = tf1.train.replica_device_setter(
         ps_tasks=task.num_ps, worker_device=task.device,
         cluster=tf1.train.ClusterSpec(task.cluster),
-        ps_strategy=(tf1.train.GreedyLoadBalancingStrategy(
-            task.num_ps, tf1.train.byte_size_load_fn) if task.num_ps > 1 else None))
+        ps_strategy=GreedyBySize(task.num_ps) if task.num_ps > 1 else None)
     # Each worker shuffles and distorts its own data, seeded by its place.
     tf1.set_random_seed(1 + task.replica_index)
     built = {}
@@ -453,6 +482,15 @@ def _quiet_cancelled_queue_runners(previous=threading.excepthook):
     threading.excepthook = hook
 
 
+class _RecoveryNoise(logging.Filter):
+    """Drops TensorFlow's multi-line log of a session it is about to
+    re-create after a lost task; the trainer says so in one line."""
+
+    def filter(self, record):
+        return 'An error occurred when attempting to close the session' not in str(
+            record.msg)
+
+
 def run_worker(args, task):
     """Trains as one worker of the cluster (the chief, or another).
 
@@ -460,6 +498,7 @@ def run_worker(args, task):
       The exit status (0).
     """
     _quiet_cancelled_queue_runners()
+    tf.get_logger().addFilter(_RecoveryNoise())
     if task.is_chief:
         lock = training.prepare_training(args)
     else:

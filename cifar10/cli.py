@@ -162,12 +162,15 @@ class GracefulStop:
     restores the default behaviour, so an impatient Ctrl-C still aborts.
     """
 
-    def __init__(self, quiet=False):
+    def __init__(self, quiet=False,
+                 what='stopping after this step and saving a checkpoint'):
         """Args:
           quiet: Do not announce the signal (the caller reports the stop).
+          what: What the announcement says happens next.
         """
         self.signal_name = None
         self._quiet = quiet
+        self._what = what
         self._previous = {}
 
     @property
@@ -178,9 +181,8 @@ class GracefulStop:
         del frame
         self.signal_name = signal.Signals(signum).name
         if not self._quiet:
-            print(f'\n{self.signal_name} received: stopping after this step '
-                  'and saving a checkpoint (send it again to abort without '
-                  'saving).', file=sys.stderr, flush=True)
+            print(f'\n{self.signal_name} received: {self._what} (send it '
+                  'again to abort at once).', file=sys.stderr, flush=True)
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 

@@ -128,8 +128,16 @@ class Task:
         return self.cluster[job][index]
 
 
-def _task(cluster, job, index, where):
-    """Checks a cluster dict and a task in it; returns the Task."""
+def _task(cluster, job, index, where, task_where=None):
+    """Checks a cluster dict and a task in it; returns the Task.
+
+    Args:
+      cluster: {job: [addresses]}.
+      job, index: The task.
+      where: What described the cluster, for messages.
+      task_where: What named the task, for messages (default: where).
+    """
+    task_where = task_where or where
     if not isinstance(cluster, dict):
         raise ClusterError(f'{where}: "cluster" must be an object of jobs')
     unknown = sorted(set(cluster) - {'ps', 'worker', 'chief'})
@@ -154,11 +162,11 @@ def _task(cluster, job, index, where):
                                    f'and {job_name} {i}')
             seen[address] = f'{job_name} {i}'
     if job not in cluster:
-        raise ClusterError(f'{where}: task type {job!r} is not a job of the '
+        raise ClusterError(f'{task_where}: task type {job!r} is not a job of the '
                            'cluster (ps, worker or chief)')
     if not isinstance(index, int) or isinstance(index, bool) or not (
             0 <= index < len(cluster[job])):
-        raise ClusterError(f'{where}: task index {index!r} is out of range for '
+        raise ClusterError(f'{task_where}: task index {index!r} is out of range for '
                            f'the {job} job ({len(cluster[job])} task(s): '
                            f'0-{len(cluster[job]) - 1})')
     return Task({k: list(v) for k, v in cluster.items()}, job, index)
@@ -174,7 +182,8 @@ def from_flags(job_name, task_index, ps_hosts, worker_hosts):
                'worker': parse_hosts(worker_hosts, '--worker_hosts')}
     if job_name not in ('ps', 'worker'):
         raise ClusterError(f'--job_name must be ps or worker, not {job_name!r}')
-    return _task(cluster, job_name, task_index, '--task_index')
+    return _task(cluster, job_name, task_index, '--ps_hosts/--worker_hosts',
+                 '--task_index')
 
 
 def from_tf_config(text):
@@ -224,7 +233,7 @@ def unreachable(addresses, timeout_secs, poll_secs=0.5):
             host, _, port = address.rpartition(':')
             try:
                 with socket.create_connection((host.strip('[]'), int(port)),
-                                              timeout=min(2.0, timeout_secs)):
+                                              timeout=2.0):
                     del waiting[name]
             except OSError:
                 pass

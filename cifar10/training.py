@@ -469,7 +469,9 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     # responsive to signals and lets it say what it waits for.
     options = (tf1.RunOptions(timeout_in_ms=int(replica.wait_notice_secs * 1000))
                if replica else None)
-    stopper = GracefulStop()
+    stopper = GracefulStop(what=(
+        'stopping after this step and saving a checkpoint' if is_chief else
+        'leaving the cluster after this step (the chief keeps the checkpoints)'))
     try:
         with stopper, session as sess:
             if logger.step >= max_steps:
@@ -500,9 +502,15 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     else:
         reason = 'stopped'
     if is_chief:
-        # Closing the session above saved the final checkpoint.
-        print(f'{prefix}Stopped at step {logger.step} ({reason}); checkpoint '
-              f'{checkpoints.latest_checkpoint(train_dir)}.', flush=True)
+        # Closing the session above saved the final checkpoint. In a cluster
+        # the others' last gradients may have moved the global step on
+        # since this task's last step: the checkpoint's step is the one
+        # reached.
+        last = checkpoints.latest_checkpoint(train_dir)
+        step = checkpoints.checkpoint_step(last) if replica and last else logger.step
+        print(f'{prefix}Stopped at step {step} ({reason}); checkpoint {last}.',
+              flush=True)
+        return Outcome(step, stopper.signal_name)
     else:
         print(f'{prefix}Stopped at step {logger.step} ({reason}).', flush=True)
     return Outcome(logger.step, stopper.signal_name)

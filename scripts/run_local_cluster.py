@@ -20,9 +20,10 @@ task's output lines with its name:
   python scripts/run_local_cluster.py --num_ps=1 --num_workers=2 -- \\
       --max_steps=2000 --train_dir=/tmp/cifar10_dist
 
-Ctrl-C or SIGTERM is passed on to every task (the chief writes a
-checkpoint, the cluster winds down). If a task fails, the others are
-stopped too. The exit status is the first failing task's (0 when all
+Ctrl-C or SIGTERM goes to the chief, which writes a checkpoint and ends
+the training for the whole cluster; tasks still running a minute later get
+SIGTERM, then SIGKILL. If a task fails, the others are stopped the same
+way. The exit status is the first failing task's (0 when all
 succeed).
 """
 
@@ -137,16 +138,25 @@ class Cluster:
     def running(self):
         return [name for name, proc in self.procs.items() if proc.poll() is None]
 
-    def wind_down(self, sig):
-        """Signals every task, waits GRACE_SECS, then kills what is left."""
-        self.signal_all(sig)
-        deadline = time.monotonic() + GRACE_SECS
+    def _wait(self, secs):
+        deadline = time.monotonic() + secs
         while self.running() and time.monotonic() < deadline:
             time.sleep(0.2)
+
+    def wind_down(self):
+        """Ends the cluster: SIGTERM to the chief first, which writes its
+        checkpoint and tells the other tasks to end; after GRACE_SECS
+        SIGTERM to every task still running, then SIGKILL."""
+        chief = self.procs['worker0']
+        if chief.poll() is None:
+            chief.send_signal(signal.SIGTERM)
+            self._wait(GRACE_SECS)
+        if self.running():
+            self.signal_all(signal.SIGTERM)
+            self._wait(GRACE_SECS)
         left = self.running()
         if left:
-            print(f'cluster: {", ".join(left)} still running after {GRACE_SECS} s; '
-                  'killing', flush=True)
+            print(f'cluster: {", ".join(left)} still running; killing', flush=True)
             self.signal_all(signal.SIGKILL)
 
     def join(self):
@@ -170,13 +180,13 @@ def main(argv=None):
         time.sleep(0.2)
     if received:
         name = signal.Signals(received[0]).name
-        print(f'cluster: {name} received; stopping every task', flush=True)
-        cluster.wind_down(signal.SIGTERM)
+        print(f'cluster: {name} received; stopping the cluster', flush=True)
+        cluster.wind_down()
     elif cluster.failed is not None:
         name, status = cluster.failed
         print(f'cluster: {name} failed (exit status {status}); stopping the others',
               flush=True)
-        cluster.wind_down(signal.SIGTERM)
+        cluster.wind_down()
     cluster.join()
     if cluster.failed is not None:
         status = cluster.failed[1]
