@@ -35,6 +35,7 @@ setup(
             'cifar10-train=cifar10.cli:train',
             'cifar10-eval=cifar10.cli:evaluate',
             'cifar10-multi-gpu-train=cifar10.cli:multi_gpu_train',
+            'cifar10-distributed-train=cifar10.cli:distributed_train',
             'cifar10-predict=cifar10.cli:predict',
             'cifar10-export=cifar10.cli:export',
         ],

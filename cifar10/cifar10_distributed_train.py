@@ -265,6 +265,81 @@ class ChiefEndHook(tf1.train.SessionRunHook):
             time.sleep(0.2)
 
 
+class OneGradientPerStepHook(tf1.train.SessionRunHook):
+    """Keeps a synchronous worker to one gradient per global step.
+
+    SyncReplicasOptimizer counts gradients, not workers, and hands out as
+    many tokens per update as there are workers: the tokens of a worker
+    that is down let the others compute a second gradient for the same
+    step, so the step goes on without it. With this hook a worker that
+    got such a spare token (its local step did not move on) waits until
+    the global step does, saying so every ``wait_notice_secs``, then
+    computes its next gradient for the new step: with fewer live workers
+    than --replicas_to_aggregate, training waits for them.
+    """
+
+    def __init__(self, global_step, local_step, local_step_init_op, stop,
+                 name, wait_notice_secs, reason, poll_secs=0.005):
+        self._global_step = global_step
+        self._local_step = local_step
+        self._reset = local_step_init_op
+        self._stop = stop
+        self._name = name
+        self._wait_notice_secs = wait_notice_secs
+        self._reason = reason
+        self._poll_secs = poll_secs
+        self._session = None
+        self._previous = None
+        self.saw_stop = False
+
+    def after_create_session(self, session, coord):
+        self._session = session
+        self._previous = None
+
+    def before_step(self, interrupted):
+        """Waits, if need be, until this worker may compute a gradient.
+
+        Args:
+          interrupted: Returns True once this process got a signal.
+
+        Returns:
+          False if the training is to end instead (a signal, or the
+          chief's stop flag).
+        """
+        sess = self._session
+        local = int(sess.run(self._local_step))
+        if self._previous is not None and local == self._previous:
+            # Either a spare token, or a step cut short before its token:
+            # the next gradient would be for the step just given one. Wait
+            # until the global step moves (on, or back: a chief that
+            # restarted from a checkpoint sets it back).
+            last_notice = time.monotonic()
+            while int(sess.run(self._global_step)) == local:
+                if interrupted():
+                    return False
+                if sess.run(self._stop):
+                    self.saw_stop = True
+                    return False
+                if time.monotonic() - last_notice > self._wait_notice_secs:
+                    print(f'{self._name}: waiting: no step finished in '
+                          f'{self._wait_notice_secs:g} s; {self._reason}', flush=True)
+                    last_notice = time.monotonic()
+                time.sleep(self._poll_secs)
+            sess.run(self._reset)
+            local = int(sess.run(self._local_step))
+        self._previous = local
+        return True
+
+
+def _local_step_variable():
+    """SyncReplicasOptimizer's per-worker local step (a local variable)."""
+    found = [v for v in tf1.get_collection(tf1.GraphKeys.LOCAL_VARIABLES)
+             if v.op.name.endswith('sync_rep_local_step')]
+    if len(found) != 1:
+        raise RuntimeError('expected one sync_rep_local_step variable')
+    return found[0]
+
+
 # ----------------------------------------------------------------------------
 # The update, synchronous or asynchronous.
 
@@ -453,15 +528,38 @@ def build_worker_graph(args, task, state):
             step_after = global_step.read_value()
     hooks = []
     release = None
+    lockstep = None
     if args.sync_replicas:
         sync = built['sync_optimizer']
-        hooks.append(sync.make_session_run_hook(task.is_chief))
+        # No tokens up front: a worker's first step then waits in the token
+        # queue for the first update, as every later step does, instead of
+        # starting each step with a spare token (which would make every
+        # step a OneGradientPerStepHook wait).
+        hooks.append(sync.make_session_run_hook(task.is_chief, num_tokens=0))
         if task.is_chief:
             release = sync.get_init_tokens_op(task.num_workers)
+        if args.replicas_to_aggregate <= task.num_workers:
+            # (With more gradients per step than workers, each worker must
+            # give several.)
+            lockstep = OneGradientPerStepHook(
+                global_step, _local_step_variable(), sync.local_step_init_op,
+                state.stop, task.name, args.wait_notice_secs,
+                wait_reason(args))
+            hooks.append(lockstep)
     stop_hook = ClusterStopHook(state.stop)
     hooks.append(stop_hook if not task.is_chief
                  else ChiefEndHook(state, task, release))
-    return train_op, loss, global_step, summary_op, step_after, hooks, stop_hook
+    return train_op, loss, global_step, summary_op, step_after, hooks, stop_hook, lockstep
+
+
+def wait_reason(args):
+    """What a worker that waits on the others says it waits for."""
+    if args.sync_replicas:
+        return (f'a synchronous step needs {args.replicas_to_aggregate} fresh '
+                'gradients (--replicas_to_aggregate); fewer workers than that '
+                'may be running')
+    return 'a ps task may be unreachable'
+
 
 
 def _quiet_cancelled_queue_runners(previous=threading.excepthook):
@@ -519,7 +617,7 @@ def run_worker(args, task):
         with tf.Graph().as_default():
             state = ClusterState(task)
             (train_op, loss, global_step, summary_op, step_after, hooks,
-             stop_hook) = build_worker_graph(args, task, state)
+             stop_hook, lockstep) = build_worker_graph(args, task, state)
             scaffold_local_init = tf.group(
                 tf1.train.Scaffold.default_local_init_op(),
                 state.init_op(task.is_chief))
@@ -527,20 +625,18 @@ def run_worker(args, task):
             tf1.add_to_collection(tf1.GraphKeys.LOCAL_INIT_OP, scaffold_local_init)
             per_global_step = args.batch_size * (
                 args.replicas_to_aggregate if args.sync_replicas else 1)
-            reason = (f'a synchronous step needs {args.replicas_to_aggregate} '
-                      'fresh gradients (--replicas_to_aggregate); fewer workers '
-                      'than that may be running'
-                      if args.sync_replicas else
-                      'a ps task may be unreachable')
             replica = training.Replica(
                 master=server.target, name=task.name, is_chief=task.is_chief,
                 config=config, step_after=step_after,
                 examples_per_global_step=per_global_step, hooks=hooks,
-                wait_notice_secs=args.wait_notice_secs, wait_reason=reason,
+                wait_notice_secs=args.wait_notice_secs,
+                wait_reason=wait_reason(args),
+                before_step=lockstep.before_step if lockstep else None,
                 # The chief's sync queue runner stays blocked on gradients
                 # that no longer come; closing the session cancels it.
                 stop_grace_period_secs=2,
-                stopped_by_chief=lambda: stop_hook.stopped)
+                stopped_by_chief=lambda: stop_hook.stopped or bool(
+                    lockstep and lockstep.saw_stop))
             outcome = training.run_training_from_flags(
                 args, train_op, loss, global_step,
                 examples_per_step=args.batch_size, summary_op=summary_op,

@@ -217,6 +217,11 @@ def multi_gpu_train():
     _run('cifar10.cifar10_multi_gpu_train')
 
 
+def distributed_train():
+    """Runs cifar10_distributed_train."""
+    _run('cifar10.cifar10_distributed_train')
+
+
 def predict():
     """Runs cifar10_predict."""
     _run('cifar10.cifar10_predict')

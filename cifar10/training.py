@@ -251,6 +251,9 @@ class Replica:
         threads that may be blocked on other tasks.
       stopped_by_chief: Called after the loop: whether the chief ended the
         training (not this task's own signal or --max_steps).
+      before_step: None, or called before each step with a function that
+        tells whether a signal arrived; may wait, and returns False to end
+        the training instead of the step.
     """
     master: str
     name: str
@@ -263,6 +266,7 @@ class Replica:
     wait_reason: str
     stop_grace_period_secs: float
     stopped_by_chief: object
+    before_step: object = None
 
 
 @dataclasses.dataclass
@@ -479,6 +483,9 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
                       f'{max_steps}; nothing to do.', flush=True)
             while (logger.step < max_steps and not sess.should_stop()
                    and not stopper.requested):
+                if (replica and replica.before_step
+                        and not replica.before_step(lambda: stopper.requested)):
+                    break
                 try:
                     sess.run(train_op, options=options)
                 except tf.errors.DeadlineExceededError:

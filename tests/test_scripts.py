@@ -322,6 +322,7 @@ def test_console_scripts_are_installed():
     for name, flag in (('cifar10-train', '--save_checkpoint_steps'),
                        ('cifar10-eval', '--run_once'),
                        ('cifar10-multi-gpu-train', '--num_gpus'),
+                       ('cifar10-distributed-train', '--replicas_to_aggregate'),
                        ('cifar10-predict', '--top_k'),
                        ('cifar10-export', '--export_dir')):
         path = os.path.join(bin_dir, name)
