@@ -22,6 +22,7 @@ Modules:
   cifar10_multi_gpu_train  the multi-GPU (tower) training script
   cifar10_distributed_train  the distributed (ps and workers) training script
   cluster        cluster specs, TF_CONFIG, reachability
+  replicas       placement, updates and shared state of a cluster's workers
   cifar10_towers  model replicas sharing variables, gradients averaged
   cifar10_metrics  per-class figures and the confusion matrix
   cifar10_predict  classifies image files with a trained model

@@ -61,15 +61,13 @@ from cifar10 import cifar10_train
 from cifar10 import cli
 from cifar10 import cluster
 from cifar10 import flags
+from cifar10 import replicas
 from cifar10 import session
 from cifar10 import training
 from cifar10.errors import DataError
 
 tf1 = tf.compat.v1
 
-# How long the chief waits, before its final checkpoint, for the other
-# workers to leave (a worker that was killed and not restarted never does).
-DEPARTURE_WAIT_SECS = 30
 # How often a ps task looks whether every worker has finished.
 PS_POLL_SECS = 0.5
 
@@ -88,11 +86,10 @@ def parse_args(argv, environ=None):
         'Train the CIFAR-10 network on a cluster of parameter servers and '
         'workers (between-graph replication, TensorFlow\'s gRPC runtime).')
     flags.add_training_flags(parser)
-    parser.add_argument(
-        '--batch_splits', type=flags.positive_int, default=None,
-        help='As cifar10_train.py: split each worker\'s batch into this many '
-             'parts computed side by side. Default: follows the device, 1 '
-             'when a GPU is visible, else 2 on a CPU with at least 2 cores.')
+    flags.add_batch_splits_flag(
+        parser, '1: each part reads every variable from the ps tasks again '
+        '(on loopback here, 2 parts sent 37 MB per worker step instead of '
+        '12.5 and trained at 0.69x the speed)')
     group = parser.add_argument_group(
         'cluster', 'Give all four of --job_name, --task_index, --ps_hosts and '
         '--worker_hosts, or none and set TF_CONFIG. --batch_size is per worker; '
@@ -126,13 +123,10 @@ def parse_args(argv, environ=None):
                        help='A worker whose step waits longer than this on the '
                             'others (too few workers for a synchronous step, a '
                             'lost ps) says so, and keeps waiting.')
-    args = parser.parse_args(argv)
-    flags.resolve_device_defaults(args)
+    args = flags.resolve_device_defaults(parser.parse_args(argv))
     if args.batch_splits is None:
-        args.batch_splits = session.default_batch_splits()
-    if args.batch_size % args.batch_splits:
-        parser.error(f'--batch_size={args.batch_size} does not split into '
-                     f'--batch_splits={args.batch_splits} equal parts')
+        args.batch_splits = 1
+    flags.check_batch_splits(parser, args)
     given = [name for name in ('job_name', 'task_index', 'ps_hosts', 'worker_hosts')
              if getattr(args, name) is not None]
     environ = os.environ if environ is None else environ
@@ -157,239 +151,6 @@ def parse_args(argv, environ=None):
     if args.replicas_to_aggregate is None:
         args.replicas_to_aggregate = args.task.num_workers
     return args
-
-
-# ----------------------------------------------------------------------------
-# The cluster's own state: a stop flag and who has finished.
-
-class ClusterState:
-    """Variables through which the tasks end training together.
-
-    They live on the ps tasks but in none of the graph's variable
-    collections, so checkpoints hold exactly the model's variables (as
-    cifar10_train.py's do), and they are initialized only if they are not
-    yet (a worker that joins late must not reset them).
-
-    Attributes:
-      stop: True once the chief has ended the training; workers stop.
-      finished: One bool per worker on each ps task: the worker left
-        because training is over. A ps task exits when all of its are set.
-    """
-
-    def __init__(self, task):
-        with tf1.variable_scope('cluster_state'):
-            with tf.device('/job:ps/task:0'):
-                self.stop = tf1.get_variable('stop', [], tf.bool, collections=[],
-                                             trainable=False,
-                                             initializer=tf1.zeros_initializer())
-            self.finished = []
-            for i in range(task.num_ps):
-                with tf.device(f'/job:ps/task:{i}'):
-                    self.finished.append(finished_variable(i, task.num_workers))
-
-    def init_op(self, is_chief):
-        """Initializes what is not yet; the chief also clears the stop flag
-        (a chief that starts again resumes the training)."""
-        ops = [tf1.cond(tf1.is_variable_initialized(v), tf.no_op,
-                        lambda v=v: tf.group(v.assign(v.initial_value)))
-               for v in [self.stop] + self.finished]
-        if not is_chief:
-            return tf.group(*ops)
-        with tf.control_dependencies(ops):
-            return tf.group(self.stop.assign(False))
-
-    def finish_op(self, replica_index):
-        """Marks this worker finished on every ps task."""
-        return tf.group(*[tf1.scatter_update(v, [replica_index], [True])
-                          for v in self.finished])
-
-
-def finished_variable(ps_index, num_workers):
-    """The 'finished' flags kept on ps task ``ps_index`` (same name in the
-    workers' graph and the ps task's own, so both see one variable)."""
-    return tf1.get_variable(f'finished_{ps_index}', [num_workers], tf.bool,
-                            collections=[], trainable=False,
-                            initializer=tf1.zeros_initializer())
-
-
-class ClusterStopHook(tf1.train.SessionRunHook):
-    """Stops a worker once the chief has set the cluster's stop flag."""
-
-    def __init__(self, stop):
-        self._stop = stop
-        self.stopped = False
-
-    def before_run(self, run_context):
-        return tf1.train.SessionRunArgs(self._stop)
-
-    def after_run(self, run_context, run_values):
-        if run_values.results:
-            self.stopped = True
-            run_context.request_stop()
-
-
-class ChiefEndHook(tf1.train.SessionRunHook):
-    """The chief's end of training, before its final checkpoint.
-
-    Sets the stop flag; in synchronous mode puts a token in the sync queue
-    for every worker, so that none stays blocked waiting for a step the
-    chief will no longer aggregate; then waits (at most
-    DEPARTURE_WAIT_SECS) until the other workers have left, so that no
-    update is still under way when the checkpoint is written.
-    """
-
-    def __init__(self, state, task, release_tokens, wait_secs=DEPARTURE_WAIT_SECS):
-        self._stop = state.stop.assign(True)
-        self._others = [i for i in range(task.num_workers) if i != task.replica_index]
-        self._left = tf.gather(state.finished[0], self._others) if self._others else None
-        self._release = release_tokens
-        self._name = task.name
-        self._wait_secs = wait_secs
-
-    def end(self, session):
-        session.run(self._stop)
-        if self._release is not None:
-            session.run(self._release)
-        if self._left is None:
-            return
-        deadline = time.monotonic() + self._wait_secs
-        while True:
-            left = session.run(self._left)
-            if left.all():
-                return
-            if time.monotonic() > deadline:
-                print(f'{self._name}: {int((~left).sum())} worker(s) did not leave '
-                      f'within {self._wait_secs} s; writing the final checkpoint '
-                      'anyway.', flush=True)
-                return
-            time.sleep(0.2)
-
-
-class OneGradientPerStepHook(tf1.train.SessionRunHook):
-    """Keeps a synchronous worker to one gradient per global step.
-
-    SyncReplicasOptimizer counts gradients, not workers, and hands out as
-    many tokens per update as there are workers: the tokens of a worker
-    that is down let the others compute a second gradient for the same
-    step, so the step goes on without it. With this hook a worker that
-    got such a spare token (its local step did not move on) waits until
-    the global step does, saying so every ``wait_notice_secs``, then
-    computes its next gradient for the new step: with fewer live workers
-    than --replicas_to_aggregate, training waits for them.
-    """
-
-    def __init__(self, global_step, local_step, local_step_init_op, stop,
-                 name, wait_notice_secs, reason, poll_secs=0.005):
-        self._global_step = global_step
-        self._local_step = local_step
-        self._reset = local_step_init_op
-        self._stop = stop
-        self._name = name
-        self._wait_notice_secs = wait_notice_secs
-        self._reason = reason
-        self._poll_secs = poll_secs
-        self._session = None
-        self._previous = None
-        self.saw_stop = False
-
-    def after_create_session(self, session, coord):
-        self._session = session
-        self._previous = None
-
-    def before_step(self, interrupted):
-        """Waits, if need be, until this worker may compute a gradient.
-
-        Args:
-          interrupted: Returns True once this process got a signal.
-
-        Returns:
-          False if the training is to end instead (a signal, or the
-          chief's stop flag).
-        """
-        sess = self._session
-        local = int(sess.run(self._local_step))
-        if self._previous is not None and local == self._previous:
-            # Either a spare token, or a step cut short before its token:
-            # the next gradient would be for the step just given one. Wait
-            # until the global step moves (on, or back: a chief that
-            # restarted from a checkpoint sets it back).
-            last_notice = time.monotonic()
-            while int(sess.run(self._global_step)) == local:
-                if interrupted():
-                    return False
-                if sess.run(self._stop):
-                    self.saw_stop = True
-                    return False
-                if time.monotonic() - last_notice > self._wait_notice_secs:
-                    print(f'{self._name}: waiting: no step finished in '
-                          f'{self._wait_notice_secs:g} s; {self._reason}', flush=True)
-                    last_notice = time.monotonic()
-                time.sleep(self._poll_secs)
-            sess.run(self._reset)
-            local = int(sess.run(self._local_step))
-        self._previous = local
-        return True
-
-
-def _local_step_variable():
-    """SyncReplicasOptimizer's per-worker local step (a local variable)."""
-    found = [v for v in tf1.get_collection(tf1.GraphKeys.LOCAL_VARIABLES)
-             if v.op.name.endswith('sync_rep_local_step')]
-    if len(found) != 1:
-        raise RuntimeError('expected one sync_rep_local_step variable')
-    return found[0]
-
-
-# ----------------------------------------------------------------------------
-# The update, synchronous or asynchronous.
-
-def sync_update(replicas_to_aggregate, total_num_replicas, built):
-    """An update function (see cifar10.apply_update) through
-    SyncReplicasOptimizer: each global step applies the mean of exactly
-    ``replicas_to_aggregate`` gradients computed at that step, then the
-    moving averages; stale gradients are dropped.
-
-    Args:
-      replicas_to_aggregate: Gradients per update.
-      total_num_replicas: Workers in the cluster.
-      built: A dict that receives the optimizer under 'sync_optimizer'.
-    """
-    def update(opt, grads_and_vars, global_step):
-        averages = tf1.train.ExponentialMovingAverage(
-            cifar10.MOVING_AVERAGE_DECAY, global_step)
-        sync = tf1.train.SyncReplicasOptimizer(
-            opt, replicas_to_aggregate=replicas_to_aggregate,
-            total_num_replicas=total_num_replicas,
-            variable_averages=averages,
-            variables_to_average=tf1.trainable_variables())
-        built['sync_optimizer'] = sync
-        return sync.apply_gradients(grads_and_vars, global_step=global_step)
-    return update
-
-
-def async_update(max_steps):
-    """An update function for asynchronous training that ends exactly at
-    ``max_steps``.
-
-    Workers race each other, so checking the global step before applying
-    could let two of them apply the last step. Instead each step takes a
-    ticket, the global step incremented atomically on its ps task, once its
-    gradients are computed, and applies them (then the moving averages)
-    only if the ticket is at most ``max_steps``; a step that drew a later
-    ticket gives it back and changes nothing.
-    """
-    def update(opt, grads_and_vars, global_step):
-        with tf.control_dependencies([g for g, _ in grads_and_vars if g is not None]):
-            ticket = global_step.assign_add(1, use_locking=True)
-
-        def apply():
-            return tf.group(cifar10.apply_moving_averages(
-                opt.apply_gradients(grads_and_vars), global_step))
-
-        def give_back():
-            return tf.group(global_step.assign_sub(1, use_locking=True))
-        return tf.cond(ticket <= max_steps, apply, give_back, name='train')
-    return update
 
 
 # ----------------------------------------------------------------------------
@@ -454,7 +215,7 @@ def run_ps(args, task):
     wait_for(task, [chief], args.startup_timeout_secs)
     with tf.Graph().as_default():
         with tf1.variable_scope('cluster_state'), tf.device(task.device):
-            finished = finished_variable(task.index, task.num_workers)
+            finished = replicas.finished_variable(task.index, task.num_workers)
         done = tf.reduce_all(finished.read_value())
         options = tf1.RunOptions(timeout_in_ms=10000)
         stopper = cli.GracefulStop(quiet=True)
@@ -473,35 +234,6 @@ def run_ps(args, task):
     return 0
 
 
-class GreedyBySize:
-    """Places each variable on the ps task holding the fewest bytes so far.
-
-    replica_device_setter asks it for every variable in the order they are
-    created; round robin would put conv1's small weights and local3's 3.5
-    MB on whichever tasks their turn falls to.
-    """
-
-    def __init__(self, num_tasks):
-        self.loads = [0] * num_tasks
-
-    def __call__(self, op):
-        task = min(range(len(self.loads)), key=self.loads.__getitem__)
-        self.loads[task] += variable_bytes(op)
-        return task
-
-
-def variable_bytes(op):
-    """The size in bytes of the variable an op creates (0 if unknown)."""
-    try:
-        shape = tf.TensorShape(op.get_attr('shape'))
-        dtype = tf.as_dtype(op.get_attr('dtype'))
-    except ValueError:
-        return 0
-    if not shape.is_fully_defined():
-        return 0
-    return shape.num_elements() * dtype.size
-
-
 def build_worker_graph(args, task, state):
     """Builds one worker's replica of the training graph.
 
@@ -512,15 +244,15 @@ def build_worker_graph(args, task, state):
     setter = tf1.train.replica_device_setter(
         ps_tasks=task.num_ps, worker_device=task.device,
         cluster=tf1.train.ClusterSpec(task.cluster),
-        ps_strategy=GreedyBySize(task.num_ps) if task.num_ps > 1 else None)
+        ps_strategy=replicas.GreedyBySize(task.num_ps) if task.num_ps > 1 else None)
     # Each worker shuffles and distorts its own data, seeded by its place.
     tf1.set_random_seed(1 + task.replica_index)
     built = {}
     with tf1.device(setter):
         global_step = tf1.train.get_or_create_global_step()
         images, labels = training.training_inputs(args)
-        update = (sync_update(args.replicas_to_aggregate, task.num_workers, built)
-                  if args.sync_replicas else async_update(args.max_steps))
+        update = (replicas.sync_update(args.replicas_to_aggregate, task.num_workers, built)
+                  if args.sync_replicas else replicas.async_update(args.max_steps))
         train_op, loss, summary_op = cifar10_train.build_train_op(
             images, labels, global_step, args.batch_size, args.batch_splits,
             args.lrn_gradient, update=update)
@@ -541,14 +273,14 @@ def build_worker_graph(args, task, state):
         if args.replicas_to_aggregate <= task.num_workers:
             # (With more gradients per step than workers, each worker must
             # give several.)
-            lockstep = OneGradientPerStepHook(
-                global_step, _local_step_variable(), sync.local_step_init_op,
+            lockstep = replicas.OneGradientPerStepHook(
+                global_step, replicas.local_step_variable(), sync.local_step_init_op,
                 state.stop, task.name, args.wait_notice_secs,
                 wait_reason(args))
             hooks.append(lockstep)
-    stop_hook = ClusterStopHook(state.stop)
+    stop_hook = replicas.ClusterStopHook(state.stop)
     hooks.append(stop_hook if not task.is_chief
-                 else ChiefEndHook(state, task, release))
+                 else replicas.ChiefEndHook(state, task, release))
     return train_op, loss, global_step, summary_op, step_after, hooks, stop_hook, lockstep
 
 
@@ -615,7 +347,7 @@ def run_worker(args, task):
               f'{task.num_ps} ps task(s), {mode}'
               f'{"; the chief" if task.is_chief else ""}.', flush=True)
         with tf.Graph().as_default():
-            state = ClusterState(task)
+            state = replicas.ClusterState(task)
             (train_op, loss, global_step, summary_op, step_after, hooks,
              stop_hook, lockstep) = build_worker_graph(args, task, state)
             scaffold_local_init = tf.group(

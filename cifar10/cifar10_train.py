@@ -40,7 +40,6 @@ from cifar10 import cifar10
 from cifar10 import cifar10_towers
 from cifar10 import cli
 from cifar10 import flags
-from cifar10 import session
 from cifar10 import training
 
 tf1 = tf.compat.v1
@@ -58,19 +57,9 @@ def parse_args(argv):
     parser = flags.new_parser(
         'Train the CIFAR-10 network on a single device.')
     flags.add_training_flags(parser)
-    parser.add_argument(
-        '--batch_splits', type=flags.positive_int, default=None,
-        help='Split each batch into this many equal parts, computed side by '
-             'side (as towers on the one device) with their gradients '
-             'averaged: the same update as the whole batch, in less time on '
-             'a multi-core CPU. Default: follows the device, 1 when a GPU is '
-             'visible, else 2 on a CPU with at least 2 cores (1 with one).')
+    flags.add_batch_splits_flag(parser)
     args = flags.resolve_device_defaults(parser.parse_args(argv))
-    if args.batch_splits is None:
-        args.batch_splits = session.default_batch_splits()
-    if args.batch_size % args.batch_splits:
-        parser.error(f'--batch_size={args.batch_size} does not split into '
-                     f'--batch_splits={args.batch_splits} equal parts')
+    flags.check_batch_splits(parser, args)
     return args
 
 

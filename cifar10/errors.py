@@ -21,10 +21,11 @@ import re
 
 
 class DataError(Exception):
-    """A data file is missing or malformed, or the data cannot be obtained.
+    """Something a run needs is missing or wrong: a data file, the data's
+    download, a checkpoint, a directory (or its lock), a task of a cluster.
 
-    The message is one line that names the file (or URL) and what is wrong
-    with it; the scripts print it and exit with a non-zero status.
+    The message is one line that names the file (or URL, directory, task)
+    and what is wrong with it; the scripts print it and exit with status 1.
     """
 
 

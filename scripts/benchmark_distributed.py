@@ -67,6 +67,8 @@ def parse_args(argv):
     parser.add_argument('--batch_size', type=int, default=128)
     parser.add_argument('--configs', default='single,sync1,async1,sync2,async2',
                         help='comma-separated: single, syncN, asyncN')
+    parser.add_argument('--extra', default='',
+                        help='more flags for every trainer, space-separated')
     args = parser.parse_args(argv)
     try:
         args.configs = [_config(c) for c in args.configs.split(',')]
@@ -96,7 +98,7 @@ def run_config(config, args, work):
         speed = re.compile(r'^\[worker0\] .*cluster (\d+\.\d) examples/sec')
     command += [f'--max_steps={steps}', f'--train_dir={train_dir}',
                 f'--data_dir={args.data_dir}', f'--batch_size={args.batch_size}',
-                '--log_frequency=50', '--save_checkpoint_secs=100000']
+                '--log_frequency=50', '--save_checkpoint_secs=100000', *args.extra.split()]
     before = _loopback_bytes()
     start = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True)
@@ -114,7 +116,10 @@ def run_config(config, args, work):
     precision = re.search(r'precision @ 1 = (\d\.\d+)', eval_run.stdout)
     per_worker_step = None
     if config != 'single' and before is not None and after is not None:
-        per_worker_step = (after - before) / (steps * workers)
+        # A synchronous step takes one step of every worker; an
+        # asynchronous one is one worker's step.
+        worker_steps = steps * workers if config.startswith('sync') else steps
+        per_worker_step = (after - before) / worker_steps
     return {
         'config': config, 'steps': steps, 'wall': wall,
         # The first lines include the start-up; the median of the rest.
@@ -126,8 +131,8 @@ def run_config(config, args, work):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    print(f'| config | global steps | wall s | examples/sec | loopback MB per step '
-          f'per worker | precision @ 1 ({args.examples:,} examples) |')
+    print(f'| config | global steps | wall s | examples/sec | loopback MB per worker '
+          f'step | precision @ 1 ({args.examples:,} examples) |')
     print('| --- | --- | --- | --- | --- | --- |')
     with tempfile.TemporaryDirectory() as work:
         for config in args.configs:

@@ -64,6 +64,8 @@ def test_cluster_flags_make_the_task():
     assert (task.num_workers, task.num_ps, task.is_chief, task.replica_index) == (2, 1, False, 1)
     assert args.sync_replicas is True and args.replicas_to_aggregate == 2
     assert args.startup_timeout_secs == 120
+    # Each split would read every variable from the ps tasks again.
+    assert args.batch_splits == 1
     # Every flag of cifar10_train.py is there too.
     assert (args.batch_size, args.max_steps, args.train_dir) == (128, 1000000, '/tmp/cifar10_train')
     assert _parse(['--job_name=worker', '--task_index=0', '--ps_hosts=a:1',
@@ -134,6 +136,20 @@ def test_help_says_how_the_schedule_counts_epochs(capsys):
     text = ' '.join(capsys.readouterr().out.split())
     assert ('the learning-rate schedule counts epochs in global steps of one worker\'s '
             'batch, as cifar10_multi_gpu_train.py counts them in one tower\'s') in text
+
+
+def test_greedy_placement_balances_bytes():
+    from cifar10 import replicas
+    with tf.Graph().as_default():
+        strategy = replicas.GreedyBySize(2)
+        sizes = [('big', [1000]), ('a', [10]), ('b', [10]), ('mid', [600]), ('c', [500])]
+        tasks = {}
+        for name, shape in sizes:
+            var = tf1.get_variable(name, shape)
+            tasks[name] = strategy(var.op)
+    # big -> 0; a, b -> 1; mid -> 1 (20 < 4000 bytes); c -> 1 (2,480 < 4,000).
+    assert tasks == {'big': 0, 'a': 1, 'b': 1, 'mid': 1, 'c': 1}
+    assert strategy.loads == [4000, 4480]
 
 
 def test_reachability_and_ports():
