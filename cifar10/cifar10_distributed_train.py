@@ -258,6 +258,10 @@ def build_worker_graph(args, task, state):
             args.lrn_gradient, update=update)
         with tf.control_dependencies([train_op]):
             step_after = global_step.read_value()
+        if not args.sync_replicas:
+            # Another worker's late ticket shows for a moment as a step past
+            # --max_steps before it is given back; the step reached is not.
+            step_after = tf.minimum(step_after, tf.cast(args.max_steps, step_after.dtype))
     hooks = []
     release = None
     lockstep = None

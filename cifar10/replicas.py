@@ -177,9 +177,11 @@ class OneGradientPerStepHook(tf1.train.SessionRunHook):
     that is down let the others compute a second gradient for the same
     step, so the step goes on without it. With this hook a worker that
     got such a spare token (its local step did not move on) waits until
-    the global step does, saying so every ``wait_notice_secs``, then
-    computes its next gradient for the new step: with fewer live workers
-    than --replicas_to_aggregate, training waits for them.
+    the global step does, then computes its next gradient for the new
+    step: with fewer live workers than --replicas_to_aggregate, training
+    waits for them. After ``wait_notice_secs`` it says so and gives one
+    more gradient for the same step (the last may have been dropped), so
+    the wait can never become a deadlock.
     """
 
     def __init__(self, global_step, local_step, local_step_init_op, stop,
@@ -210,6 +212,15 @@ class OneGradientPerStepHook(tf1.train.SessionRunHook):
           False if the training is to end instead (a signal, or the
           chief's stop flag).
         """
+        try:
+            return self._wait_for_turn(interrupted)
+        except (tf.errors.AbortedError, tf.errors.UnavailableError):
+            # A task of the cluster was lost. The training step that comes
+            # next meets the same error in the monitored session, which
+            # re-creates the session (and calls after_create_session).
+            return True
+
+    def _wait_for_turn(self, interrupted):
         sess = self._session
         local = int(sess.run(self._local_step))
         if self._previous is not None and local == self._previous:
@@ -217,17 +228,22 @@ class OneGradientPerStepHook(tf1.train.SessionRunHook):
             # the next gradient would be for the step just given one. Wait
             # until the global step moves (on, or back: a chief that
             # restarted from a checkpoint sets it back).
-            last_notice = time.monotonic()
+            start = time.monotonic()
             while int(sess.run(self._global_step)) == local:
                 if interrupted():
                     return False
                 if sess.run(self._stop):
                     self.saw_stop = True
                     return False
-                if time.monotonic() - last_notice > self._wait_notice_secs:
+                if time.monotonic() - start > self._wait_notice_secs:
+                    # Say so, then give another gradient for this step: the
+                    # last one may have been dropped (say, by a chief that
+                    # restarted meanwhile), and waiting for it would stall
+                    # the cluster. With a worker down, training thus creeps
+                    # on, one announced wait per gradient.
                     print(f'{self._name}: waiting: no step finished in '
                           f'{self._wait_notice_secs:g} s; {self._reason}', flush=True)
-                    last_notice = time.monotonic()
+                    break
                 time.sleep(self._poll_secs)
             sess.run(self._reset)
             local = int(sess.run(self._local_step))
