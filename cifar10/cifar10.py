@@ -20,7 +20,7 @@ Summary of the functions:
  inputs, labels = distorted_inputs(data_dir, batch_size)
 
  # Compute inference on the model inputs to make a prediction.
- predictions = inference(inputs)
+ predictions = inference(inputs)   # or Network(model='local').logits(inputs)
 
  # Compute the total loss of the prediction with respect to the labels.
  loss = loss(predictions, labels)
@@ -28,12 +28,15 @@ Summary of the functions:
  # Create a graph to run one step of training with respect to the loss.
  train_op = train(loss, global_step, batch_size)
 
-All recipe constants (initializers, decays, learning-rate schedule) are
-defined once, below. Every function builds graph-mode ops; importing the
-module does nothing else.
+Two networks share the lower layers: the tutorial's ('tutorial', fully
+connected local3 and local4) and the cuda-convnet model its exercise points
+to ('local', locally connected local3 and local4); a Network names one, with
+its number of classes. All recipe constants (initializers, decays,
+learning-rate schedule) are defined once, below. Every function builds
+graph-mode ops; importing the module does nothing else.
 """
 
-import os
+import dataclasses
 import re
 
 import numpy as np
@@ -41,6 +44,7 @@ import tensorflow as tf
 
 from cifar10 import cifar10_data
 from cifar10 import cifar10_input
+from cifar10 import datasets
 
 tf1 = tf.compat.v1
 
@@ -74,6 +78,15 @@ DEFAULT_LRN_GRADIENT = 'matmul'
 TOWER_NAME = 'tower'
 # Graph collection of the layer outputs inference() summarizes.
 ACTIVATIONS = 'activations'
+# Graph collection of the model variables fine-tuning keeps fixed (see
+# inference's trainable_scopes): not trained, their averages not updated.
+FROZEN_VARIABLES = 'frozen_variables'
+
+# The networks inference() builds (--model).
+MODELS = ('tutorial', 'local')
+DEFAULT_MODEL = 'tutorial'
+# The scopes of the layers with variables, bottom to top (both models).
+LAYER_SCOPES = ('conv1', 'conv2', 'local3', 'local4', 'softmax_linear')
 
 DEFAULT_BATCH_SIZE = 128
 # The folder the binary release extracts to, inside --data_dir.
@@ -213,6 +226,48 @@ def _fully_connected(inputs, scope_name, out_dim, stddev, wd, bias_init,
     return out
 
 
+def _locally_connected(inputs, scope_name, out_depth, stddev, wd, bias_init):
+    """A 3x3, stride-1 locally connected layer with zero padding 1, and ReLU.
+
+    Like a SAME convolution, but each output position (i, j) has weights
+    and biases of its own: weights [H, W, 3, 3, in_depth, out_depth] and
+    biases [H, W, out_depth], H x W being the input's (and output's) size.
+    Position (i, j) sees input rows i-1..i+1 and columns j-1..j+1, zero
+    outside the input.
+
+    Args:
+      inputs: A [batch, H, W, in_depth] tensor with a static H, W, in_depth.
+      scope_name: The variable scope ('local3').
+      out_depth: Output channels.
+      stddev: Truncated-normal stddev of the weights.
+      wd: Weight decay of the weights.
+      bias_init: Initial value of the biases.
+
+    Returns:
+      The [batch, H, W, out_depth] activations.
+    """
+    dtype = inputs.dtype
+    height, width, in_depth = (int(d) for d in inputs.shape[1:])
+    with tf1.variable_scope(scope_name) as scope:
+        weights = _variable_with_weight_decay(
+            'weights', shape=[height, width, 3, 3, in_depth, out_depth],
+            stddev=stddev, wd=wd, dtype=dtype)
+        biases = _variable_on_cpu('biases', [height, width, out_depth],
+                                  tf1.constant_initializer(bias_init), dtype)
+        # Each position's 3x3 window of the zero-padded input, flattened in
+        # (filter row, filter column, input channel) order, the order of
+        # the weights' middle dimensions.
+        padded = tf.pad(inputs, [[0, 0], [1, 1], [1, 1], [0, 0]])
+        patches = tf.image.extract_patches(
+            padded, sizes=[1, 3, 3, 1], strides=[1, 1, 1, 1],
+            rates=[1, 1, 1, 1], padding='VALID')
+        kernel = tf.reshape(weights, [height, width, 9 * in_depth, out_depth])
+        local = tf.einsum('bijk,ijkc->bijc', patches, kernel)
+        activation = tf.nn.relu(local + biases, name=scope.name)
+    _activation_summary(activation)
+    return activation
+
+
 def _max_pool(inputs, name):
     """3x3 max pooling with stride 2, SAME padding."""
     return tf.nn.max_pool2d(inputs, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
@@ -289,7 +344,26 @@ def _lrn_matmul_gradient(inputs, name):
         return tf.identity(lrn(inputs), name=scope)
 
 
-def inference(images, lrn_gradient=DEFAULT_LRN_GRADIENT):
+def _freezing_getter(trainable_scopes):
+    """A variable getter that makes variables outside the scopes frozen.
+
+    A frozen variable is created with trainable=False, so that no optimizer
+    and no moving average sees it, and is recorded in FROZEN_VARIABLES.
+    """
+    # TensorFlow passes the next getter as the keyword argument 'getter'.
+    def freezing(getter, name, *args, **kwargs):
+        if name.split('/')[0] in trainable_scopes:
+            return getter(name, *args, **kwargs)
+        kwargs['trainable'] = False
+        var = getter(name, *args, **kwargs)
+        if var not in tf1.get_collection(FROZEN_VARIABLES):
+            tf1.add_to_collection(FROZEN_VARIABLES, var)
+        return var
+    return freezing
+
+
+def inference(images, lrn_gradient=DEFAULT_LRN_GRADIENT, model=DEFAULT_MODEL,
+              num_classes=NUM_CLASSES, trainable_scopes=None):
     """Builds the CIFAR-10 model.
 
     Variables are created with ``get_variable`` under the tutorial's scope
@@ -305,10 +379,33 @@ def inference(images, lrn_gradient=DEFAULT_LRN_GRADIENT):
         normalizations are computed, one of LRN_GRADIENTS: 'matmul' (fast
         on a CPU) or 'builtin' (TensorFlow's LRNGrad kernel). The forward
         pass, and so evaluation, is the same either way.
+      model: One of MODELS: 'tutorial' (local3 and local4 fully connected,
+        1,068,298 parameters for 10 classes) or 'local' (local3 and local4
+        locally connected, as cuda-convnet's layers-conv-local-11pct,
+        1,116,490 parameters).
+      num_classes: The number of classes, the width of the logits.
+      trainable_scopes: None to train every variable; else the layer
+        scopes (such as ('local3', 'local4', 'softmax_linear')) whose
+        variables are trained, all others being frozen (see
+        FROZEN_VARIABLES).
 
     Returns:
-      Logits: a [batch, NUM_CLASSES] tensor, unnormalized.
+      Logits: a [batch, num_classes] tensor, unnormalized.
     """
+    if model not in MODELS:
+        raise ValueError(f'model must be one of {MODELS}, not {model!r}')
+    if trainable_scopes is None:
+        return _inference(images, lrn_gradient, model, num_classes)
+    # The scope object re-entered keeps its reuse flag; without the name
+    # scope it would also reset, op names stay under the caller's (tower_N).
+    with tf1.variable_scope(tf1.get_variable_scope(),
+                            custom_getter=_freezing_getter(trainable_scopes),
+                            auxiliary_name_scope=False):
+        return _inference(images, lrn_gradient, model, num_classes)
+
+
+def _inference(images, lrn_gradient, model, num_classes):
+    """inference() without the argument checks and freezing."""
     conv1 = _conv_relu(images, 'conv1', 3, 64, stddev=5e-2, bias_init=0.0)
     pool1 = _max_pool(conv1, 'pool1')
     norm1 = _lrn(pool1, 'norm1', lrn_gradient)
@@ -317,12 +414,21 @@ def inference(images, lrn_gradient=DEFAULT_LRN_GRADIENT):
     norm2 = _lrn(conv2, 'norm2', lrn_gradient)
     pool2 = _max_pool(norm2, 'pool2')
 
+    if model == 'local':
+        # cuda-convnet's top: two locally connected layers of 32 channels
+        # at pool2's 6x6 positions, then a linear layer over all of them.
+        local3 = _locally_connected(pool2, 'local3', 32, stddev=0.04,
+                                    wd=0.004, bias_init=0.1)
+        local4 = _locally_connected(local3, 'local4', 32, stddev=0.04,
+                                    wd=0.004, bias_init=0.1)
+        flat = tf.reshape(local4, [-1, _flat_size(local4)])
+        return _fully_connected(flat, 'softmax_linear', num_classes,
+                                stddev=0.01, wd=0.004, bias_init=0.0,
+                                relu=False)
+
     # Flatten each example; the flattened size comes from the static shape
     # (6x6x64 for 24x24 inputs), the batch size from the images at run time.
-    flat_dim = 1
-    for dim in pool2.shape[1:]:
-        flat_dim *= int(dim)
-    reshape = tf.reshape(pool2, [-1, flat_dim])
+    reshape = tf.reshape(pool2, [-1, _flat_size(pool2)])
 
     local3 = _fully_connected(reshape, 'local3', 384, stddev=0.04, wd=0.004,
                               bias_init=0.1)
@@ -330,25 +436,131 @@ def inference(images, lrn_gradient=DEFAULT_LRN_GRADIENT):
                               bias_init=0.1)
     # No softmax here: tf.nn.sparse_softmax_cross_entropy_with_logits takes
     # the unnormalized logits and is more efficient.
-    return _fully_connected(local4, 'softmax_linear', NUM_CLASSES,
+    return _fully_connected(local4, 'softmax_linear', num_classes,
                             stddev=1 / 192.0, wd=0.0, bias_init=0.0,
                             relu=False)
 
 
-def predictions(raw_images):
+def _flat_size(tensor):
+    """Values per example of a [batch, ...] tensor with a static shape."""
+    size = 1
+    for dim in tensor.shape[1:]:
+        size *= int(dim)
+    return size
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+    """Which network to build, for how many classes (see inference).
+
+    Attributes:
+      model: One of MODELS.
+      num_classes: Width of the logits (the data set's classes).
+      lrn_gradient: How the LRN gradients are computed (training only).
+      trainable_scopes: None, or the layer scopes to train (the rest frozen).
+    """
+    model: str = DEFAULT_MODEL
+    num_classes: int = NUM_CLASSES
+    lrn_gradient: str = DEFAULT_LRN_GRADIENT
+    trainable_scopes: tuple | None = None
+
+    def logits(self, images):
+        """Builds the network on ``images``; returns its logits."""
+        return inference(images, self.lrn_gradient, self.model,
+                         self.num_classes, self.trainable_scopes)
+
+    def describe(self):
+        """The network in a phrase: 'the local model (1,116,490 parameters)'."""
+        return (f'the {self.model} model ({parameter_count(self.model, self.num_classes):,} '
+                'parameters)')
+
+
+def parameter_count(model, num_classes, image_size=IMAGE_SIZE):
+    """Learnable parameters of a model, counted from the layer shapes.
+
+    Args:
+      model: One of MODELS.
+      num_classes: The number of classes.
+      image_size: Side of the (square) input images.
+    """
+    side = image_size
+    for _ in range(2):  # Two stride-2 SAME poolings round up.
+        side = -(-side // 2)
+    lower = (5 * 5 * 3 * 64 + 64) + (5 * 5 * 64 * 64 + 64)
+    if model == 'local':
+        cells = side * side
+        top = (cells * 9 * 64 * 32 + cells * 32) + (cells * 9 * 32 * 32 + cells * 32)
+        return lower + top + cells * 32 * num_classes + num_classes
+    flat = side * side * 64
+    return (lower + flat * 384 + 384 + 384 * 192 + 192
+            + 192 * num_classes + num_classes)
+
+
+def network_of_shapes(shapes):
+    """Which network variables of these shapes belong to.
+
+    Args:
+      shapes: {variable name: shape (a list of ints)}, as a checkpoint's
+        variable-to-shape map or a graph's variables give them.
+
+    Returns:
+      (model, num_classes): the model of MODELS whose local3 weights have
+      that rank, and the width of softmax_linear; either is None where the
+      variables do not tell.
+    """
+    rank = len(shapes.get('local3/weights', ()))
+    model = {2: 'tutorial', 6: 'local'}.get(rank)
+    biases = shapes.get('softmax_linear/biases')
+    return model, (int(biases[0]) if biases else None)
+
+
+def check_checkpoint_fits(checkpoint_path):
+    """Refuses, in one line, a checkpoint of another model or class count.
+
+    Restoring one would otherwise fail with TensorFlow's shape error deep
+    in the restore, or, for the softmax layer alone, name no model at all.
+    The network restored into is the one in the default graph.
+
+    Args:
+      checkpoint_path: The checkpoint prefix.
+
+    Raises:
+      DataError: naming both models (or class counts) and the flag to pass.
+    """
+    try:
+        shapes = tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError):
+        return  # Unreadable: the restore says so, with the reason.
+    model, num_classes = network_of_shapes(shapes)
+    built_model, built_classes = network_of_shapes(
+        {v.op.name: v.shape.as_list() for v in tf1.global_variables()})
+    if model and built_model and model != built_model:
+        raise DataError(
+            f'{checkpoint_path} holds the {model} model, but this run builds '
+            f'the {built_model} model (--model={built_model}); pass '
+            f'--model={model} to use it')
+    if num_classes and built_classes and num_classes != built_classes:
+        raise DataError(
+            f'{checkpoint_path} classifies into {num_classes} classes, but '
+            f'this run has {built_classes} (its --dataset); pass the data set '
+            'it was trained on')
+
+
+def predictions(raw_images, network=Network()):
     """Classifies raw images the way evaluation prepares them.
 
     Args:
       raw_images: A [batch, 32, 32, 3] tensor of pixel values 0-255 (uint8
         or float).
+      network: The Network to build.
 
     Returns:
-      probabilities: [batch, NUM_CLASSES] float32 softmax outputs (the
+      probabilities: [batch, num_classes] float32 softmax outputs (the
         normalized predictions the tutorial's exercise asks for).
       classes: [batch] int64, the most probable class of each image.
     """
     images = cifar10_input.eval_image(tf.cast(raw_images, tf.float32))
-    logits = tf.cast(inference(images), tf.float32)
+    logits = tf.cast(network.logits(images), tf.float32)
     probabilities = tf.nn.softmax(logits, name='probabilities')
     classes = tf.argmax(logits, axis=1, name='classes')
     return probabilities, classes
@@ -413,14 +625,16 @@ def add_loss_averages(losses):
     return loss_averages_op
 
 
-def learning_rate(global_step, batch_size):
+def learning_rate(global_step, batch_size,
+                  examples_per_epoch=NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN):
     """Returns the staircase-decayed learning rate tensor.
 
     Args:
       global_step: The global step variable.
       batch_size: Examples per training step (all towers together).
+      examples_per_epoch: Training examples in an epoch of the data set.
     """
-    num_batches_per_epoch = NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN / batch_size
+    num_batches_per_epoch = examples_per_epoch / batch_size
     decay_steps = int(num_batches_per_epoch * NUM_EPOCHS_PER_DECAY)
     return tf1.train.exponential_decay(INITIAL_LEARNING_RATE, global_step,
                                        decay_steps,
@@ -437,6 +651,25 @@ def add_gradient_summaries(grads_and_vars):
             histogram_summary(var.op.name + '/gradients', grad)
 
 
+def variable_averages(global_step):
+    """Returns the moving averages of the variables, as training keeps them.
+
+    The frozen variables of a fine-tuning run (FROZEN_VARIABLES) get their
+    average variables here, so that checkpoints hold them for evaluation,
+    but no update: they keep the values restored from the trained model.
+    The caller applies the average to the trainable variables.
+
+    Args:
+      global_step: The global step variable (num_updates of the average).
+    """
+    averages = tf1.train.ExponentialMovingAverage(MOVING_AVERAGE_DECAY,
+                                                  global_step)
+    frozen = tf1.get_collection(FROZEN_VARIABLES)
+    if frozen:
+        averages.apply(frozen)  # Creates their averages; the op is never run.
+    return averages
+
+
 def apply_moving_averages(apply_gradient_op, global_step):
     """Updates the moving averages of all trainable variables after a step.
 
@@ -447,10 +680,9 @@ def apply_moving_averages(apply_gradient_op, global_step):
     Returns:
       The training op: applies the gradients, then updates the averages.
     """
-    variable_averages = tf1.train.ExponentialMovingAverage(
-        MOVING_AVERAGE_DECAY, global_step)
+    variable_averages_ = variable_averages(global_step)
     with tf.control_dependencies([apply_gradient_op]):
-        variables_averages_op = variable_averages.apply(
+        variables_averages_op = variable_averages_.apply(
             tf1.trainable_variables())
     with tf.control_dependencies([variables_averages_op]):
         return tf.no_op(name='train')
@@ -472,7 +704,8 @@ def apply_update(opt, grads_and_vars, global_step):
         global_step)
 
 
-def train(total_loss, global_step, batch_size, update=apply_update):
+def train(total_loss, global_step, batch_size, update=apply_update,
+          examples_per_epoch=NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN):
     """Trains the CIFAR-10 model with plain gradient descent.
 
     Creates an optimizer and applies it to all trainable variables, then
@@ -485,11 +718,12 @@ def train(total_loss, global_step, batch_size, update=apply_update):
       update: Builds the update from (optimizer, gradients, global step),
         as apply_update does; the distributed trainer passes its own
         (synchronous or asynchronous) one.
+      examples_per_epoch: Training examples per epoch, for the schedule.
 
     Returns:
       train_op: The op for one training step.
     """
-    lr = learning_rate(global_step, batch_size)
+    lr = learning_rate(global_step, batch_size, examples_per_epoch)
     scalar_summary('learning_rate', lr)
 
     loss_averages_op = add_loss_averages(tf1.get_collection('losses') +
@@ -514,11 +748,12 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
                      num_threads=None,
                      min_fraction_of_examples_in_queue=(
                          cifar10_input.MIN_FRACTION_OF_EXAMPLES_IN_QUEUE),
-                     pipeline='batch'):
+                     pipeline='batch', dataset=datasets.CIFAR10):
     """Builds distorted training batches from the data in ``data_dir``.
 
     Args:
-      data_dir: The folder ``cifar-10-batches-bin`` was extracted into.
+      data_dir: The folder ``cifar-10-batches-bin`` (or the data set's
+        folder) was extracted into.
       batch_size: Number of images per batch.
       use_fp16: Return float16 images (the model then trains in float16).
       num_threads: Number of preprocessing threads; None for the
@@ -526,6 +761,7 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
       min_fraction_of_examples_in_queue: See cifar10_input.distorted_inputs.
       pipeline: 'batch' (cifar10_input.distorted_inputs_batched) or
         'per_image' (cifar10_input.distorted_inputs); same math.
+      dataset: The data set (a datasets.Dataset).
 
     Returns:
       images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] tensor.
@@ -539,23 +775,26 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
     build = (cifar10_input.distorted_inputs_batched if pipeline == 'batch'
              else cifar10_input.distorted_inputs)
     images, labels = build(
-        os.path.join(data_dir, DATA_SUBDIR), batch_size,
+        dataset.folder(data_dir), batch_size,
         num_threads=num_threads or DEFAULT_PREPROCESS_THREADS[pipeline],
-        min_fraction_of_examples_in_queue=min_fraction_of_examples_in_queue)
+        min_fraction_of_examples_in_queue=min_fraction_of_examples_in_queue,
+        dataset=dataset)
     if use_fp16:
         images = tf.cast(images, tf.float16)
     return images, labels
 
 
 def inputs(eval_data, data_dir, batch_size=DEFAULT_BATCH_SIZE,
-           use_fp16=False):
+           use_fp16=False, dataset=datasets.CIFAR10):
     """Builds evaluation batches from the data in ``data_dir``.
 
     Args:
       eval_data: 'test' or 'train_eval'.
-      data_dir: The folder ``cifar-10-batches-bin`` was extracted into.
+      data_dir: The folder ``cifar-10-batches-bin`` (or the data set's
+        folder) was extracted into.
       batch_size: Number of images per batch.
       use_fp16: Return float16 images.
+      dataset: The data set (a datasets.Dataset).
 
     Returns:
       images, labels, num_records: see cifar10_input.inputs.
@@ -564,7 +803,7 @@ def inputs(eval_data, data_dir, batch_size=DEFAULT_BATCH_SIZE,
       DataError: if a file is missing or malformed.
     """
     images, labels, num_records = cifar10_input.inputs(
-        eval_data, os.path.join(data_dir, DATA_SUBDIR), batch_size)
+        eval_data, dataset.folder(data_dir), batch_size, dataset)
     if use_fp16:
         images = tf.cast(images, tf.float16)
     return images, labels, num_records

@@ -13,6 +13,11 @@
 # limitations under the License.
 """Obtains the CIFAR-10 binary release: download, verification, extraction.
 
+The same care applies to every data set (datasets): CIFAR-100's binary
+release is handled exactly as CIFAR-10's; SVHN, which has no binary
+release, is made by scripts/svhn_to_binary.py, and a folder without it gets
+an error saying so.
+
 ``maybe_download_and_extract`` does as little as it can:
   1. the extracted files are already in the data folder: nothing at all;
   2. the extracted folder is there but files are missing or cut short: an
@@ -37,24 +42,25 @@ import time
 import urllib.error
 import urllib.request
 
+from cifar10 import datasets
 from cifar10.cifar10_input import (DataError, RECORD_BYTES,
-                                   RECORDS_PER_OFFICIAL_FILE, TEST_FILES,
-                                   TRAIN_FILES)
+                                   RECORDS_PER_OFFICIAL_FILE)
 
-DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'
-DATA_SIZE = 170052171
-DATA_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530'
-EXTRACTED_DIR = 'cifar-10-batches-bin'
-REQUIRED_FILES = TRAIN_FILES + TEST_FILES
+CIFAR10 = datasets.CIFAR10
+DATA_URL = CIFAR10.url
+DATA_SIZE = CIFAR10.size
+DATA_MD5 = CIFAR10.md5
+EXTRACTED_DIR = CIFAR10.extracted_dir
+REQUIRED_FILES = tuple(CIFAR10.official_records)
 OFFICIAL_FILE_BYTES = RECORDS_PER_OFFICIAL_FILE * RECORD_BYTES  # 30,730,000
 
 _CHUNK = 1 << 20
 _TIMEOUT_SECS = 60
 
 
-def _manual_hint(data_dir, url):
+def _manual_hint(data_dir, url, dataset=CIFAR10):
     return (f'to work offline, place {os.path.basename(url)} (from {url}) or '
-            f'its extracted {EXTRACTED_DIR}/ folder in {data_dir}')
+            f'its extracted {dataset.extracted_dir}/ folder in {data_dir}')
 
 
 def _md5(path):
@@ -154,7 +160,7 @@ def _checked_members(tar, archive):
     return members
 
 
-def extract(archive, data_dir):
+def extract(archive, data_dir, dataset=CIFAR10):
     """Extracts the CIFAR-10 tarball into ``data_dir`` safely and atomically.
 
     Members go into a temporary folder inside ``data_dir`` first; only when
@@ -165,6 +171,8 @@ def extract(archive, data_dir):
     Args:
       archive: Path to the .tar.gz file.
       data_dir: Folder to extract into.
+      dataset: Whose tarball it is (a datasets.Dataset): its folder
+        (``cifar-100-binary`` for CIFAR-100) and files.
 
     Raises:
       DataError: if the archive is corrupt, unsafe or lacks the data files.
@@ -179,31 +187,36 @@ def extract(archive, data_dir):
         except (tarfile.TarError, EOFError, OSError, ValueError) as e:
             raise DataError(f'{archive}: corrupt or unreadable archive ({e}); '
                             f'delete it and retry, or '
-                            f'{_manual_hint(data_dir, DATA_URL)}') from None
-        src = os.path.join(tmp, EXTRACTED_DIR)
-        missing = [f for f in REQUIRED_FILES
+                            f'{_manual_hint(data_dir, dataset.url, dataset)}') from None
+        src = os.path.join(tmp, dataset.extracted_dir)
+        missing = [f for f in dataset.official_records
                    if not os.path.isfile(os.path.join(src, f))]
         if missing:
-            raise DataError(f'{archive}: archive lacks {EXTRACTED_DIR}/'
-                            f'{missing[0]}; it is not the CIFAR-10 binary release')
-        dest = os.path.join(data_dir, EXTRACTED_DIR)
+            raise DataError(f'{archive}: archive lacks {dataset.extracted_dir}/'
+                            f'{missing[0]}; it is not the {dataset.title} '
+                            'binary release')
+        dest = dataset.folder(data_dir)
         if not os.path.exists(dest):
             os.replace(src, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def is_extracted(data_dir):
-    """Returns whether all six binary files are in ``data_dir``."""
-    folder = os.path.join(data_dir, EXTRACTED_DIR)
-    return all(os.path.isfile(os.path.join(folder, f)) for f in REQUIRED_FILES)
+def is_extracted(data_dir, dataset=CIFAR10):
+    """Returns whether all the binary files (six for CIFAR-10) are in
+    ``data_dir``."""
+    folder = dataset.folder(data_dir)
+    return all(os.path.isfile(os.path.join(folder, f))
+               for f in dataset.official_records)
 
 
-def folder_problems(folder):
+def folder_problems(folder, dataset=CIFAR10):
     """Says what is wrong with an extracted data folder, file by file.
 
     Args:
-      folder: A ``cifar-10-batches-bin`` folder.
+      folder: A ``cifar-10-batches-bin`` folder (or the folder of
+        ``dataset``).
+      dataset: The data set (a datasets.Dataset).
 
     Returns:
       A list of phrases ('data_batch_3.bin is missing', 'test_batch.bin is
@@ -212,36 +225,51 @@ def folder_problems(folder):
       records are left to cifar10_input.validate_data_files.
     """
     problems = []
-    for name in REQUIRED_FILES:
+    for name, records in dataset.official_records.items():
         path = os.path.join(folder, name)
+        full = records * dataset.record_bytes
         if not os.path.isfile(path):
             problems.append(f'{name} is missing')
-        elif os.path.getsize(path) < OFFICIAL_FILE_BYTES:
+        elif os.path.getsize(path) < full:
             problems.append(f'{name} is cut short ({os.path.getsize(path):,} '
-                            f'of {OFFICIAL_FILE_BYTES:,} bytes)')
+                            f'of {full:,} bytes)')
     return problems
 
 
-def maybe_download_and_extract(data_dir, url=DATA_URL,
-                               expected_size=DATA_SIZE,
-                               expected_md5=DATA_MD5, progress=True):
+def maybe_download_and_extract(data_dir, url=None, expected_size=None,
+                               expected_md5=None, progress=True,
+                               dataset=CIFAR10):
     """Makes sure the extracted binary files are in ``data_dir``.
 
     Args:
       data_dir: The data folder (created if missing).
-      url: Where to download the tarball from.
-      expected_size: Size of the official tarball in bytes.
-      expected_md5: MD5 of the official tarball.
+      url: Where to download the tarball from (None: the dataset's).
+      expected_size: Size the tarball must have, in bytes (None: the
+        dataset's, if known).
+      expected_md5: MD5 the tarball must have (None: the dataset's).
       progress: Show download progress on stderr.
+      dataset: The data set (a datasets.Dataset); SVHN has no tarball, and
+        its missing files get an error saying how to make them.
 
     Raises:
       DataError: if the data can be neither found, extracted nor downloaded;
         the message names the URL or file and how to place the data by hand.
     """
-    folder = os.path.join(data_dir, EXTRACTED_DIR)
+    folder = dataset.folder(data_dir)
+    if dataset.url is None and url is None:
+        problems = (folder_problems(folder, dataset) if os.path.isdir(folder)
+                    else [f'{dataset.extracted_dir}/ is missing'])
+        if problems:
+            raise DataError(f'{data_dir}: no {dataset.title} data '
+                            f'({", ".join(problems)}); '
+                            + dataset.missing_hint.replace('DATA_DIR', data_dir))
+        return
+    url = url or dataset.url
+    expected_size = expected_size or dataset.size
+    expected_md5 = expected_md5 or dataset.md5
     archive = os.path.join(data_dir, os.path.basename(url))
     if os.path.isdir(folder):
-        problems = folder_problems(folder)
+        problems = folder_problems(folder, dataset)
         if not problems:
             return
         again = (f'{os.path.basename(archive)} is extracted again'
@@ -255,7 +283,7 @@ def maybe_download_and_extract(data_dir, url=DATA_URL,
         raise DataError(f'{data_dir}: cannot create data folder ({e.strerror})') from None
     if os.path.isfile(archive):
         md5 = _md5(archive)
-        if md5 != expected_md5:
+        if expected_md5 and md5 != expected_md5:
             # A tarball placed by hand (say, one rebuilt from another copy
             # of the images) is the user's choice; say so, then use it.
             print(f'warning: {archive} has MD5 {md5}, not the official '
@@ -264,7 +292,7 @@ def maybe_download_and_extract(data_dir, url=DATA_URL,
         try:
             download(url, archive, expected_size, expected_md5, progress)
         except DataError as e:
-            raise DataError(f'{e}; {_manual_hint(data_dir, url)}') from None
+            raise DataError(f'{e}; {_manual_hint(data_dir, url, dataset)}') from None
         print(f'Successfully downloaded {os.path.basename(archive)} '
               f'{os.path.getsize(archive):,} bytes.')
-    extract(archive, data_dir)
+    extract(archive, data_dir, dataset)

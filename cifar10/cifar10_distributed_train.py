@@ -60,6 +60,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_train
 from cifar10 import cli
 from cifar10 import cluster
+from cifar10 import datasets
 from cifar10 import flags
 from cifar10 import replicas
 from cifar10 import session
@@ -255,7 +256,8 @@ def build_worker_graph(args, task, state):
                   if args.sync_replicas else replicas.async_update(args.max_steps))
         train_op, loss, summary_op = cifar10_train.build_train_op(
             images, labels, global_step, args.batch_size, args.batch_splits,
-            args.lrn_gradient, update=update)
+            flags.network_from_flags(args), update=update,
+            examples_per_epoch=training.examples_per_epoch(args))
         with tf.control_dependencies([train_op]):
             step_after = global_step.read_value()
         if not args.sync_replicas:
@@ -337,7 +339,8 @@ def run_worker(args, task):
         lock = training.prepare_training(args)
     else:
         lock = None
-        cifar10.maybe_download_and_extract(args.data_dir)
+        cifar10.maybe_download_and_extract(
+            args.data_dir, dataset=datasets.from_flags(args))
     try:
         config = task_config(args, task)
         server = start_server(task, config)

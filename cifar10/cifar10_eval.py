@@ -22,10 +22,14 @@ Usage:
   python cifar10_eval.py             # evaluate each new checkpoint once
   python cifar10_eval.py --run_once  # evaluate the newest one and exit
 
-Prints ``<datetime>: precision @ 1 = 0.xxx``, then per-class precision and
-recall and the confusion matrix, and writes all of them to --eval_dir at the
-checkpoint's global step ("Precision @ 1", a scalar per class, and the
-confusion matrix as an image).
+Prints ``<datetime>: precision @ 1 = 0.xxx``, then per-class precision,
+recall, ROC AUC and average precision (each class against the rest, scored
+by its softmax probability) and the confusion matrix, all from the same one
+pass, and writes them to --eval_dir at the checkpoint's global step
+("Precision @ 1", scalars per class, the confusion matrix as an image, and
+a precision-recall curve per class for TensorBoard's PR-curves dashboard).
+--model and --dataset say which network, and how many classes, the
+checkpoints hold.
 """
 
 import os
@@ -54,6 +58,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_metrics
 from cifar10 import checkpoints
 from cifar10 import cli
+from cifar10 import datasets
 from cifar10 import flags
 from cifar10 import session
 
@@ -94,8 +99,8 @@ def parse_args(argv):
                         default=10000, help='Number of examples to run.')
     flags.add_bool_flag(parser, 'run_once', False,
                               'Whether to run eval only once.')
-    parser.add_argument('--data_dir', default='/tmp/cifar10_data',
-                        help='Path to the CIFAR-10 data directory.')
+    flags.add_dataset_flags(parser)
+    flags.add_model_flag(parser)
     parser.add_argument('--batch_size', type=flags.positive_int,
                         default=128, help='Number of images per batch.')
     parser.add_argument('--concurrent_batches', type=flags.positive_int,
@@ -120,12 +125,17 @@ class EvalResult:
     Attributes:
       precision: Fraction of examples whose top-1 prediction is right.
       global_step: The checkpoint's global step.
-      confusion: [NUM_CLASSES, NUM_CLASSES] counts, rows true classes,
-        columns predicted classes.
+      confusion: [C, C] counts (C classes), rows true classes, columns
+        predicted classes.
+      roc_auc: [C] ROC AUC of each class against the rest (NaN if
+        undefined).
+      average_precision: [C] average precision of each class.
     """
     precision: float
     global_step: int
     confusion: np.ndarray
+    roc_auc: np.ndarray
+    average_precision: np.ndarray
 
 
 class Evaluator:
@@ -134,7 +144,8 @@ class Evaluator:
     def __init__(self, eval_data, data_dir, batch_size, num_examples,
                  eval_dir, config=None, use_fp16=False,
                  use_moving_averages=True,
-                 concurrent_batches=DEFAULT_CONCURRENT_BATCHES):
+                 concurrent_batches=DEFAULT_CONCURRENT_BATCHES,
+                 network=cifar10.Network(), dataset=datasets.CIFAR10):
         """Builds the graph.
 
         Args:
@@ -148,6 +159,8 @@ class Evaluator:
           use_moving_averages: Restore the moving averages of the weights
             (as the tutorial does); False restores the raw trained weights.
           concurrent_batches: Batches evaluated at the same time.
+          network: The cifar10.Network the checkpoints hold.
+          dataset: The data set (a datasets.Dataset).
 
         Raises:
           DataError: if a data file is missing or malformed.
@@ -159,7 +172,8 @@ class Evaluator:
         with self.graph.as_default():
             with tf.device('/cpu:0'):
                 images, labels, num_records = cifar10.inputs(
-                    eval_data, data_dir, batch_size, use_fp16=use_fp16)
+                    eval_data, data_dir, batch_size, use_fp16=use_fp16,
+                    dataset=dataset)
             if num_examples > num_records:
                 print(f'warning: --num_examples={num_examples} but the '
                       f'{eval_data} data holds {num_records} records; '
@@ -167,11 +181,13 @@ class Evaluator:
                 num_examples = num_records
             self.num_examples = num_examples
             self.class_names = cifar10_metrics.read_class_names(
-                os.path.join(data_dir, cifar10.DATA_SUBDIR))
-            logits = cifar10.inference(images)
-            # Top-1 predictions and their labels feed every metric: precision
-            # @ 1, per-class figures and the confusion matrix, in one pass.
+                dataset.folder(data_dir), dataset)
+            logits = network.logits(images)
+            # Top-1 predictions, class probabilities and the labels feed
+            # every metric: precision @ 1, per-class figures, the confusion
+            # matrix and the ranking figures and curves, in one pass.
             self._predictions = tf.argmax(logits, axis=1, output_type=tf.int32)
+            self._probabilities = tf.nn.softmax(tf.cast(logits, tf.float32))
             self._labels = labels
             self._saver = cifar10.restoring_saver(use_moving_averages)
             self._summary_op = tf1.summary.merge_all()
@@ -195,6 +211,8 @@ class Evaluator:
           CheckpointGone: if the checkpoint's files are gone.
           DataError: if the checkpoint is damaged or from another model.
         """
+        with self.graph.as_default():
+            cifar10.check_checkpoint_fits(checkpoint_path)
         with tf1.Session(graph=self.graph, config=self._config) as sess:
             sess.run(self._init_local)
             global_step = checkpoints.restore_checkpoint(
@@ -202,29 +220,45 @@ class Evaluator:
             coord = tf1.train.Coordinator()
             threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
             try:
-                labels, predictions, summary = self._collect(sess)
+                labels, predictions, probabilities, summary = self._collect(sess)
             finally:
                 coord.request_stop()
                 coord.join(threads, stop_grace_period_secs=10)
 
-        confusion = cifar10_metrics.confusion_matrix(labels, predictions)
+        confusion = cifar10_metrics.confusion_matrix(
+            labels, predictions, len(self.class_names))
+        auc, ap = cifar10_metrics.ranking_metrics(labels, probabilities)
         result = EvalResult(precision=float(np.trace(confusion)) / len(labels),
-                            global_step=global_step, confusion=confusion)
+                            global_step=global_step, confusion=confusion,
+                            roc_auc=auc, average_precision=ap)
         print(f'{datetime.now()}: precision @ 1 = {result.precision:.3f}',
               flush=True)
-        print(cifar10_metrics.format_report(confusion, self.class_names),
+        print(cifar10_metrics.format_report(confusion, self.class_names, auc, ap),
               flush=True)
-        self._write_summaries(result, summary)
+        self._write_summaries(result, summary, labels, probabilities)
         return result
 
-    def _write_summaries(self, result, graph_summary):
+    def _write_summaries(self, result, graph_summary, labels, probabilities):
         """Writes the metrics to TensorBoard at the checkpoint's step."""
         summary = tf1.Summary()
         summary.ParseFromString(graph_summary)
         summary.value.add(tag='Precision @ 1', simple_value=result.precision)
-        for tag, value in cifar10_metrics.summary_values(result.confusion,
-                                                         self.class_names):
+        for tag, value in cifar10_metrics.summary_values(
+                result.confusion, self.class_names, result.roc_auc,
+                result.average_precision):
             summary.value.add(tag=tag, simple_value=value)
+        # One precision-recall curve per class, as the PR-curves dashboard
+        # reads them: a [6, thresholds] tensor with the plugin's metadata.
+        content = cifar10_metrics.pr_curve_plugin_content()
+        for c, name in enumerate(self.class_names):
+            data = cifar10_metrics.pr_curve(labels == c, probabilities[:, c])
+            summary.value.add(
+                tag=f'PR curve/{name}', tensor=tf.make_tensor_proto(data),
+                metadata=tf1.SummaryMetadata(
+                    display_name=f'PR curve/{name}',
+                    plugin_data=tf1.SummaryMetadata.PluginData(
+                        plugin_name=cifar10_metrics.PR_CURVES_PLUGIN,
+                        content=content)))
         image = cifar10_metrics.confusion_image(result.confusion)
         summary.value.add(tag='Confusion matrix', image=tf1.Summary.Image(
             height=image.shape[0], width=image.shape[1], colorspace=3,
@@ -233,7 +267,8 @@ class Evaluator:
         self._writer.flush()
 
     def _collect(self, sess):
-        """Returns labels and predictions of exactly self.num_examples.
+        """Returns labels, predictions, probabilities and the summaries, the
+        first three for exactly self.num_examples examples.
 
         The input keeps file order, so the batches handed out are the first
         ones of the file whoever runs them. The first batch also runs the
@@ -242,15 +277,15 @@ class Evaluator:
         num_examples runs alone after them, so it is the last one handed
         out and only its surplus is dropped.
         """
-        fetches = [self._labels, self._predictions]
+        fetches = [self._labels, self._predictions, self._probabilities]
         try:
-            labels, predictions, summary = sess.run(
-                fetches + [self._summary_op])
-            batches = [(labels, predictions)]
+            *first, summary = sess.run(fetches + [self._summary_op])
+            batches = [tuple(first)]
+            labels = first[0]
             whole = max(self.num_examples - len(labels), 0) // self._batch_size
             batches += _run_concurrently(lambda: sess.run(fetches), whole,
                                          self._concurrent_batches)
-            total = sum(len(batch_labels) for batch_labels, _ in batches)
+            total = sum(len(batch[0]) for batch in batches)
             while total < self.num_examples:
                 batches.append(sess.run(fetches))
                 total += len(batches[-1][0])
@@ -258,9 +293,10 @@ class Evaluator:
             raise cifar10.DataError(
                 f'the input ended before {self.num_examples} examples') from None
         # Only the last batch can run past num_examples.
-        labels = np.concatenate([batch[0] for batch in batches])
-        predictions = np.concatenate([batch[1] for batch in batches])
-        return labels[:self.num_examples], predictions[:self.num_examples], summary
+        labels, predictions, probabilities = (
+            np.concatenate([batch[i] for batch in batches])[:self.num_examples]
+            for i in range(3))
+        return labels, predictions, probabilities, summary
 
 
 class _Skipped(Exception):
@@ -321,13 +357,18 @@ def evaluate(args):
         checkpoints.newest_checkpoint(args.checkpoint_dir)
     checkpoints.ensure_directory(args.eval_dir, '--eval_dir',
                                  create=False)
-    cifar10.maybe_download_and_extract(args.data_dir)
+    dataset = datasets.from_flags(args)
+    network = flags.network_from_flags(args)
+    cifar10.maybe_download_and_extract(args.data_dir, dataset=dataset)
     evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
                           args.num_examples, args.eval_dir,
                           session.session_config_from_flags(args),
                           use_fp16=args.use_fp16,
                           use_moving_averages=args.use_moving_averages,
-                          concurrent_batches=args.concurrent_batches)
+                          concurrent_batches=args.concurrent_batches,
+                          network=network, dataset=dataset)
+    print(f'Evaluating {network.describe()} on {dataset.describe()}, '
+          f'{args.eval_data} data.', flush=True)
     try:
         if args.run_once:
             ckpt = checkpoints.newest_checkpoint(args.checkpoint_dir)

@@ -19,7 +19,10 @@ Usage:
 Writes ``<export_dir>/<global step>/``, the layout TensorFlow Serving
 expects (``--model_base_path=<export_dir>``). Its ``serving_default``
 signature takes ``images``, a uint8 [N, 32, 32, 3] batch, and returns
-``probabilities`` (float32 [N, 10], softmax) and ``classes`` (int64 [N]).
+``probabilities`` (float32 [N, C], softmax, C being the --dataset's
+classes: 10 for CIFAR-10) and ``classes`` (int64 [N]); the class names
+are in ``assets.extra/class_names.txt``, one a line, in index order.
+--model says which network the checkpoint holds.
 The weights are the checkpoint's moving averages, and images are prepared
 inside the graph as evaluation prepares them (central 24x24 crop, per-image
 standardization), so the model gives the same probabilities as
@@ -46,7 +49,9 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import checkpoints
+from cifar10 import cifar10_metrics
 from cifar10 import cli
+from cifar10 import datasets
 from cifar10 import flags
 
 tf1 = tf.compat.v1
@@ -69,10 +74,15 @@ def parse_args(argv):
     parser.add_argument('--export_dir', default='/tmp/cifar10_model',
                         help='Base directory; the model goes to a subfolder '
                              'named after the checkpoint\'s global step.')
+    flags.add_dataset_flags(
+        parser, data_help='the data directory; only the class names are read '
+                          'from it')
+    flags.add_model_flag(parser)
     return parser.parse_args(argv)
 
 
-def export(checkpoint_path, export_base):
+def export(checkpoint_path, export_base, network=cifar10.Network(),
+           class_names=datasets.CIFAR10.class_names):
     """Writes the SavedModel of one checkpoint.
 
     The model is written to a temporary folder beside its destination and
@@ -82,6 +92,8 @@ def export(checkpoint_path, export_base):
     Args:
       checkpoint_path: Checkpoint prefix; its moving averages are exported.
       export_base: Base directory of the export.
+      network: The cifar10.Network the checkpoint holds.
+      class_names: The names of its classes, written beside the model.
 
     Returns:
       The directory written, ``<export_base>/<global step>``.
@@ -101,8 +113,9 @@ def export(checkpoint_path, export_base):
         staging = os.path.join(tmp, 'model')
         with tf.Graph().as_default() as graph:
             images = tf1.placeholder(tf.uint8, [None, 32, 32, 3], name='images')
-            probabilities, classes = cifar10.predictions(images)
+            probabilities, classes = cifar10.predictions(images, network)
             saver = cifar10.restoring_saver()
+            cifar10.check_checkpoint_fits(checkpoint_path)
             with tf1.Session(graph=graph) as sess:
                 checkpoints.restore_checkpoint(saver, sess, checkpoint_path)
                 signature = tf1.saved_model.signature_def_utils.predict_signature_def(
@@ -114,6 +127,11 @@ def export(checkpoint_path, export_base):
                     signature_def_map={SIGNATURE_NAME: signature},
                     strip_default_attrs=True)
                 builder.save()
+        extra = os.path.join(staging, 'assets.extra')
+        os.makedirs(extra)
+        with open(os.path.join(extra, 'class_names.txt'), 'w',
+                  encoding='utf-8') as f:
+            f.write(''.join(f'{name}\n' for name in class_names))
         os.replace(staging, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -124,10 +142,16 @@ def main(argv=None):
     """Entry point: parses flags, exports, exits with a status."""
     def run(argv):
         args = parse_args(argv)
+        dataset = datasets.from_flags(args)
+        network = flags.network_from_flags(args)
+        names = cifar10_metrics.read_class_names(dataset.folder(args.data_dir),
+                                                 dataset)
         dest = export(checkpoints.newest_checkpoint(args.checkpoint_dir),
-                      args.export_dir)
-        print(f'Exported {dest} (signature {SIGNATURE_NAME!r}: images uint8 '
-              '[N, 32, 32, 3] -> probabilities float32 [N, 10], classes int64 [N]).')
+                      args.export_dir, network, names)
+        print(f'Exported {dest}: {network.describe()} for {dataset.describe()} '
+              f'(signature {SIGNATURE_NAME!r}: images uint8 [N, 32, 32, 3] -> '
+              f'probabilities float32 [N, {network.num_classes}], classes int64 '
+              '[N]; class names in assets.extra/class_names.txt).')
         return 0
     cli.run_main(run, argv)
 

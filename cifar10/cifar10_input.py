@@ -16,6 +16,9 @@
 A record of the binary release is 3,073 bytes: one label byte (0-9) followed
 by the 1,024 red, 1,024 green and 1,024 blue bytes of a 32x32 image, each
 plane stored row by row. Files hold records back to back, without header.
+The other data sets (CIFAR-100, SVHN; see datasets) are read the same way,
+with their own label bytes: every function that reads takes a ``dataset``,
+CIFAR-10 unless told otherwise.
 
 Everything here builds graph-mode ops (``tf.compat.v1``); nothing runs at
 import time.
@@ -27,6 +30,7 @@ from types import SimpleNamespace
 import numpy as np
 import tensorflow as tf
 
+from cifar10 import datasets
 from cifar10.errors import DataError
 
 tf1 = tf.compat.v1
@@ -36,24 +40,25 @@ tf1 = tf.compat.v1
 # centrally for evaluation), as in the tutorial.
 IMAGE_SIZE = 24
 
-# Global constants describing the CIFAR-10 data set.
-NUM_CLASSES = 10
-CLASS_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
-               'horse', 'ship', 'truck')
-NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = 50000
-NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = 10000
+# Global constants describing the CIFAR-10 data set (the default one; the
+# others are in datasets).
+CIFAR10 = datasets.CIFAR10
+NUM_CLASSES = CIFAR10.num_classes
+CLASS_NAMES = CIFAR10.class_names
+NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = CIFAR10.num_train  # 50,000
+NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = CIFAR10.num_test  # 10,000
 
 # The binary record layout.
-LABEL_BYTES = 1
+LABEL_BYTES = CIFAR10.label_bytes
 ORIGINAL_HEIGHT = 32
 ORIGINAL_WIDTH = 32
 ORIGINAL_DEPTH = 3
 IMAGE_BYTES = ORIGINAL_HEIGHT * ORIGINAL_WIDTH * ORIGINAL_DEPTH
-RECORD_BYTES = LABEL_BYTES + IMAGE_BYTES  # 3,073
+RECORD_BYTES = CIFAR10.record_bytes  # 3,073
 
 # The official release has exactly this many records in each of its files.
-TRAIN_FILES = tuple(f'data_batch_{i}.bin' for i in range(1, 6))
-TEST_FILES = ('test_batch.bin',)
+TRAIN_FILES = tuple(CIFAR10.train_files)
+TEST_FILES = tuple(CIFAR10.test_files)
 RECORDS_PER_OFFICIAL_FILE = 10000
 
 # Distortions applied to training images (SPEC "Input pipeline").
@@ -73,29 +78,31 @@ DEFAULT_NUM_BATCH_THREADS = 2
 TRAIN_RECORDS_PER_READ = 1024
 
 
-def train_filenames(data_dir):
-    """Returns the paths of the five training files in ``data_dir``."""
-    return [os.path.join(data_dir, name) for name in TRAIN_FILES]
+def train_filenames(data_dir, dataset=CIFAR10):
+    """Returns the paths of the training files in ``data_dir`` (the five
+    data_batch files of CIFAR-10)."""
+    return [os.path.join(data_dir, name) for name in dataset.train_files]
 
 
-def eval_filenames(eval_data, data_dir):
+def eval_filenames(eval_data, data_dir, dataset=CIFAR10):
     """Returns the paths of the files to evaluate on.
 
     Args:
       eval_data: 'test' for the test file, 'train_eval' for the training files.
       data_dir: Path to the folder holding the binary files.
+      dataset: The data set (a datasets.Dataset).
 
     Returns:
       A list of file paths.
     """
     if eval_data == 'test':
-        return [os.path.join(data_dir, name) for name in TEST_FILES]
+        return [os.path.join(data_dir, name) for name in dataset.test_files]
     if eval_data == 'train_eval':
-        return train_filenames(data_dir)
+        return train_filenames(data_dir, dataset)
     raise ValueError(f"eval_data must be 'test' or 'train_eval', not {eval_data!r}")
 
 
-def validate_data_files(filenames):
+def validate_data_files(filenames, dataset=CIFAR10):
     """Checks every file a queue will read, before any queue is built.
 
     A fixed-length record reader fed a missing, truncated or foreign file
@@ -104,7 +111,9 @@ def validate_data_files(filenames):
     Checking up front turns each of these into one clear line.
 
     Args:
-      filenames: Paths of CIFAR-10 binary files.
+      filenames: Paths of binary files of ``dataset``.
+      dataset: The data set (a datasets.Dataset): its record size, label
+        bytes and ranges, and the record counts of its official files.
 
     Returns:
       The total number of records in the files.
@@ -114,40 +123,46 @@ def validate_data_files(filenames):
     """
     if not filenames:
         raise DataError('no data files given')
+    title = dataset.title
+    record_bytes = dataset.record_bytes
+    official = dataset.official_records
     total = 0
     for path in filenames:
         if not os.path.isfile(path):
             raise DataError(f'{path}: data file not found')
         size = os.path.getsize(path)
-        if size == 0 or size % RECORD_BYTES:
+        if size == 0 or size % record_bytes:
             raise DataError(
                 f'{path}: {size:,} bytes is not a whole number of '
-                f'{RECORD_BYTES:,}-byte CIFAR-10 records (truncated or not a '
-                'CIFAR-10 binary file)')
-        records = size // RECORD_BYTES
-        if (os.path.basename(path) in TRAIN_FILES + TEST_FILES
-                and records != RECORDS_PER_OFFICIAL_FILE):
+                f'{record_bytes:,}-byte {title} records (truncated or not a '
+                f'{title} binary file)')
+        records = size // record_bytes
+        expected = official.get(os.path.basename(path))
+        if expected is not None and records != expected:
             raise DataError(
                 f'{path}: holds {records:,} records, the official file holds '
-                f'{RECORDS_PER_OFFICIAL_FILE:,} (truncated or not the official file)')
+                f'{expected:,} (truncated or not the official file)')
         try:
             data = np.memmap(path, dtype=np.uint8, mode='r',
-                             shape=(records, RECORD_BYTES))
+                             shape=(records, record_bytes))
         except OSError as e:
             raise DataError(f'{path}: cannot be read ({e.strerror})') from None
-        labels = np.asarray(data[:, 0])
+        for byte, limit in enumerate(dataset.label_limits):
+            labels = np.asarray(data[:, byte])
+            bad = np.flatnonzero(labels >= limit)
+            if bad.size:
+                index = int(bad[0])
+                kind = (f'{("coarse", "fine")[byte]} label'
+                        if len(dataset.label_limits) == 2 else 'label')
+                raise DataError(
+                    f'{path}: record {index} has {kind} {labels[index]}, '
+                    f'expected 0-{limit - 1} (corrupt file, or not {title} data)')
         del data
-        bad = np.flatnonzero(labels >= NUM_CLASSES)
-        if bad.size:
-            index = int(bad[0])
-            raise DataError(
-                f'{path}: record {index} has label {labels[index]}, expected 0-9 '
-                '(corrupt file, or not CIFAR-10 data)')
         total += records
     return total
 
 
-def read_cifar10(filename_queue):
+def read_cifar10(filename_queue, dataset=CIFAR10):
     """Reads and decodes the next record from CIFAR-10 data files.
 
     Each call adds one reader; calling it N times gives N independent readers
@@ -155,22 +170,25 @@ def read_cifar10(filename_queue):
 
     Args:
       filename_queue: A queue of strings with the file names to read from.
+      dataset: The data set (a datasets.Dataset) the files belong to.
 
     Returns:
       A namespace with fields
         height, width, depth: the image dimensions (32, 32, 3);
         key: a scalar string tensor naming the file and record;
-        label: an int32 tensor of shape [1] with the label 0-9;
+        label: an int32 tensor of shape [1] with the label (0-9 for
+          CIFAR-10);
         uint8image: a [height, width, depth] uint8 tensor with the image.
     """
-    reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
+    reader = tf1.FixedLengthRecordReader(record_bytes=dataset.record_bytes)
     key, value = reader.read(filename_queue)
     record = tf.io.decode_raw(value, tf.uint8)
-    label = tf.cast(tf.strided_slice(record, [0], [LABEL_BYTES]), tf.int32)
+    label = tf.cast(tf.strided_slice(record, [dataset.label_byte],
+                                     [dataset.label_byte + 1]), tf.int32)
     # The file stores the image plane by plane (depth major); the network
     # wants height, width, depth.
     depth_major = tf.reshape(
-        tf.strided_slice(record, [LABEL_BYTES], [RECORD_BYTES]),
+        tf.strided_slice(record, [dataset.label_bytes], [dataset.record_bytes]),
         [ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
     uint8image = tf.transpose(depth_major, [1, 2, 0])
     return SimpleNamespace(height=ORIGINAL_HEIGHT, width=ORIGINAL_WIDTH,
@@ -215,13 +233,16 @@ def eval_image(images):
     return tf.image.per_image_standardization(cropped)
 
 
-def min_queue_examples(fraction=MIN_FRACTION_OF_EXAMPLES_IN_QUEUE):
-    """Returns how many examples the shuffle queue keeps after a dequeue."""
-    return int(NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN * fraction)
+def min_queue_examples(fraction=MIN_FRACTION_OF_EXAMPLES_IN_QUEUE,
+                       examples_per_epoch=NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN):
+    """Returns how many examples the shuffle queue keeps after a dequeue:
+    ``fraction`` of an epoch of ``examples_per_epoch`` examples."""
+    return int(examples_per_epoch * fraction)
 
 
 def _shuffle_batch(tensors, batch_size, num_threads,
-                   min_fraction_of_examples_in_queue, enqueue_many=False):
+                   min_fraction_of_examples_in_queue, dataset,
+                   enqueue_many=False):
     """Shuffles training examples into batches, with the tutorial's depth.
 
     Both training pipelines shuffle through this one queue definition, so
@@ -234,13 +255,17 @@ def _shuffle_batch(tensors, batch_size, num_threads,
       batch_size: Examples per dequeued batch.
       num_threads: Threads running the enqueue.
       min_fraction_of_examples_in_queue: See min_queue_examples.
+      dataset: The data set, whose training epoch the fraction is of.
       enqueue_many: Whether ``tensors`` hold many examples each.
 
     Returns:
       The shuffled batches of ``tensors``.
     """
-    min_examples = min_queue_examples(min_fraction_of_examples_in_queue)
-    print(f'Filling queue with {min_examples} CIFAR images before starting to '
+    min_examples = min_queue_examples(min_fraction_of_examples_in_queue,
+                                      dataset.num_train)
+    # The tutorial's words for CIFAR-10 (and CIFAR-100).
+    what = 'CIFAR' if dataset.title.startswith('CIFAR') else dataset.title
+    print(f'Filling queue with {min_examples} {what} images before starting to '
           'train. This will take a few minutes.', flush=True)
     return tf1.train.shuffle_batch(
         tensors, batch_size=batch_size, num_threads=num_threads,
@@ -250,7 +275,8 @@ def _shuffle_batch(tensors, batch_size, num_threads,
 
 def distorted_inputs(data_dir, batch_size,
                      num_threads=DEFAULT_NUM_PREPROCESS_THREADS,
-                     min_fraction_of_examples_in_queue=MIN_FRACTION_OF_EXAMPLES_IN_QUEUE):
+                     min_fraction_of_examples_in_queue=MIN_FRACTION_OF_EXAMPLES_IN_QUEUE,
+                     dataset=CIFAR10):
     """Builds distorted, shuffled training batches.
 
     Args:
@@ -259,6 +285,7 @@ def distorted_inputs(data_dir, batch_size,
       num_threads: Number of preprocessing threads filling the shuffle queue.
       min_fraction_of_examples_in_queue: Fraction of an epoch the shuffle
         queue holds after each dequeue; more mixes better, less starts sooner.
+      dataset: The data set (a datasets.Dataset).
 
     Returns:
       images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
@@ -267,17 +294,17 @@ def distorted_inputs(data_dir, batch_size,
     Raises:
       DataError: if a training file is missing or malformed.
     """
-    filenames = train_filenames(data_dir)
-    validate_data_files(filenames)
+    filenames = train_filenames(data_dir, dataset)
+    validate_data_files(filenames, dataset)
 
     filename_queue = tf1.train.string_input_producer(filenames)
-    read_input = read_cifar10(filename_queue)
+    read_input = read_cifar10(filename_queue, dataset)
     image = distort_image(tf.cast(read_input.uint8image, tf.float32))
     read_input.label.set_shape([1])
 
     images, labels = _shuffle_batch(
         [image, read_input.label], batch_size, num_threads,
-        min_fraction_of_examples_in_queue)
+        min_fraction_of_examples_in_queue, dataset)
     tf1.summary.image('images', images)
     return images, tf.reshape(labels, [batch_size])
 
@@ -372,13 +399,14 @@ def distort_batch(images, params):
     return adjust_colors(crop_and_flip(images, params), params)
 
 
-def _read_record_batches(filenames, records_per_read, num_epochs=None,
-                         shuffle=True):
+def _read_record_batches(filenames, records_per_read, dataset,
+                         num_epochs=None, shuffle=True):
     """Reads up to ``records_per_read`` records per run, decoded.
 
     Args:
       filenames: The (validated) binary files.
       records_per_read: Most records one read returns.
+      dataset: The data set, for the record layout.
       num_epochs: Passes over the files before the input ends; None for
         no end.
       shuffle: Shuffle the order of the files in each pass.
@@ -389,12 +417,12 @@ def _read_record_batches(filenames, records_per_read, num_epochs=None,
     """
     filename_queue = tf1.train.string_input_producer(
         filenames, num_epochs=num_epochs, shuffle=shuffle)
-    reader = tf1.FixedLengthRecordReader(record_bytes=RECORD_BYTES)
+    reader = tf1.FixedLengthRecordReader(record_bytes=dataset.record_bytes)
     _, values = reader.read_up_to(filename_queue, records_per_read)
     records = tf.io.decode_raw(values, tf.uint8)
-    labels = tf.cast(records[:, 0], tf.int32)
+    labels = tf.cast(records[:, dataset.label_byte], tf.int32)
     depth_major = tf.reshape(
-        records[:, LABEL_BYTES:],
+        records[:, dataset.label_bytes:],
         [-1, ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
     images = tf.transpose(depth_major, [0, 2, 3, 1])
     images.set_shape([None, ORIGINAL_HEIGHT, ORIGINAL_WIDTH, ORIGINAL_DEPTH])
@@ -405,7 +433,7 @@ def distorted_inputs_batched(data_dir, batch_size,
                              num_threads=DEFAULT_NUM_BATCH_THREADS,
                              min_fraction_of_examples_in_queue=(
                                  MIN_FRACTION_OF_EXAMPLES_IN_QUEUE),
-                             prefetch_batches=4):
+                             prefetch_batches=4, dataset=CIFAR10):
     """Builds distorted, shuffled training batches a batch at a time.
 
     Same records, same shuffling depth and same distortions as
@@ -429,6 +457,7 @@ def distorted_inputs_batched(data_dir, batch_size,
       min_fraction_of_examples_in_queue: Fraction of an epoch the shuffle
         queue holds after each dequeue.
       prefetch_batches: Distorted batches kept ready.
+      dataset: The data set (a datasets.Dataset).
 
     Returns:
       images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
@@ -437,15 +466,16 @@ def distorted_inputs_batched(data_dir, batch_size,
     Raises:
       DataError: if a training file is missing or malformed.
     """
-    filenames = train_filenames(data_dir)
-    validate_data_files(filenames)
+    filenames = train_filenames(data_dir, dataset)
+    validate_data_files(filenames, dataset)
 
-    images, labels = _read_record_batches(filenames, TRAIN_RECORDS_PER_READ)
+    images, labels = _read_record_batches(filenames, TRAIN_RECORDS_PER_READ,
+                                          dataset)
     crops = crop_and_flip(images, distortion_params(tf.shape(images)[0]))
 
     crops, labels = _shuffle_batch(
         [crops, labels], batch_size, num_threads,
-        min_fraction_of_examples_in_queue, enqueue_many=True)
+        min_fraction_of_examples_in_queue, dataset, enqueue_many=True)
 
     distorted = adjust_colors(crops, distortion_params(batch_size))
     ready = tf1.FIFOQueue(
@@ -459,7 +489,7 @@ def distorted_inputs_batched(data_dir, batch_size,
     return images, labels
 
 
-def inputs(eval_data, data_dir, batch_size):
+def inputs(eval_data, data_dir, batch_size, dataset=CIFAR10):
     """Builds evaluation batches that visit every record exactly once.
 
     Records are read ``batch_size`` at a time by a single reader thread and
@@ -474,6 +504,7 @@ def inputs(eval_data, data_dir, batch_size):
       eval_data: 'test' or 'train_eval'.
       data_dir: Path to the folder holding the binary files.
       batch_size: Number of images per batch.
+      dataset: The data set (a datasets.Dataset).
 
     Returns:
       images: A [None, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
@@ -483,10 +514,10 @@ def inputs(eval_data, data_dir, batch_size):
     Raises:
       DataError: if a file is missing or malformed.
     """
-    filenames = eval_filenames(eval_data, data_dir)
-    num_records = validate_data_files(filenames)
+    filenames = eval_filenames(eval_data, data_dir, dataset)
+    num_records = validate_data_files(filenames, dataset)
 
-    uint8_images, labels = _read_record_batches(filenames, batch_size,
+    uint8_images, labels = _read_record_batches(filenames, batch_size, dataset,
                                                 num_epochs=1, shuffle=False)
     images = eval_image(tf.cast(uint8_images, tf.float32))
     images.set_shape([None, IMAGE_SIZE, IMAGE_SIZE, 3])

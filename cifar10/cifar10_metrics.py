@@ -11,40 +11,51 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Evaluation metrics beyond precision @ 1: per-class figures and confusion.
+"""Evaluation metrics beyond precision @ 1: per-class figures and confusion,
+ROC AUC, average precision and precision-recall curves.
 
 Everything here is plain numpy (and the standard library's zlib for the
-confusion-matrix picture) on the predictions the evaluator collects in its
-one pass over the data.
+confusion-matrix picture) on the predictions and class probabilities the
+evaluator collects in its one pass over the data.
+
+ROC and precision-recall figures are per class, one class against the
+rest, scored by the softmax probability of that class (SPEC, "ROC and
+precision-recall curves"):
+  - ROC AUC: the area under true-positive rate against false-positive
+    rate over all thresholds; equivalently, the probability that a random
+    example of the class scores above a random other one, ties counting
+    one half (0.5 is chance).
+  - Average precision: sum over the distinct scores, from the highest
+    down, of (R_n - R_{n-1}) x P_n, P_n and R_n being precision and recall
+    when every example scoring at least the n-th threshold is called
+    positive.
 """
 
-import os
 import struct
 import zlib
 
 import numpy as np
 
-from cifar10.cifar10_input import CLASS_NAMES, NUM_CLASSES
+from cifar10 import datasets
+from cifar10.cifar10_input import NUM_CLASSES
 
-META_FILE = 'batches.meta.txt'
+META_FILE = datasets.CIFAR10.names_file  # batches.meta.txt
 
 
-def read_class_names(bin_dir):
-    """Returns the class names, from batches.meta.txt when it is usable.
+def read_class_names(bin_dir, dataset=datasets.CIFAR10):
+    """Returns the class names, from the data set's names file when usable.
 
     Args:
       bin_dir: The folder holding the binary files (cifar-10-batches-bin).
+      dataset: The data set (a datasets.Dataset); CIFAR-100's names are in
+        fine_label_names.txt or coarse_label_names.txt.
 
     Returns:
-      A list of NUM_CLASSES names: the non-empty lines of batches.meta.txt
-      if it has exactly that many, else the CIFAR-10 names.
+      A list of the data set's class count of names: the non-empty lines
+      of batches.meta.txt (for CIFAR-10) if it has exactly that many, else
+      the built-in names.
     """
-    try:
-        with open(os.path.join(bin_dir, META_FILE), encoding='utf-8') as f:
-            names = [line.strip() for line in f if line.strip()]
-    except (OSError, UnicodeDecodeError):
-        return list(CLASS_NAMES)
-    return names if len(names) == NUM_CLASSES else list(CLASS_NAMES)
+    return dataset.class_names_in(bin_dir)
 
 
 def confusion_matrix(labels, predictions, num_classes=NUM_CLASSES):
@@ -91,26 +102,56 @@ def per_class(confusion):
     return precision, recall
 
 
-def format_report(confusion, class_names):
+# Classes up to which the report prints the whole confusion matrix; with
+# more (CIFAR-100) it lists the most frequent confusions instead.
+MAX_PRINTED_MATRIX = 20
+PRINTED_CONFUSIONS = 10
+
+
+def _figure(value, width):
+    """A figure for the report, 'n/a' where it is undefined (NaN)."""
+    return f'{value:{width}.3f}' if np.isfinite(value) else f'{"n/a":>{width}}'
+
+
+def _mean(values):
+    finite = np.asarray(values)[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float('nan')
+
+
+def format_report(confusion, class_names, auc=None, ap=None):
     """Formats per-class figures and the confusion matrix as a text table.
 
     Args:
       confusion: A [C, C] array from confusion_matrix.
       class_names: C class names.
+      auc, ap: Per-class ROC AUC and average precision (ranking_metrics),
+        or None to leave those columns out.
 
     Returns:
       A multi-line string.
     """
     precision, recall = per_class(confusion)
     total = int(confusion.sum())
-    name_width = max(len(n) for n in class_names)
-    lines = [f'{"class":<{name_width}}  precision  recall  examples']
+    ranked = auc is not None and ap is not None
+    name_width = max(len(n) for n in list(class_names) + ['all'])
+    header = f'{"class":<{name_width}}  precision  recall  examples'
+    lines = [header + ('  ROC AUC  avg precision' if ranked else '')]
     for i, name in enumerate(class_names):
-        lines.append(f'{name:<{name_width}}  {precision[i]:9.3f}  '
-                     f'{recall[i]:6.3f}  {int(confusion[i].sum()):8d}')
-    lines.append(f'{"all":<{name_width}}  {np.trace(confusion) / total:9.3f}  '
-                 f'{"":6}  {total:8d}')
+        line = (f'{name:<{name_width}}  {precision[i]:9.3f}  '
+                f'{recall[i]:6.3f}  {int(confusion[i].sum()):8d}')
+        if ranked:
+            line += f'  {_figure(auc[i], 7)}  {_figure(ap[i], 13)}'
+        lines.append(line)
+    line = (f'{"all":<{name_width}}  {np.trace(confusion) / total:9.3f}  '
+            f'{"":6}  {total:8d}')
+    if ranked:
+        # The class means (macro averages).
+        line += f'  {_figure(_mean(auc), 7)}  {_figure(_mean(ap), 13)}'
+    lines.append(line)
     lines.append('')
+    if len(class_names) > MAX_PRINTED_MATRIX:
+        lines.append(_top_confusions(confusion, class_names))
+        return '\n'.join(lines)
     lines.append('Confusion matrix (rows: true class, columns: predicted class):')
     width = max(6, len(str(int(confusion.max()))) + 1)
     header = ''.join(f'{n[:width - 1]:>{width}}' for n in class_names)
@@ -121,7 +162,23 @@ def format_report(confusion, class_names):
     return '\n'.join(lines)
 
 
-def confusion_image(confusion, cell=24):
+def _top_confusions(confusion, class_names, count=PRINTED_CONFUSIONS):
+    """The most frequent (true, predicted) mistakes, as report lines."""
+    off = np.array(confusion, np.int64)
+    np.fill_diagonal(off, 0)
+    order = np.argsort(-off, axis=None, kind='stable')[:count]
+    lines = [f'Most frequent confusions (the {len(class_names)}x'
+             f'{len(class_names)} matrix is in TensorBoard):']
+    for flat in order:
+        true, predicted = divmod(int(flat), off.shape[1])
+        if off[true, predicted] == 0:
+            break
+        lines.append(f'  {class_names[true]} taken for {class_names[predicted]}: '
+                     f'{off[true, predicted]}')
+    return '\n'.join(lines)
+
+
+def confusion_image(confusion, cell=None):
     """Draws the confusion matrix as an RGB picture for TensorBoard.
 
     Each cell is a ``cell`` x ``cell`` square whose darkness is the fraction
@@ -130,12 +187,15 @@ def confusion_image(confusion, cell=24):
 
     Args:
       confusion: A [C, C] array from confusion_matrix.
-      cell: Side of a cell in pixels.
+      cell: Side of a cell in pixels; None for 24 with 10 classes, smaller
+        with more (the picture stays about 240 to 400 pixels wide).
 
     Returns:
       A uint8 [C * cell, C * cell, 3] array.
     """
     confusion = np.asarray(confusion, np.float64)
+    if cell is None:
+        cell = max(4, 240 // len(confusion))
     rows = confusion.sum(axis=1, keepdims=True)
     fraction = np.divide(confusion, rows, out=np.zeros_like(confusion),
                          where=rows > 0)
@@ -181,16 +241,164 @@ def encode_png(image):
             chunk(b'IEND', b''))
 
 
-def summary_values(confusion, class_names):
+def summary_values(confusion, class_names, auc=None, ap=None):
     """Returns (tag, value) pairs of the per-class scalars for TensorBoard.
 
     Args:
       confusion: A [C, C] array from confusion_matrix.
       class_names: C class names.
+      auc, ap: Per-class ROC AUC and average precision, or None; undefined
+        (NaN) figures are left out.
     """
     precision, recall = per_class(confusion)
     values = []
     for i, name in enumerate(class_names):
         values.append((f'Precision per class/{name}', float(precision[i])))
         values.append((f'Recall per class/{name}', float(recall[i])))
+        for tag, figures in (('ROC AUC', auc), ('Average precision', ap)):
+            if figures is not None and np.isfinite(figures[i]):
+                values.append((f'{tag} per class/{name}', float(figures[i])))
+    for tag, figures in (('ROC AUC (class mean)', auc),
+                         ('Average precision (class mean)', ap)):
+        if figures is not None and np.isfinite(figures).any():
+            values.append((tag, _mean(figures)))
     return values
+
+
+def roc_auc(is_positive, scores):
+    """The ROC AUC of one class against the rest.
+
+    Computed exactly from ranks (the Mann-Whitney statistic): each
+    (positive, negative) pair counts 1 if the positive scores higher, 1/2
+    if they tie.
+
+    Args:
+      is_positive: Boolean array, whether each example is of the class.
+      scores: Float array, the examples' scores for the class.
+
+    Returns:
+      The area, or NaN if there are no positives or no negatives.
+    """
+    is_positive = np.asarray(is_positive, bool)
+    scores = np.asarray(scores, np.float64)
+    positives = int(is_positive.sum())
+    negatives = len(is_positive) - positives
+    if positives == 0 or negatives == 0:
+        return float('nan')
+    order = np.argsort(scores, kind='mergesort')
+    sorted_scores = scores[order]
+    # Average rank (1-based) of each run of tied scores.
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    ends = np.r_[starts[1:], len(scores)]
+    ranks = np.empty(len(scores))
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    rank_sum = ranks[is_positive].sum()
+    return float((rank_sum - positives * (positives + 1) / 2.0)
+                 / (positives * negatives))
+
+
+def average_precision(is_positive, scores):
+    """The average precision of one class against the rest.
+
+    Args:
+      is_positive: Boolean array, whether each example is of the class.
+      scores: Float array, the examples' scores for the class.
+
+    Returns:
+      sum_n (R_n - R_{n-1}) P_n over the distinct scores as thresholds,
+      highest first (R_0 = 0); NaN if there are no positives.
+    """
+    is_positive = np.asarray(is_positive, bool)
+    scores = np.asarray(scores, np.float64)
+    positives = int(is_positive.sum())
+    if positives == 0:
+        return float('nan')
+    order = np.argsort(-scores, kind='mergesort')
+    hits = is_positive[order]
+    sorted_scores = scores[order]
+    # The last example of each run of equal scores: a threshold takes all.
+    last = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True])
+    tp = np.cumsum(hits)[last]
+    called = last + 1
+    precision = tp / called
+    recall = tp / positives
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def ranking_metrics(labels, probabilities):
+    """Per-class ROC AUC and average precision, one class against the rest.
+
+    Args:
+      labels: Integer array [N] of true classes.
+      probabilities: Float array [N, C] of class probabilities.
+
+    Returns:
+      (auc, ap): two float arrays of length C (NaN for a class with no
+      examples, or, for the AUC, with nothing but).
+    """
+    labels = np.asarray(labels, np.int64)
+    probabilities = np.asarray(probabilities)
+    num_classes = probabilities.shape[1]
+    auc = np.array([roc_auc(labels == c, probabilities[:, c])
+                    for c in range(num_classes)])
+    ap = np.array([average_precision(labels == c, probabilities[:, c])
+                   for c in range(num_classes)])
+    return auc, ap
+
+
+# TensorBoard's PR-curves dashboard: its plugin name, and thresholds
+# i / (n - 1) for i = 0..n-1.
+PR_CURVES_PLUGIN = 'pr_curves'
+PR_CURVE_THRESHOLDS = 201
+# Keeps a count of zero from dividing, as TensorBoard's own summaries do.
+_MINIMUM_COUNT = 1e-7
+
+
+def pr_curve(is_positive, scores, num_thresholds=PR_CURVE_THRESHOLDS):
+    """The data of a TensorBoard precision-recall curve for one class.
+
+    At threshold t_i = i / (num_thresholds - 1), an example is called
+    positive when its score is at least t_i.
+
+    Args:
+      is_positive: Boolean array, whether each example is of the class.
+      scores: Float array of scores in [0, 1] (clipped to it).
+      num_thresholds: Number of thresholds, at least 2.
+
+    Returns:
+      A float32 [6, num_thresholds] array, rows true positives, false
+      positives, true negatives, false negatives, precision and recall:
+      the tensor the PR-curves dashboard reads.
+    """
+    is_positive = np.asarray(is_positive, bool)
+    scores = np.clip(np.asarray(scores, np.float64), 0.0, 1.0)
+    # Bucket b holds the scores in [t_b, t_{b+1}); a score of 1 the last.
+    buckets = np.floor(scores * (num_thresholds - 1)).astype(np.int64)
+    pos = np.bincount(buckets[is_positive], minlength=num_thresholds)
+    neg = np.bincount(buckets[~is_positive], minlength=num_thresholds)
+    # Counts at or above each threshold: sums from the top bucket down.
+    tp = np.cumsum(pos[::-1])[::-1].astype(np.float64)
+    fp = np.cumsum(neg[::-1])[::-1].astype(np.float64)
+    fn = is_positive.sum() - tp
+    tn = (~is_positive).sum() - fp
+    precision = tp / np.maximum(_MINIMUM_COUNT, tp + fp)
+    recall = tp / np.maximum(_MINIMUM_COUNT, tp + fn)
+    return np.stack([tp, fp, tn, fn, precision, recall]).astype(np.float32)
+
+
+def pr_curve_plugin_content(num_thresholds=PR_CURVE_THRESHOLDS):
+    """The PR-curves plugin's metadata content, serialized.
+
+    It is TensorBoard's PrCurvePluginData message: version (field 1, 0,
+    which proto3 leaves out) and num_thresholds (field 2, a varint),
+    written by hand so that tensorboard need not be installed.
+    """
+    value, encoded = int(num_thresholds), bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        encoded.append(byte | (0x80 if value else 0))
+        if not value:
+            break
+    return b'\x10' + bytes(encoded)
+

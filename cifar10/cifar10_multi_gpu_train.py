@@ -134,7 +134,8 @@ def train(args):
         tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)
         train_op, loss, summary_op = cifar10_towers.build_train_op(
             tower_inputs, global_step, args.batch_size, devices,
-            args.lrn_gradient)
+            flags.network_from_flags(args),
+            examples_per_epoch=training.examples_per_epoch(args))
         training.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size * args.num_gpus,

@@ -19,10 +19,12 @@ Usage:
   python cifar10_predict.py --json --top_k=1 photo.jpg
 
 Each input is a PNG or JPEG file of any size, or ``FILE.bin:I`` /
-``FILE.bin:I-J`` for records I (to J) of a CIFAR-10 binary file. Images are
+``FILE.bin:I-J`` for records I (to J) of a binary file of the --dataset
+(CIFAR-10's layout, or CIFAR-100's with its two label bytes). Images are
 prepared as evaluation prepares them (resized to 32x32 if needed, central
 24x24 crop, per-image standardization) and classified with the moving
-averages of the weights in the newest checkpoint of --checkpoint_dir.
+averages of the weights in the newest checkpoint of --checkpoint_dir, by
+the network --model and --dataset name (the first line says which).
 An input that cannot be read gets one error line; the others are still
 classified, and the exit status is 1 if any input failed.
 """
@@ -51,6 +53,7 @@ from cifar10 import cifar10_input
 from cifar10 import cifar10_metrics
 from cifar10 import checkpoints
 from cifar10 import cli
+from cifar10 import datasets
 from cifar10 import flags
 
 tf1 = tf.compat.v1
@@ -74,16 +77,19 @@ def parse_args(argv):
                              'for records of a CIFAR-10 binary file.')
     parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
                         help='Directory where to read model checkpoints.')
-    parser.add_argument('--data_dir', default='/tmp/cifar10_data',
-                        help='CIFAR-10 data directory; only its '
-                             'batches.meta.txt (class names) is read.')
+    flags.add_dataset_flags(
+        parser, data_help='the data directory; only the class names are read '
+                          'from it')
+    flags.add_model_flag(parser)
     parser.add_argument('--top_k', type=flags.positive_int, default=3,
-                        help='How many classes to show per image (at most 10).')
+                        help='How many classes to show per image (at most the '
+                             "data set's classes).")
     flags.add_bool_flag(parser, 'json', False,
                               'Print machine-readable JSON instead of text.')
     args = parser.parse_args(argv)
-    if args.top_k > cifar10.NUM_CLASSES:
-        parser.error(f'argument --top_k: at most {cifar10.NUM_CLASSES}, got {args.top_k}')
+    num_classes = datasets.from_flags(args).num_classes
+    if args.top_k > num_classes:
+        parser.error(f'argument --top_k: at most {num_classes}, got {args.top_k}')
     return args
 
 
@@ -114,8 +120,8 @@ def load_image_file(path):
     return np.asarray(image, np.float32)
 
 
-def load_records(path, first, last):
-    """Reads records ``first``..``last`` of a CIFAR-10 binary file.
+def load_records(path, first, last, dataset=datasets.CIFAR10):
+    """Reads records ``first``..``last`` of a binary file of ``dataset``.
 
     Returns:
       A list of (image [32, 32, 3] float32, label) pairs.
@@ -125,27 +131,28 @@ def load_records(path, first, last):
         of range.
     """
     try:
-        cifar10_input.validate_data_files([path])
+        cifar10_input.validate_data_files([path], dataset)
     except cifar10_input.DataError as e:
         raise InputError(str(e)) from None
-    count = os.path.getsize(path) // cifar10_input.RECORD_BYTES
+    count = os.path.getsize(path) // dataset.record_bytes
     if last < first or last >= count:
         which = f'record {first}' if first == last else f'records {first}-{last}'
         raise InputError(f'{path}: {which} not within 0-{count - 1}')
-    records = np.memmap(path, np.uint8, 'r', shape=(count, cifar10_input.RECORD_BYTES))
+    records = np.memmap(path, np.uint8, 'r', shape=(count, dataset.record_bytes))
     out = []
     for index in range(first, last + 1):
         record = np.array(records[index])
-        image = record[1:].reshape(3, _SIZE, _SIZE).transpose(1, 2, 0)
-        out.append((image.astype(np.float32), int(record[0])))
+        image = record[dataset.label_bytes:].reshape(3, _SIZE, _SIZE).transpose(1, 2, 0)
+        out.append((image.astype(np.float32), int(record[dataset.label_byte])))
     return out
 
 
-def load_inputs(specs):
+def load_inputs(specs, dataset=datasets.CIFAR10):
     """Loads every input; bad ones become errors, the rest examples.
 
     Args:
       specs: Input strings from the command line.
+      dataset: The data set whose layout FILE.bin inputs have.
 
     Returns:
       examples: list of (name, image, label or None).
@@ -159,7 +166,7 @@ def load_inputs(specs):
                 first = int(match['first'])
                 last = int(match['last']) if match['last'] else first
                 for offset, (image, label) in enumerate(
-                        load_records(match['path'], first, last)):
+                        load_records(match['path'], first, last, dataset)):
                     examples.append((f'{match["path"]}:{first + offset}', image, label))
             else:
                 examples.append((spec, load_image_file(spec), None))
@@ -168,20 +175,25 @@ def load_inputs(specs):
     return examples, errors
 
 
-def classify(images, checkpoint_path):
+def classify(images, checkpoint_path, network=cifar10.Network()):
     """Returns the class probabilities of ``images`` under a checkpoint.
 
     Args:
       images: A [N, 32, 32, 3] float32 array of pixel values 0-255.
       checkpoint_path: Checkpoint prefix; its moving averages are used.
+      network: The cifar10.Network the checkpoint holds.
 
     Returns:
-      A [N, NUM_CLASSES] float32 array of probabilities.
+      A [N, num_classes] float32 array of probabilities.
+
+    Raises:
+      DataError: if the checkpoint holds another network.
     """
     with tf.Graph().as_default() as graph:
         raw = tf1.placeholder(tf.float32, [None, _SIZE, _SIZE, 3], name='images')
-        probabilities, _ = cifar10.predictions(raw)
+        probabilities, _ = cifar10.predictions(raw, network)
         saver = cifar10.restoring_saver()
+        cifar10.check_checkpoint_fits(checkpoint_path)
         graph.finalize()
         with tf1.Session(graph=graph) as sess:
             checkpoints.restore_checkpoint(saver, sess, checkpoint_path)
@@ -198,14 +210,17 @@ def predict(args):
       0 if every input was classified, else 1.
     """
     checkpoint = checkpoints.newest_checkpoint(args.checkpoint_dir)
-    names = cifar10_metrics.read_class_names(
-        os.path.join(args.data_dir, cifar10.DATA_SUBDIR))
-    examples, errors = load_inputs(args.inputs)
+    dataset = datasets.from_flags(args)
+    network = flags.network_from_flags(args)
+    names = cifar10_metrics.read_class_names(dataset.folder(args.data_dir),
+                                             dataset)
+    examples, errors = load_inputs(args.inputs, dataset)
     for _, message in errors:
         print(f'error: {message}', file=sys.stderr, flush=True)
     results = []
     if examples:
-        probabilities = classify(np.stack([e[1] for e in examples]), checkpoint)
+        probabilities = classify(np.stack([e[1] for e in examples]), checkpoint,
+                                 network)
         for (name, _, label), probs in zip(examples, probabilities):
             top = np.argsort(-probs, kind='stable')[:args.top_k]
             entry = {'input': name,
@@ -215,10 +230,15 @@ def predict(args):
                 entry['label'] = names[label]
             results.append(entry)
     if args.json:
-        print(json.dumps({'checkpoint': checkpoint, 'results': results,
+        print(json.dumps({'checkpoint': checkpoint, 'model': network.model,
+                          'dataset': dataset.describe(),
+                          'results': results,
                           'errors': [{'input': spec, 'error': message}
                                      for spec, message in errors]}, indent=2))
     else:
+        if results:
+            print(f'Classifying with {network.describe()} for '
+                  f'{dataset.describe()}, {checkpoint}:')
         for entry in results:
             label = f' (label: {entry["label"]})' if 'label' in entry else ''
             guesses = ', '.join(f'{p["class"]} {p["probability"]:.3f}'

@@ -67,8 +67,9 @@ def _named_mean(tensors, name):
 
 
 def build_train_op(tower_inputs, global_step, batch_size, devices,
-                   lrn_gradient=cifar10.DEFAULT_LRN_GRADIENT,
-                   layer_summaries=LAST_TOWER, update=cifar10.apply_update):
+                   network=cifar10.Network(), layer_summaries=LAST_TOWER,
+                   update=cifar10.apply_update,
+                   examples_per_epoch=cifar10.NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN):
     """Builds the towers, the averaged update and the moving averages.
 
     Args:
@@ -79,12 +80,14 @@ def build_train_op(tower_inputs, global_step, batch_size, devices,
         in: a tower's batch in the multi-GPU script (as in the tutorial's),
         the whole batch when the towers split one.
       devices: One device string per tower ('' for no constraint).
-      lrn_gradient: How the LRN gradients are computed (see
-        cifar10.inference).
+      network: The cifar10.Network each tower builds (model, classes, LRN
+        gradient, frozen layers).
       layer_summaries: LAST_TOWER to summarize the layers of the last tower
         only, ALL_TOWERS to summarize each layer over all towers together.
       update: Builds the update from (optimizer, averaged gradients, global
         step); see cifar10.apply_update.
+      examples_per_epoch: Training examples per epoch of the data set,
+        for the learning-rate schedule.
 
     Returns:
       train_op: runs one synchronous step.
@@ -93,7 +96,7 @@ def build_train_op(tower_inputs, global_step, batch_size, devices,
     """
     if layer_summaries not in (LAST_TOWER, ALL_TOWERS):
         raise ValueError(f'unknown layer_summaries {layer_summaries!r}')
-    lr = cifar10.learning_rate(global_step, batch_size)
+    lr = cifar10.learning_rate(global_step, batch_size, examples_per_epoch)
     opt = tf1.train.GradientDescentOptimizer(lr)
 
     tower_grads = []
@@ -104,7 +107,7 @@ def build_train_op(tower_inputs, global_step, batch_size, devices,
             with tf.device(device), tf.name_scope(
                     f'{cifar10.TOWER_NAME}_{i}') as scope:
                 images, labels = tower_inputs(i)
-                logits = cifar10.inference(images, lrn_gradient)
+                logits = network.logits(images)
                 total = cifar10.loss(logits, labels, scope=scope)
                 tower_terms.append(tf1.get_collection('losses', scope) + [total])
                 # The first tower created the variables; the others share them.

@@ -64,8 +64,8 @@ def parse_args(argv):
 
 
 def build_train_op(images, labels, global_step, batch_size, splits,
-                   lrn_gradient=cifar10.DEFAULT_LRN_GRADIENT,
-                   update=cifar10.apply_update):
+                   network=cifar10.Network(), update=cifar10.apply_update,
+                   examples_per_epoch=cifar10.NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN):
     """Builds the single-device training step.
 
     Args:
@@ -76,9 +76,12 @@ def build_train_op(images, labels, global_step, batch_size, splits,
       splits: Equal parts to split the batch into (1 for none); each part
         is a tower (see cifar10_towers) and the parts' gradients are
         averaged, which gives the whole batch's gradient.
-      lrn_gradient: How the LRN gradients are computed.
+      network: The cifar10.Network to build (model, classes, LRN
+        gradient, frozen layers).
       update: Builds the update from (optimizer, gradients, global step);
         see cifar10.apply_update.
+      examples_per_epoch: Training examples per epoch of the data set,
+        for the learning-rate schedule.
 
     Returns:
       train_op: runs one step.
@@ -86,13 +89,16 @@ def build_train_op(images, labels, global_step, batch_size, splits,
       summary_op: the summaries to write, or None for all of the graph's.
     """
     if splits == 1:
-        logits = cifar10.inference(images, lrn_gradient)
+        logits = network.logits(images)
         loss = cifar10.loss(logits, labels)
-        return cifar10.train(loss, global_step, batch_size, update), loss, None
+        train_op = cifar10.train(loss, global_step, batch_size, update,
+                                 examples_per_epoch)
+        return train_op, loss, None
     parts = list(zip(tf.split(images, splits), tf.split(labels, splits)))
     return cifar10_towers.build_train_op(
         lambda i: parts[i], global_step, batch_size, [''] * splits,
-        lrn_gradient, layer_summaries=cifar10_towers.ALL_TOWERS, update=update)
+        network, layer_summaries=cifar10_towers.ALL_TOWERS, update=update,
+        examples_per_epoch=examples_per_epoch)
 
 
 def train(args):
@@ -109,7 +115,8 @@ def train(args):
         images, labels = training.training_inputs(args)
         train_op, loss, summary_op = build_train_op(
             images, labels, global_step, args.batch_size, args.batch_splits,
-            args.lrn_gradient)
+            flags.network_from_flags(args),
+            examples_per_epoch=training.examples_per_epoch(args))
         training.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size, summary_op=summary_op)

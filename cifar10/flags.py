@@ -24,6 +24,7 @@ import argparse
 import math
 
 from cifar10 import cifar10
+from cifar10 import datasets
 from cifar10 import session
 
 _TRUE = ('true', 't', 'yes', 'y', '1', 'on')
@@ -106,13 +107,78 @@ def new_parser(description):
         formatter_class=_HelpFormatter)
 
 
+def layer_scopes(text):
+    """Parses a comma-separated list of layer scopes (conv1,...,softmax_linear)."""
+    scopes = tuple(s.strip() for s in text.split(',') if s.strip())
+    unknown = [s for s in scopes if s not in cifar10.LAYER_SCOPES]
+    if not scopes or unknown:
+        raise argparse.ArgumentTypeError(
+            f'expected a comma-separated list of {", ".join(cifar10.LAYER_SCOPES)}; '
+            f'got {text!r}')
+    return scopes
+
+
+def add_model_flag(parser):
+    """Adds --model, for every script that builds the network."""
+    parser.add_argument('--model', choices=cifar10.MODELS,
+                        default=cifar10.DEFAULT_MODEL,
+                        help="The network: the tutorial's (fully connected "
+                             'local3 and local4), or local, the cuda-convnet '
+                             'model its exercise points to (locally connected '
+                             'local3 and local4). A checkpoint is read only by '
+                             'the model that wrote it.')
+
+
+def add_dataset_flags(parser, data_help='the data directory'):
+    """Adds --dataset, --cifar100_label and --data_dir, for every script
+    that reads data (or class names)."""
+    parser.add_argument('--dataset', choices=datasets.NAMES, default='cifar10',
+                        help='The data set: CIFAR-10, CIFAR-100 (downloaded '
+                             'like CIFAR-10), or SVHN (converted first by '
+                             'scripts/svhn_to_binary.py). The number of '
+                             'classes follows it.')
+    parser.add_argument('--cifar100_label', choices=datasets.CIFAR100_LABELS,
+                        default='fine',
+                        help='CIFAR-100 only: learn its 100 fine classes or '
+                             'its 20 coarse ones.')
+    parser.add_argument('--data_dir', default='/tmp/cifar10_data',
+                        help=f'Path to {data_help}; each data set has its '
+                             'own folder inside it.')
+
+
+def network_from_flags(args):
+    """The cifar10.Network that parsed flags ask for.
+
+    --model and --dataset (its class count) always; --lrn_gradient and
+    --trainable_scopes where the script has them.
+    """
+    return cifar10.Network(
+        model=args.model, num_classes=datasets.from_flags(args).num_classes,
+        lrn_gradient=getattr(args, 'lrn_gradient', None) or cifar10.DEFAULT_LRN_GRADIENT,
+        trainable_scopes=getattr(args, 'trainable_scopes', None))
+
+
 def add_training_flags(parser):
     """Adds the flags common to the single- and multi-device trainers."""
     parser.add_argument('--train_dir', default='/tmp/cifar10_train',
                         help='Directory for event logs and checkpoints; a '
                              'run resumes from the newest checkpoint here.')
-    parser.add_argument('--data_dir', default='/tmp/cifar10_data',
-                        help='Path to the CIFAR-10 data directory.')
+    add_dataset_flags(parser)
+    add_model_flag(parser)
+    parser.add_argument('--fine_tune_from', default=None,
+                        metavar='CHECKPOINT_OR_DIR',
+                        help='Start a new run from the variables of this '
+                             'trained model (a checkpoint, or the newest in a '
+                             'directory) that have the same name and shape; '
+                             'the others start freshly initialized, and the '
+                             'run starts at step 0. Ignored once --train_dir '
+                             'has a checkpoint of its own.')
+    parser.add_argument('--trainable_scopes', type=layer_scopes, default=None,
+                        metavar='SCOPES',
+                        help='Train only these layers (comma-separated, such '
+                             'as local3,local4,softmax_linear); the others, '
+                             'and their moving averages, stay as they are. '
+                             'Default: all layers.')
     parser.add_argument('--max_steps', type=non_negative_int, default=1000000,
                         help='Number of batches to run (global step to stop at).')
     parser.add_argument('--batch_size', type=positive_int, default=128,

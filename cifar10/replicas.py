@@ -275,8 +275,7 @@ def sync_update(replicas_to_aggregate, total_num_replicas, built):
       built: A dict that receives the optimizer under 'sync_optimizer'.
     """
     def update(opt, grads_and_vars, global_step):
-        averages = tf1.train.ExponentialMovingAverage(
-            cifar10.MOVING_AVERAGE_DECAY, global_step)
+        averages = cifar10.variable_averages(global_step)
         sync = tf1.train.SyncReplicasOptimizer(
             opt, replicas_to_aggregate=replicas_to_aggregate,
             total_num_replicas=total_num_replicas,

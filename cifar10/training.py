@@ -28,6 +28,9 @@ import tensorflow as tf
 
 from cifar10 import checkpoints
 from cifar10 import cifar10
+from cifar10 import datasets
+from cifar10 import fine_tuning
+from cifar10 import flags
 
 from cifar10.cli import GracefulStop
 from cifar10.errors import DataError, NanLossError
@@ -184,7 +187,8 @@ def prepare_training(args):
     lock = (checkpoints.lock_train_dir(args.train_dir)
             if os.path.isdir(args.train_dir) else None)
     try:
-        cifar10.maybe_download_and_extract(args.data_dir)
+        dataset = datasets.from_flags(args)
+        cifar10.maybe_download_and_extract(args.data_dir, dataset=dataset)
         if lock is None:
             checkpoints.ensure_directory(args.train_dir, '--train_dir')
             lock = checkpoints.lock_train_dir(args.train_dir)
@@ -192,7 +196,14 @@ def prepare_training(args):
         if lock is not None:
             lock.release()
         raise
+    print(f'Training {flags.network_from_flags(args).describe()} on '
+          f'{dataset.describe()}.', flush=True)
     return lock
+
+
+def examples_per_epoch(args):
+    """Training examples in an epoch of the --dataset, for the schedule."""
+    return datasets.from_flags(args).num_train
 
 
 def training_inputs(args):
@@ -211,7 +222,7 @@ def training_inputs(args):
             num_threads=args.num_preprocess_threads,
             min_fraction_of_examples_in_queue=(
                 args.min_fraction_of_examples_in_queue),
-            pipeline=args.input_pipeline)
+            pipeline=args.input_pipeline, dataset=datasets.from_flags(args))
 
 
 def run_training_from_flags(args, train_op, loss, global_step,
@@ -226,7 +237,8 @@ def run_training_from_flags(args, train_op, loss, global_step,
         save_checkpoint_steps=args.save_checkpoint_steps,
         save_summaries_steps=args.save_summaries_steps,
         config=session_config_from_flags(args) if replica is None else replica.config,
-        summary_op=summary_op, trace_step=args.trace_step, replica=replica)
+        summary_op=summary_op, trace_step=args.trace_step, replica=replica,
+        fine_tune_from=args.fine_tune_from)
 
 
 @dataclasses.dataclass
@@ -369,7 +381,7 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
                  examples_per_step, log_frequency=10,
                  save_checkpoint_secs=None, save_checkpoint_steps=None,
                  save_summaries_steps=100, config=None, summary_op=None,
-                 trace_step=None, replica=None):
+                 trace_step=None, replica=None, fine_tune_from=None):
     """Runs training steps until ``max_steps``, a signal, or a NaN loss.
 
     Resumes from the newest checkpoint in ``train_dir`` (never deletes it),
@@ -399,6 +411,9 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
       replica: A Replica when this process is one worker of a cluster
         (only its chief resumes and writes to train_dir); None to train
         alone.
+      fine_tune_from: A checkpoint or directory of a trained model whose
+        fitting variables a run without a checkpoint of its own starts
+        from (see fine_tuning); None to start freshly initialized.
 
     Returns:
       An Outcome, when training ended by reaching max_steps, by a signal,
@@ -415,13 +430,22 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     found = (_resume_point(train_dir, prefix) if is_chief
              else checkpoints.Checkpoints(None, ()))
     ckpt = found.newest
+    init_fn = None
+    if ckpt:
+        # Another model's checkpoint in train_dir: say so, not a shape error.
+        cifar10.check_checkpoint_fits(ckpt)
+        if fine_tune_from:
+            fine_tuning.note_ignored(fine_tune_from, ckpt)
+    elif fine_tune_from and is_chief:
+        init_fn = fine_tuning.init_fn(fine_tune_from)
     saver = checkpoints.new_saver()
     # Rotation goes on deleting the oldest of this directory's own
     # checkpoints, wherever the state file said they were.
     saver.recover_last_checkpoints(
         [p for p in found.listed
          if os.path.realpath(os.path.dirname(p)) == os.path.realpath(train_dir)])
-    scaffold = tf1.train.Scaffold(saver=saver, summary_op=summary_op)
+    scaffold = tf1.train.Scaffold(saver=saver, summary_op=summary_op,
+                                  init_fn=init_fn)
     logger = LoggerHook(
         loss, global_step, examples_per_step, log_frequency,
         step_after=replica.step_after if replica else None,

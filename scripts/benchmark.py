@@ -103,7 +103,7 @@ def child_model(args):
     """
     tf = _tf()
     import numpy as np
-    from cifar10 import cifar10_train, session
+    from cifar10 import cifar10, cifar10_train, session
     tf1 = tf.compat.v1
     rng = np.random.RandomState(0)
     images_value = rng.randn(args.batch_size, 24, 24, 3).astype(np.float32)
@@ -119,7 +119,8 @@ def child_model(args):
             global_step = tf1.train.get_or_create_global_step()
             train_op, loss, _ = cifar10_train.build_train_op(
                 tf.constant(images_value), tf.constant(labels_value),
-                global_step, args.batch_size, splits, lrn_gradient)
+                global_step, args.batch_size, splits,
+                cifar10.Network(lrn_gradient=lrn_gradient))
             sess = tf1.Session(config=session.session_config(
                 **_session_kwargs(args)))
             sess.run(tf1.global_variables_initializer())

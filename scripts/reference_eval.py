@@ -16,7 +16,9 @@
 
 Reads a checkpoint's moving-average weights and the binary test records
 directly, runs the network's forward pass in float64 numpy (no TensorFlow
-ops), and prints precision @ 1 over the first --num_examples records:
+ops; the tutorial model or, told by the checkpoint's shapes, the locally
+connected one), and prints precision @ 1 over the first --num_examples
+records:
 
     python scripts/reference_eval.py --checkpoint_dir /tmp/cifar10_train
 
@@ -92,12 +94,29 @@ def lrn(x, radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75):
     return x / (bias + alpha * sums) ** beta
 
 
+def locally_connected(x, weights, bias):
+    """3x3 locally connected layer (zero padding 1, stride 1), bias, ReLU.
+
+    weights: [H, W, 3, 3, in, out], one filter per output position.
+    """
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    # [n, H, W, in, 3, 3]: each position's window.
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
+    out = np.einsum('nijcab,ijabco->nijo', windows, weights, optimize=True)
+    return np.maximum(out + bias, 0.0)
+
+
 def logits(x, w):
-    """The CIFAR-10 network's forward pass."""
+    """The network's forward pass: the tutorial model, or the locally
+    connected one (--model=local) when local3's weights say so."""
     x = conv_same(x, w['conv1/weights'], w['conv1/biases'])
     x = lrn(max_pool_same(x))
     x = conv_same(x, w['conv2/weights'], w['conv2/biases'])
     x = max_pool_same(lrn(x))
+    if w['local3/weights'].ndim == 6:
+        x = locally_connected(x, w['local3/weights'], w['local3/biases'])
+        x = locally_connected(x, w['local4/weights'], w['local4/biases'])
+        return x.reshape(len(x), -1) @ w['softmax_linear/weights'] + w['softmax_linear/biases']
     x = x.reshape(len(x), -1)
     x = np.maximum(x @ w['local3/weights'] + w['local3/biases'], 0.0)
     x = np.maximum(x @ w['local4/weights'] + w['local4/biases'], 0.0)

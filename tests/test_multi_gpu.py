@@ -99,7 +99,8 @@ def test_two_tower_step_equals_one_step_on_concatenated_batches(lrn_gradient):
     def two_towers(global_step):
         train_op, loss, _ = towers.build_train_op(
             lambda i: (tf.constant(images[i]), tf.constant(labels[i])),
-            global_step, 8, ['/cpu:0', '/cpu:0'], lrn_gradient)
+            global_step, 8, ['/cpu:0', '/cpu:0'],
+            cifar10.Network(lrn_gradient=lrn_gradient))
         # Each tower computes the LRN gradients the asked way.
         op_types = [op.type for op in tf1.get_default_graph().get_operations()]
         assert op_types.count('LRNGrad') == (4 if lrn_gradient == 'builtin' else 0)
@@ -150,7 +151,9 @@ def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ''
     lines = result.stdout.splitlines()
-    assert lines[0] == 'Asked for 2 GPU(s), found 0: running the 2 tower(s) on the CPU.'
+    assert lines[:2] == [
+        'Training the tutorial model (1,068,298 parameters) on CIFAR-10 (10 classes).',
+        'Asked for 2 GPU(s), found 0: running the 2 tower(s) on the CPU.']
     matches = [PROGRESS.match(line) for line in lines if ': step ' in line]
     assert [int(m.group(1)) for m in matches] == [2, 4, 6]
     for m in matches:

@@ -104,8 +104,12 @@ def test_predict_text_output_and_bad_files(checkpoint_dir, image_files, data_dir
         f'error: {missing}: No such file or directory',
         f'error: {record_file}: record 10000 not within 0-9999']
     lines = result.stdout.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f'{image_files["png0"]}: ')
-    assert len(lines[0].split(', ')) == 3  # top 3 by default
+    assert lines[0].startswith('Classifying with the tutorial model (1,068,298 '
+                               'parameters) for CIFAR-10 (10 classes), '
+                               f'{checkpoint_dir}')
+    assert lines[0].endswith(':')
+    assert len(lines) == 2 and lines[1].startswith(f'{image_files["png0"]}: ')
+    assert len(lines[1].split(', ')) == 3  # top 3 by default
 
 
 def test_predict_without_checkpoint(tmp_path, image_files):

@@ -357,16 +357,32 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     _clean_stderr(result.stderr)
     lines = result.stdout.strip().splitlines()
+    assert lines.pop(0) == ('Evaluating the tutorial model (1,068,298 parameters) '
+                            'on CIFAR-10 (10 classes), test data.')
     assert PRECISION.match(lines[0]).group(1) == '0.100'
     assert sum(bool(PRECISION.match(line)) for line in lines) == 1
     # Per-class table: everything predicted airplane, 30 of each class.
-    assert lines[1].split() == ['class', 'precision', 'recall', 'examples']
-    assert lines[2].split() == ['airplane', '0.100', '1.000', '30']
-    assert lines[3].split() == ['automobile', '0.000', '0.000', '30']
-    assert lines[12].split() == ['all', '0.100', '300']
+    # Every image gets the same probabilities, so each class's scores all
+    # tie: ROC AUC 0.5 (chance) and average precision 30/300.
+    assert lines[1].split() == ['class', 'precision', 'recall', 'examples',
+                                'ROC', 'AUC', 'avg', 'precision']
+    assert lines[2].split() == ['airplane', '0.100', '1.000', '30', '0.500', '0.100']
+    assert lines[3].split() == ['automobile', '0.000', '0.000', '30', '0.500', '0.100']
+    assert lines[12].split() == ['all', '0.100', '300', '0.500', '0.100']
     assert lines[14].startswith('Confusion matrix')
     assert lines[16].split() == ['airplane', '30'] + ['0'] * 9
     assert lines[25].split() == ['truck', '30'] + ['0'] * 9
+    assert _event_values(str(eval_dir), 'ROC AUC per class/cat') == [(7, 0.5)]
+    assert _event_values(str(eval_dir), 'Average precision per class/cat') == [
+        (7, pytest.approx(0.1))]
+    # The PR curve of airplane: all 300 scores sit in one bucket near 1.
+    curves = _event_values(str(eval_dir), 'PR curve/airplane', field='tensor')
+    assert [step for step, _ in curves] == [7]
+    data = tf.make_ndarray(curves[0][1])
+    assert data.shape == (6, 201)
+    tp, fp, tn, fn, precision, recall = data[:, 0]
+    assert (tp, fp, tn, fn, recall) == (30, 270, 0, 0, 1)
+    assert precision == pytest.approx(0.1)
     assert _event_values(str(eval_dir), 'Precision @ 1') == [(7, pytest.approx(0.1))]
     assert _event_values(str(eval_dir), 'Recall per class/airplane') == [(7, 1.0)]
     assert _event_values(str(eval_dir), 'Precision per class/airplane') == [
