@@ -29,7 +29,8 @@ setup(
     packages=['cifar10'],
     python_requires='>=3.10',
     install_requires=['tensorflow>=2.16', 'numpy', 'six'],
-    extras_require={'test': ['pytest']},
+    # svhn: scipy reads the SVHN .mat files (scripts/svhn_to_binary.py).
+    extras_require={'test': ['pytest'], 'svhn': ['scipy']},
     entry_points={
         'console_scripts': [
             'cifar10-train=cifar10.cli:train',

@@ -145,7 +145,8 @@ FAST_TRAIN_FLAGS = ('--batch_size=16', '--min_fraction_of_examples_in_queue=0.00
                     '--num_preprocess_threads=2')
 
 
-def write_checkpoint(checkpoint_dir, step, averaged, raw=None):
+def write_checkpoint(checkpoint_dir, step, averaged, raw=None,
+                     model='tutorial', num_classes=10):
     """Writes a checkpoint with given values for the model's variables.
 
     Args:
@@ -155,13 +156,15 @@ def write_checkpoint(checkpoint_dir, step, averaged, raw=None):
         average (what evaluation and prediction use).
       raw: Function (name, shape) -> value of the raw variable; zeros if
         None.
+      model, num_classes: The network (cifar10.inference's arguments).
     """
     import tensorflow as tf
     from cifar10 import cifar10
     tf1 = tf.compat.v1
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
-        cifar10.inference(tf.zeros([1, 24, 24, 3]))
+        cifar10.inference(tf.zeros([1, 24, 24, 3]), model=model,
+                          num_classes=num_classes)
         variables = tf1.trainable_variables()
         shadows, assigns = {}, []
         for var in variables:
@@ -198,17 +201,22 @@ def write_constant_checkpoint(checkpoint_dir, step, predicted_class):
                      bias_for((predicted_class + 1) % 10))
 
 
-def write_random_checkpoint(checkpoint_dir, step, seed=0):
-    """Writes a checkpoint with random averaged weights (varied predictions)."""
+def write_random_checkpoint(checkpoint_dir, step, seed=0, model='tutorial',
+                            num_classes=10, raw_too=False):
+    """Writes a checkpoint with random averaged weights (varied predictions);
+    with raw_too, the raw variables get (other) random values too."""
     rng = np.random.RandomState(seed)
     # He-like scales keep the activations alive through the layers, and
     # zero biases leave the answer to the image.
     fan_in = {'conv1': 75, 'conv2': 1600, 'local3': 2304, 'local4': 384,
               'softmax_linear': 192}
+    if model == 'local':
+        fan_in.update(local3=576, local4=288, softmax_linear=1152)
 
     def value(name, shape):
         layer, kind = name.split('/')
         if kind == 'biases':
             return np.zeros(shape)
         return rng.normal(0, np.sqrt(2.0 / fan_in[layer]), shape)
-    write_checkpoint(checkpoint_dir, step, value)
+    write_checkpoint(checkpoint_dir, step, value, value if raw_too else None,
+                     model=model, num_classes=num_classes)
