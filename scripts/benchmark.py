@@ -39,8 +39,10 @@ TensorFlow's default allocator), so one run gives the ratio. The allocator
 is chosen once per process: the model row, which times several settings in
 one process, uses the first setting's.
 
-Without --data_dir, synthetic files in the official record format are
-written to a temporary folder (the figures are then about speed only).
+--model picks the network every row trains and evaluates (the tutorial's,
+or the locally connected one). Without --data_dir, synthetic files in the
+official record format are written to a temporary folder (the figures are
+then about speed only).
 Every row prints the command line that reproduces it.
 """
 
@@ -120,7 +122,7 @@ def child_model(args):
             train_op, loss, _ = cifar10_train.build_train_op(
                 tf.constant(images_value), tf.constant(labels_value),
                 global_step, args.batch_size, splits,
-                cifar10.Network(lrn_gradient=lrn_gradient))
+                cifar10.Network(model=args.model, lrn_gradient=lrn_gradient))
             sess = tf1.Session(config=session.session_config(
                 **_session_kwargs(args)))
             sess.run(tf1.global_variables_initializer())
@@ -170,7 +172,7 @@ def child_eval_original(args):
                 capacity=(int(examples * cifar10_input.MIN_FRACTION_OF_EXAMPLES_IN_QUEUE)
                           + 3 * args.batch_size))
             tf1.summary.image('images', images)
-        logits = cifar10.inference(images)
+        logits = cifar10.inference(images, model=args.model)
         correct = tf1.nn.in_top_k(logits, tf.reshape(labels, [-1]), 1)
         saver = cifar10.restoring_saver(True)
         summary_op = tf1.summary.merge_all()
@@ -254,12 +256,14 @@ def _run_measured(cmd):
 def _child_cmd(name, args, setting):
     return [sys.executable, os.path.abspath(__file__), '--child', name,
             f'--data_dir={args.data_dir}', f'--batch_size={args.batch_size}',
-            f'--windows={args.windows}', f'--settings={setting}']
+            f'--windows={args.windows}', f'--settings={setting}',
+            f'--model={args.model}']
 
 
 def _user_cmd(name, args, setting):
     data = f' --data_dir={args.user_data_dir}' if args.user_data_dir else ''
-    return f'python scripts/benchmark.py --only {name} --settings {setting}{data}'
+    model = f' --model={args.model}' if args.model != 'tutorial' else ''
+    return f'python scripts/benchmark.py --only {name} --settings {setting}{data}{model}'
 
 
 def run_child(name, args, setting, **flags):
@@ -279,7 +283,7 @@ def run_train(args, train_dir, setting):
            f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
            f'--max_steps={args.train_steps}', '--log_frequency=50',
            f'--batch_size={args.batch_size}', f'--input_pipeline={pipeline}',
-           f'--lrn_gradient={lrn_gradient}']
+           f'--lrn_gradient={lrn_gradient}', f'--model={args.model}']
     if splits != 'auto':
         cmd.append(f'--batch_splits={splits}')
     if allocator != 'bfc':
@@ -297,7 +301,8 @@ def run_eval(args, train_dir, eval_dir):
     """One cifar10_eval.py --run_once: wall seconds, peak MB, precision."""
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_eval.py'),
            f'--data_dir={args.data_dir}', f'--checkpoint_dir={train_dir}',
-           f'--eval_dir={eval_dir}', '--run_once', '--num_examples=10000']
+           f'--eval_dir={eval_dir}', '--run_once', '--num_examples=10000',
+           f'--model={args.model}']
     out, wall, rss = _run_measured(cmd)
     precision = float(re.search(r'precision @ 1 = ([\d.]+)', out).group(1))
     return {'wall_s': wall, 'peak_mb': rss, 'precision': precision}
@@ -396,6 +401,9 @@ def main(argv=None):
                              'ALLOCATOR bfc, the defaults, are the trainer\'s own; '
                              'ALLOCATOR default is TensorFlow\'s); the eval row '
                              'uses the first.')
+    parser.add_argument('--model', choices=('tutorial', 'local'), default='tutorial',
+                        help='The network to train and evaluate (cifar10_train.py '
+                             '--model).')
     parser.add_argument('--eval_runs', type=_positive_int, default=5,
                         help='Alternating runs of our evaluation and the '
                              'original-style one, for the eval row.')
