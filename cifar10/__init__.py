@@ -14,9 +14,11 @@
 """The TensorFlow CIFAR-10 tutorial, ported to TensorFlow 2.x graph mode.
 
 Modules:
-  cifar10        the model: inputs, inference, loss, train
+  cifar10        the models (tutorial, local): inputs, inference, loss, train
   cifar10_input  the binary-record reader and input queues
   cifar10_data   download, verification and safe extraction of the data
+  datasets       the data sets --dataset names: layout, files, classes
+  fine_tuning    starting a run from another model's fitting variables
   cifar10_train  the single-device training script
   cifar10_eval   the evaluation script
   cifar10_multi_gpu_train  the multi-GPU (tower) training script
@@ -24,7 +26,7 @@ Modules:
   cluster        cluster specs, TF_CONFIG, reachability
   replicas       placement, updates and shared state of a cluster's workers
   cifar10_towers  model replicas sharing variables, gradients averaged
-  cifar10_metrics  per-class figures and the confusion matrix
+  cifar10_metrics  per-class figures, confusion matrix, ROC and PR curves
   cifar10_predict  classifies image files with a trained model
   cifar10_export   writes a SavedModel for serving
   errors         the errors the scripts report in one line
