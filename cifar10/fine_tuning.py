@@ -128,7 +128,7 @@ def describe(checkpoint_path, restore, fresh):
             f'initialized {len(fresh)}: {fresh_text or "none"}.')
 
 
-def init_fn(fine_tune_from):
+def init_fn(fine_tune_from, prefix=''):
     """Prepares the restore of what fits, for a Scaffold's init_fn.
 
     Builds the restoring Saver in the default graph (so call it before the
@@ -136,6 +136,7 @@ def init_fn(fine_tune_from):
 
     Args:
       fine_tune_from: The --fine_tune_from value (checkpoint or directory).
+      prefix: Put before the printed line (a cluster task's 'worker 0: ').
 
     Returns:
       A function (scaffold, session) that restores the variables that fit;
@@ -151,7 +152,7 @@ def init_fn(fine_tune_from):
     if not restore:
         raise DataError(f'--fine_tune_from={fine_tune_from}: none of the '
                         f'variables of {checkpoint_path} fits this model')
-    print(describe(checkpoint_path, restore, fresh), flush=True)
+    print(prefix + describe(checkpoint_path, restore, fresh), flush=True)
     saver = tf1.train.Saver(var_list={v.op.name: v for v in restore})
 
     def restore_fitting(scaffold, session):

@@ -437,7 +437,7 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
         if fine_tune_from:
             fine_tuning.note_ignored(fine_tune_from, ckpt)
     elif fine_tune_from and is_chief:
-        init_fn = fine_tuning.init_fn(fine_tune_from)
+        init_fn = fine_tuning.init_fn(fine_tune_from, prefix)
     saver = checkpoints.new_saver()
     # Rotation goes on deleting the oldest of this directory's own
     # checkpoints, wherever the state file said they were.
