@@ -690,9 +690,9 @@ def apply_moving_averages(apply_gradient_op, global_step):
     Returns:
       The training op: applies the gradients, then updates the averages.
     """
-    variable_averages_ = variable_averages(global_step)
+    averages = variable_averages(global_step)
     with tf.control_dependencies([apply_gradient_op]):
-        variables_averages_op = variable_averages_.apply(
+        variables_averages_op = averages.apply(
             tf1.trainable_variables())
     with tf.control_dependencies([variables_averages_op]):
         return tf.no_op(name='train')

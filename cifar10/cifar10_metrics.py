@@ -39,8 +39,6 @@ import numpy as np
 from cifar10 import datasets
 from cifar10.cifar10_input import NUM_CLASSES
 
-META_FILE = datasets.CIFAR10.names_file  # batches.meta.txt
-
 
 def read_class_names(bin_dir, dataset=datasets.CIFAR10):
     """Returns the class names, from the data set's names file when usable.
