@@ -39,6 +39,7 @@ setup(
             'cifar10-distributed-train=cifar10.cli:distributed_train',
             'cifar10-predict=cifar10.cli:predict',
             'cifar10-export=cifar10.cli:export',
+            'cifar10-convert-images=cifar10.cli:convert_images',
         ],
     },
 )

@@ -382,9 +382,10 @@ def inference(images, lrn_gradient=DEFAULT_LRN_GRADIENT, model=DEFAULT_MODEL,
     original's.
 
     Args:
-      images: A [batch, IMAGE_SIZE, IMAGE_SIZE, 3] float tensor; its dtype
-        (float32 or float16) sets the dtype of the variables. Any batch size
-        works, including an unknown one.
+      images: A [batch, IMAGE_SIZE, IMAGE_SIZE, 3] float tensor (or crops
+        of another static size: the layers size themselves from it); its
+        dtype (float32 or float16) sets the dtype of the variables. Any
+        batch size works, including an unknown one.
       lrn_gradient: How the gradients of the two local response
         normalizations are computed, one of LRN_GRADIENTS: 'matmul' (fast
         on a CPU) or 'builtin' (TensorFlow's LRNGrad kernel). The forward
@@ -468,11 +469,14 @@ class Network:
       num_classes: Width of the logits (the data set's classes).
       lrn_gradient: How the LRN gradients are computed (training only).
       trainable_scopes: None, or the layer scopes to train (the rest frozen).
+      image_size: Side of the crops it sees (the data set's crop_size:
+        IMAGE_SIZE, 24, for 32x32 images).
     """
     model: str = DEFAULT_MODEL
     num_classes: int = NUM_CLASSES
     lrn_gradient: str = DEFAULT_LRN_GRADIENT
     trainable_scopes: tuple | None = None
+    image_size: int = IMAGE_SIZE
 
     def logits(self, images):
         """Builds the network on ``images``; returns its logits."""
@@ -481,8 +485,10 @@ class Network:
 
     def describe(self):
         """The network in a phrase: 'the local model (1,116,490 parameters)'."""
-        return (f'the {self.model} model ({parameter_count(self.model, self.num_classes):,} '
-                'parameters)')
+        count = parameter_count(self.model, self.num_classes, self.image_size)
+        crops = (f', {self.image_size}x{self.image_size} crops'
+                 if self.image_size != IMAGE_SIZE else '')
+        return f'the {self.model} model ({count:,} parameters{crops})'
 
 
 def parameter_count(model, num_classes, image_size=IMAGE_SIZE):
@@ -514,14 +520,27 @@ def network_of_shapes(shapes):
         variable-to-shape map or a graph's variables give them.
 
     Returns:
-      (model, num_classes): the model of MODELS whose local3 weights have
-      that rank, and the width of softmax_linear; either is None where the
-      variables do not tell.
+      (model, num_classes, pooled): the model of MODELS whose local3
+      weights have that rank, the width of softmax_linear, and the side of
+      pool2's output, which follows the size of the images the network
+      was built for (6 for 24x24 crops); each is None where the variables
+      do not tell.
     """
-    rank = len(shapes.get('local3/weights', ()))
-    model = {2: 'tutorial', 6: 'local'}.get(rank)
+    local3 = shapes.get('local3/weights', ())
+    model = {2: 'tutorial', 6: 'local'}.get(len(local3))
     biases = shapes.get('softmax_linear/biases')
-    return model, (int(biases[0]) if biases else None)
+    pooled = None
+    if model == 'local':
+        pooled = int(local3[0])
+    elif model == 'tutorial':
+        pooled = round((int(local3[0]) // 64) ** 0.5)
+    return model, (int(biases[0]) if biases else None), pooled
+
+
+def _crop_sides(pooled):
+    """The crop sizes whose two stride-2 poolings give a side of ``pooled``."""
+    return f'{4 * pooled - 3}-{4 * pooled}'
+
 
 
 def check_checkpoint_fits(checkpoint_path):
@@ -541,8 +560,8 @@ def check_checkpoint_fits(checkpoint_path):
         shapes = tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError):
         return  # Unreadable: the restore says so, with the reason.
-    model, num_classes = network_of_shapes(shapes)
-    built_model, built_classes = network_of_shapes(
+    model, num_classes, pooled = network_of_shapes(shapes)
+    built_model, built_classes, built_pooled = network_of_shapes(
         {v.op.name: v.shape.as_list() for v in tf1.global_variables()})
     if model and built_model and model != built_model:
         raise DataError(
@@ -554,6 +573,12 @@ def check_checkpoint_fits(checkpoint_path):
             f'{checkpoint_path} classifies into {num_classes} classes, but '
             f'this run has {built_classes} (its --dataset); pass the data set '
             'it was trained on')
+    if pooled and built_pooled and pooled != built_pooled:
+        raise DataError(
+            f'{checkpoint_path} was trained on crops of {_crop_sides(pooled)} '
+            f'pixels, but this run builds the network for crops of '
+            f'{_crop_sides(built_pooled)} (its --dataset\'s image size); pass '
+            'the data set it was trained on')
 
 
 def predictions(raw_images, network=Network()):
@@ -561,15 +586,16 @@ def predictions(raw_images, network=Network()):
 
     Args:
       raw_images: A [batch, 32, 32, 3] tensor of pixel values 0-255 (uint8
-        or float).
-      network: The Network to build.
+        or float), or of the data set's image size.
+      network: The Network to build; its image_size is the crop's side.
 
     Returns:
       probabilities: [batch, num_classes] float32 softmax outputs (the
         normalized predictions the tutorial's exercise asks for).
       classes: [batch] int64, the most probable class of each image.
     """
-    images = cifar10_input.eval_image(tf.cast(raw_images, tf.float32))
+    images = cifar10_input.eval_image(tf.cast(raw_images, tf.float32),
+                                      network.image_size)
     logits = tf.cast(network.logits(images), tf.float32)
     probabilities = tf.nn.softmax(logits, name='probabilities')
     classes = tf.argmax(logits, axis=1, name='classes')

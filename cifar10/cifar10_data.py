@@ -233,6 +233,10 @@ def folder_problems(folder, dataset=CIFAR10):
         elif os.path.getsize(path) < full:
             problems.append(f'{name} is cut short ({os.path.getsize(path):,} '
                             f'of {full:,} bytes)')
+        elif dataset.name == 'custom' and os.path.getsize(path) != full:
+            # The manifest is the only truth a converted data set has.
+            problems.append(f'{name} has {os.path.getsize(path):,} bytes, '
+                            f'{datasets.MANIFEST} says {full:,}')
     return problems
 
 
@@ -257,6 +261,7 @@ def maybe_download_and_extract(data_dir, url=None, expected_size=None,
     """
     folder = dataset.folder(data_dir)
     if dataset.url is None and url is None:
+        # Never downloaded (SVHN, your own images): only checked.
         problems = (folder_problems(folder, dataset) if os.path.isdir(folder)
                     else [f'{dataset.extracted_dir}/ is missing'])
         if problems:

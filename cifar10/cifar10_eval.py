@@ -74,6 +74,10 @@ _POLL_SECS = 1.0
 DEFAULT_CONCURRENT_BATCHES = 2
 
 
+# The tutorial's --num_examples.
+DEFAULT_NUM_EXAMPLES = 10000
+
+
 def parse_args(argv):
     """Parses the evaluator's command line.
 
@@ -96,7 +100,10 @@ def parse_args(argv):
                         help='In watch mode, least time between the starts of '
                              'two evaluations.')
     parser.add_argument('--num_examples', type=flags.positive_int,
-                        default=10000, help='Number of examples to run.')
+                        default=None,
+                        help="Number of examples to run (default: the "
+                             "tutorial's 10,000; with --dataset=custom, every "
+                             'record of --eval_data).')
     flags.add_bool_flag(parser, 'run_once', False,
                               'Whether to run eval only once.')
     flags.add_dataset_flags(parser)
@@ -343,6 +350,14 @@ def _run_concurrently(run, count, num_threads):
             raise
 
 
+def default_num_examples(dataset, eval_data):
+    """Examples evaluated without --num_examples: the tutorial's 10,000 (all
+    of CIFAR-10's test file), or every record of a custom data set's."""
+    if dataset.name == 'custom':
+        return dataset.num_test if eval_data == 'test' else dataset.num_train
+    return DEFAULT_NUM_EXAMPLES
+
+
 def evaluate(args):
     """Evaluates once or watches the checkpoint directory.
 
@@ -360,8 +375,10 @@ def evaluate(args):
     dataset = datasets.from_flags(args)
     network = flags.network_from_flags(args)
     cifar10.maybe_download_and_extract(args.data_dir, dataset=dataset)
+    num_examples = args.num_examples or default_num_examples(dataset,
+                                                              args.eval_data)
     evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
-                          args.num_examples, args.eval_dir,
+                          num_examples, args.eval_dir,
                           session.session_config_from_flags(args),
                           use_fp16=args.use_fp16,
                           use_moving_averages=args.use_moving_averages,

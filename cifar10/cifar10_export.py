@@ -18,14 +18,15 @@ Usage:
 
 Writes ``<export_dir>/<global step>/``, the layout TensorFlow Serving
 expects (``--model_base_path=<export_dir>``). Its ``serving_default``
-signature takes ``images``, a uint8 [N, 32, 32, 3] batch, and returns
+signature takes ``images``, a uint8 [N, 32, 32, 3] batch (a custom data
+set's image size instead of 32), and returns
 ``probabilities`` (float32 [N, C], softmax, C being the --dataset's
 classes: 10 for CIFAR-10) and ``classes`` (int64 [N]); the class names
 are in ``assets.extra/class_names.txt``, one a line, in index order.
 --model says which network the checkpoint holds.
 The weights are the checkpoint's moving averages, and images are prepared
-inside the graph as evaluation prepares them (central 24x24 crop, per-image
-standardization), so the model gives the same probabilities as
+inside the graph as evaluation prepares them (central 24x24 crop, or 3/4 of
+a custom image size, and per-image standardization), so the model gives the same probabilities as
 cifar10_predict.py.
 """
 
@@ -82,7 +83,7 @@ def parse_args(argv):
 
 
 def export(checkpoint_path, export_base, network=cifar10.Network(),
-           class_names=datasets.CIFAR10.class_names):
+           class_names=datasets.CIFAR10.class_names, image_size=32):
     """Writes the SavedModel of one checkpoint.
 
     The model is written to a temporary folder beside its destination and
@@ -94,6 +95,7 @@ def export(checkpoint_path, export_base, network=cifar10.Network(),
       export_base: Base directory of the export.
       network: The cifar10.Network the checkpoint holds.
       class_names: The names of its classes, written beside the model.
+      image_size: Side of the images the model takes (the data set's).
 
     Returns:
       The directory written, ``<export_base>/<global step>``.
@@ -112,7 +114,8 @@ def export(checkpoint_path, export_base, network=cifar10.Network(),
     try:
         staging = os.path.join(tmp, 'model')
         with tf.Graph().as_default() as graph:
-            images = tf1.placeholder(tf.uint8, [None, 32, 32, 3], name='images')
+            images = tf1.placeholder(tf.uint8, [None, image_size, image_size, 3],
+                                     name='images')
             probabilities, classes = cifar10.predictions(images, network)
             saver = cifar10.restoring_saver()
             cifar10.check_checkpoint_fits(checkpoint_path)
@@ -146,10 +149,11 @@ def main(argv=None):
         network = flags.network_from_flags(args)
         names = cifar10_metrics.read_class_names(dataset.folder(args.data_dir),
                                                  dataset)
+        size = dataset.image_size
         dest = export(checkpoints.newest_checkpoint(args.checkpoint_dir),
-                      args.export_dir, network, names)
+                      args.export_dir, network, names, size)
         print(f'Exported {dest}: {network.describe()} for {dataset.describe()} '
-              f'(signature {SIGNATURE_NAME!r}: images uint8 [N, 32, 32, 3] -> '
+              f'(signature {SIGNATURE_NAME!r}: images uint8 [N, {size}, {size}, 3] -> '
               f'probabilities float32 [N, {network.num_classes}], classes int64 '
               '[N]; class names in assets.extra/class_names.txt).')
         return 0

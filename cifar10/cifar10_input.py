@@ -16,9 +16,11 @@
 A record of the binary release is 3,073 bytes: one label byte (0-9) followed
 by the 1,024 red, 1,024 green and 1,024 blue bytes of a 32x32 image, each
 plane stored row by row. Files hold records back to back, without header.
-The other data sets (CIFAR-100, SVHN; see datasets) are read the same way,
-with their own label bytes: every function that reads takes a ``dataset``,
-CIFAR-10 unless told otherwise.
+The other data sets (CIFAR-100, SVHN, your own images; see datasets) are
+read the same way, with their own label bytes and image size: every
+function that reads takes a ``dataset``, CIFAR-10 unless told otherwise.
+The network sees crops of 3/4 of the image's side (``dataset.crop_size``:
+the tutorial's 24 of 32); the functions that crop take that size.
 
 Everything here builds graph-mode ops (``tf.compat.v1``); nothing runs at
 import time.
@@ -139,9 +141,11 @@ def validate_data_files(filenames, dataset=CIFAR10):
         records = size // record_bytes
         expected = official.get(os.path.basename(path))
         if expected is not None and records != expected:
+            listed = (f'{datasets.MANIFEST} lists' if dataset.name == 'custom'
+                      else 'the official file holds')
             raise DataError(
-                f'{path}: holds {records:,} records, the official file holds '
-                f'{expected:,} (truncated or not the official file)')
+                f'{path}: holds {records:,} records, {listed} '
+                f'{expected:,} (truncated, or not the same file)')
         try:
             data = np.memmap(path, dtype=np.uint8, mode='r',
                              shape=(records, record_bytes))
@@ -149,6 +153,8 @@ def validate_data_files(filenames, dataset=CIFAR10):
             raise DataError(f'{path}: cannot be read ({e.strerror})') from None
         for byte, limit in enumerate(dataset.label_limits):
             labels = np.asarray(data[:, byte])
+            if dataset.label_width == 2:
+                labels = labels.astype(np.int64) * 256 + data[:, byte + 1]
             bad = np.flatnonzero(labels >= limit)
             if bad.size:
                 index = int(bad[0])
@@ -160,6 +166,28 @@ def validate_data_files(filenames, dataset=CIFAR10):
         del data
         total += records
     return total
+
+
+def _labels(records, dataset):
+    """The labels of [N, record_bytes] uint8 records, as int32 [N]."""
+    start = dataset.label_byte
+    labels = tf.cast(records[:, start], tf.int32)
+    if dataset.label_width == 2:
+        # Big-endian: the first byte is the high one.
+        labels = labels * 256 + tf.cast(records[:, start + 1], tf.int32)
+    return labels
+
+
+def _images(records, dataset):
+    """The [N, size, size, 3] uint8 images of [N, record_bytes] records."""
+    size = dataset.image_size
+    # The file stores each image plane by plane (depth major); the network
+    # wants height, width, depth.
+    depth_major = tf.reshape(records[:, dataset.label_bytes:],
+                             [-1, ORIGINAL_DEPTH, size, size])
+    images = tf.transpose(depth_major, [0, 2, 3, 1])
+    images.set_shape([None, size, size, ORIGINAL_DEPTH])
+    return images
 
 
 def read_cifar10(filename_queue, dataset=CIFAR10):
@@ -174,7 +202,8 @@ def read_cifar10(filename_queue, dataset=CIFAR10):
 
     Returns:
       A namespace with fields
-        height, width, depth: the image dimensions (32, 32, 3);
+        height, width, depth: the image dimensions (32, 32, 3 for
+          CIFAR-10);
         key: a scalar string tensor naming the file and record;
         label: an int32 tensor of shape [1] with the label (0-9 for
           CIFAR-10);
@@ -182,32 +211,28 @@ def read_cifar10(filename_queue, dataset=CIFAR10):
     """
     reader = tf1.FixedLengthRecordReader(record_bytes=dataset.record_bytes)
     key, value = reader.read(filename_queue)
-    record = tf.io.decode_raw(value, tf.uint8)
-    label = tf.cast(tf.strided_slice(record, [dataset.label_byte],
-                                     [dataset.label_byte + 1]), tf.int32)
-    # The file stores the image plane by plane (depth major); the network
-    # wants height, width, depth.
-    depth_major = tf.reshape(
-        tf.strided_slice(record, [dataset.label_bytes], [dataset.record_bytes]),
-        [ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
-    uint8image = tf.transpose(depth_major, [1, 2, 0])
-    return SimpleNamespace(height=ORIGINAL_HEIGHT, width=ORIGINAL_WIDTH,
-                           depth=ORIGINAL_DEPTH, key=key, label=label,
-                           uint8image=uint8image)
+    record = tf.reshape(tf.io.decode_raw(value, tf.uint8), [1, -1])
+    size = dataset.image_size
+    return SimpleNamespace(height=size, width=size,
+                           depth=ORIGINAL_DEPTH, key=key,
+                           label=_labels(record, dataset),
+                           uint8image=_images(record, dataset)[0])
 
 
-def distort_image(image):
+def distort_image(image, crop_size=IMAGE_SIZE):
     """Applies the training distortions to one float image.
 
     Args:
-      image: A [32, 32, 3] float32 tensor with pixel values 0-255.
+      image: A [32, 32, 3] float32 tensor with pixel values 0-255 (or
+        another square size).
+      crop_size: Side of the crop (3/4 of the image's).
 
     Returns:
-      A [IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor: a random crop, randomly
+      A [crop_size, crop_size, 3] float32 tensor: a random crop, randomly
       flipped left-right, with random brightness and contrast, standardized
       to zero mean and unit variance.
     """
-    distorted = tf.image.random_crop(image, [IMAGE_SIZE, IMAGE_SIZE, 3])
+    distorted = tf.image.random_crop(image, [crop_size, crop_size, 3])
     distorted = tf.image.random_flip_left_right(distorted)
     # Brightness and contrast do not commute; the order is the tutorial's.
     distorted = tf.image.random_brightness(distorted,
@@ -215,21 +240,23 @@ def distort_image(image):
     distorted = tf.image.random_contrast(distorted, lower=CONTRAST_LOWER,
                                          upper=CONTRAST_UPPER)
     standardized = tf.image.per_image_standardization(distorted)
-    standardized.set_shape([IMAGE_SIZE, IMAGE_SIZE, 3])
+    standardized.set_shape([crop_size, crop_size, 3])
     return standardized
 
 
-def eval_image(images):
+def eval_image(images, crop_size=IMAGE_SIZE):
     """Prepares images for evaluation: central crop and standardization.
 
     Args:
-      images: A [32, 32, 3] or [N, 32, 32, 3] float32 tensor.
+      images: A [32, 32, 3] or [N, 32, 32, 3] float32 tensor (or another
+        square size).
+      crop_size: Side of the crop (3/4 of the image's).
 
     Returns:
-      The central IMAGE_SIZE x IMAGE_SIZE crop of each image, standardized
+      The central crop_size x crop_size crop of each image, standardized
       per image to zero mean and unit variance.
     """
-    cropped = tf.image.resize_with_crop_or_pad(images, IMAGE_SIZE, IMAGE_SIZE)
+    cropped = tf.image.resize_with_crop_or_pad(images, crop_size, crop_size)
     return tf.image.per_image_standardization(cropped)
 
 
@@ -288,7 +315,8 @@ def distorted_inputs(data_dir, batch_size,
       dataset: The data set (a datasets.Dataset).
 
     Returns:
-      images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      images: A [batch_size, crop, crop, 3] float32 tensor, crop being
+        dataset.crop_size (IMAGE_SIZE for CIFAR-10).
       labels: A [batch_size] int32 tensor.
 
     Raises:
@@ -299,7 +327,8 @@ def distorted_inputs(data_dir, batch_size,
 
     filename_queue = tf1.train.string_input_producer(filenames)
     read_input = read_cifar10(filename_queue, dataset)
-    image = distort_image(tf.cast(read_input.uint8image, tf.float32))
+    image = distort_image(tf.cast(read_input.uint8image, tf.float32),
+                          dataset.crop_size)
     read_input.label.set_shape([1])
 
     images, labels = _shuffle_batch(
@@ -309,23 +338,27 @@ def distorted_inputs(data_dir, batch_size,
     return images, tf.reshape(labels, [batch_size])
 
 
-def distortion_params(batch_size):
+def distortion_params(batch_size, image_size=ORIGINAL_HEIGHT,
+                      crop_size=IMAGE_SIZE):
     """Draws the random distortion parameters of a batch, one set per image.
 
     The distributions are those of the per-image ops distort_image uses:
-    crop offsets uniform over 0..8 in each direction (tf.image.random_crop),
+    crop offsets uniform over 0..8 (image_size - crop_size) in each
+    direction (tf.image.random_crop),
     a left-right flip with probability 1/2 (random_flip_left_right), a
     brightness delta uniform in [-63, 63) (random_brightness) and a contrast
     factor uniform in [0.2, 1.8) (random_contrast).
 
     Args:
       batch_size: Number of images (an int or a scalar int32 tensor).
+      image_size: Side of the images.
+      crop_size: Side of the crops.
 
     Returns:
       A dict of [batch_size] tensors: offset_y, offset_x (int32), flip
       (bool), delta and contrast (float32).
     """
-    max_offset = ORIGINAL_HEIGHT - IMAGE_SIZE
+    max_offset = image_size - crop_size
     return {
         'offset_y': tf.random.uniform([batch_size], 0, max_offset + 1, tf.int32),
         'offset_x': tf.random.uniform([batch_size], 0, max_offset + 1, tf.int32),
@@ -337,25 +370,26 @@ def distortion_params(batch_size):
     }
 
 
-def crop_and_flip(images, params):
+def crop_and_flip(images, params, crop_size=IMAGE_SIZE):
     """Crops each image of a batch at its own offset and flips it if asked.
 
     Only moves pixels, so it is exact in any dtype; the batch pipeline does
     it on the uint8 images as they are read (see distorted_inputs_batched).
 
     Args:
-      images: A [N, 32, 32, 3] tensor.
+      images: A [N, 32, 32, 3] tensor (or another square size).
       params: A dict of distortion_params(N); uses offset_y, offset_x and
         flip.
+      crop_size: Side of the crops.
 
     Returns:
-      A [N, IMAGE_SIZE, IMAGE_SIZE, 3] tensor of the same dtype.
+      A [N, crop_size, crop_size, 3] tensor of the same dtype.
     """
-    span = tf.range(IMAGE_SIZE)
+    span = tf.range(crop_size)
     rows = params['offset_y'][:, None] + span
     # A flipped crop reads its window's columns right to left.
     cols = params['offset_x'][:, None] + tf.where(
-        params['flip'][:, None], IMAGE_SIZE - 1 - span, span)
+        params['flip'][:, None], crop_size - 1 - span, span)
     cropped = tf.gather(images, rows, axis=1, batch_dims=1)
     return tf.gather(cropped, cols, axis=2, batch_dims=1)
 
@@ -364,12 +398,12 @@ def adjust_colors(images, params):
     """Brightness, contrast and standardization of a batch of crops.
 
     Args:
-      images: A [N, IMAGE_SIZE, IMAGE_SIZE, 3] tensor of pixel values 0-255
-        (uint8 or float32).
+      images: A [N, crop, crop, 3] tensor of pixel values 0-255 (uint8 or
+        float32).
       params: A dict of distortion_params(N); uses delta and contrast.
 
     Returns:
-      A [N, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      A float32 tensor of the same shape.
     """
     brightened = (tf.cast(images, tf.float32)
                   + params['delta'][:, None, None, None])
@@ -380,7 +414,7 @@ def adjust_colors(images, params):
     return tf.image.per_image_standardization(contrasted)
 
 
-def distort_batch(images, params):
+def distort_batch(images, params, crop_size=IMAGE_SIZE):
     """Applies the training distortions to a whole batch at once.
 
     The same math as distort_image, image by image, but a handful of ops per
@@ -392,11 +426,12 @@ def distort_batch(images, params):
       images: A [N, 32, 32, 3] tensor of pixel values 0-255, uint8 or
         float32 (exact either way: crop and flip only move pixels).
       params: The dict of distortion_params(N).
+      crop_size: Side of the crops.
 
     Returns:
-      A [N, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      A [N, crop_size, crop_size, 3] float32 tensor.
     """
-    return adjust_colors(crop_and_flip(images, params), params)
+    return adjust_colors(crop_and_flip(images, params, crop_size), params)
 
 
 def _read_record_batches(filenames, records_per_read, dataset,
@@ -412,7 +447,7 @@ def _read_record_batches(filenames, records_per_read, dataset,
       shuffle: Shuffle the order of the files in each pass.
 
     Returns:
-      images: A [N, 32, 32, 3] uint8 tensor.
+      images: A [N, 32, 32, 3] uint8 tensor (the data set's image size).
       labels: A [N] int32 tensor.
     """
     filename_queue = tf1.train.string_input_producer(
@@ -420,13 +455,7 @@ def _read_record_batches(filenames, records_per_read, dataset,
     reader = tf1.FixedLengthRecordReader(record_bytes=dataset.record_bytes)
     _, values = reader.read_up_to(filename_queue, records_per_read)
     records = tf.io.decode_raw(values, tf.uint8)
-    labels = tf.cast(records[:, dataset.label_byte], tf.int32)
-    depth_major = tf.reshape(
-        records[:, dataset.label_bytes:],
-        [-1, ORIGINAL_DEPTH, ORIGINAL_HEIGHT, ORIGINAL_WIDTH])
-    images = tf.transpose(depth_major, [0, 2, 3, 1])
-    images.set_shape([None, ORIGINAL_HEIGHT, ORIGINAL_WIDTH, ORIGINAL_DEPTH])
-    return images, labels
+    return _images(records, dataset), _labels(records, dataset)
 
 
 def distorted_inputs_batched(data_dir, batch_size,
@@ -460,7 +489,8 @@ def distorted_inputs_batched(data_dir, batch_size,
       dataset: The data set (a datasets.Dataset).
 
     Returns:
-      images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      images: A [batch_size, crop, crop, 3] float32 tensor, crop being
+        dataset.crop_size (IMAGE_SIZE for CIFAR-10).
       labels: A [batch_size] int32 tensor.
 
     Raises:
@@ -471,7 +501,10 @@ def distorted_inputs_batched(data_dir, batch_size,
 
     images, labels = _read_record_batches(filenames, TRAIN_RECORDS_PER_READ,
                                           dataset)
-    crops = crop_and_flip(images, distortion_params(tf.shape(images)[0]))
+    crop = dataset.crop_size
+    crops = crop_and_flip(
+        images,
+        distortion_params(tf.shape(images)[0], dataset.image_size, crop), crop)
 
     crops, labels = _shuffle_batch(
         [crops, labels], batch_size, num_threads,
@@ -480,7 +513,7 @@ def distorted_inputs_batched(data_dir, batch_size,
     distorted = adjust_colors(crops, distortion_params(batch_size))
     ready = tf1.FIFOQueue(
         capacity=prefetch_batches, dtypes=[tf.float32, tf.int32],
-        shapes=[[batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], [batch_size]],
+        shapes=[[batch_size, crop, crop, 3], [batch_size]],
         name='distorted_batches')
     enqueue = ready.enqueue([distorted, labels])
     tf1.train.add_queue_runner(tf1.train.QueueRunner(ready, [enqueue] * num_threads))
@@ -507,7 +540,7 @@ def inputs(eval_data, data_dir, batch_size, dataset=CIFAR10):
       dataset: The data set (a datasets.Dataset).
 
     Returns:
-      images: A [None, IMAGE_SIZE, IMAGE_SIZE, 3] float32 tensor.
+      images: A [None, crop, crop, 3] float32 tensor (dataset.crop_size).
       labels: A [None] int32 tensor.
       num_records: The number of records in the files (one pass).
 
@@ -519,8 +552,9 @@ def inputs(eval_data, data_dir, batch_size, dataset=CIFAR10):
 
     uint8_images, labels = _read_record_batches(filenames, batch_size, dataset,
                                                 num_epochs=1, shuffle=False)
-    images = eval_image(tf.cast(uint8_images, tf.float32))
-    images.set_shape([None, IMAGE_SIZE, IMAGE_SIZE, 3])
+    crop = dataset.crop_size
+    images = eval_image(tf.cast(uint8_images, tf.float32), crop)
+    images.set_shape([None, crop, crop, 3])
 
     images, labels = tf1.train.batch(
         [images, labels], batch_size=batch_size, num_threads=1,

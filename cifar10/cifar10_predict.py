@@ -15,18 +15,22 @@
 
 Usage:
   python cifar10_predict.py cat.jpg ship.png
+  python cifar10_predict.py photos/            # every image in it, recursively
   python cifar10_predict.py /tmp/cifar10_data/cifar-10-batches-bin/test_batch.bin:0-4
   python cifar10_predict.py --json --top_k=1 photo.jpg
+  python cifar10_predict.py --dataset=custom --data_dir=DIR photos/
 
-Each input is a PNG or JPEG file of any size, or ``FILE.bin:I`` /
-``FILE.bin:I-J`` for records I (to J) of a binary file of the --dataset
-(CIFAR-10's layout, or CIFAR-100's with its two label bytes). Images are
-prepared as evaluation prepares them (resized to 32x32 if needed, central
-24x24 crop, per-image standardization) and classified with the moving
-averages of the weights in the newest checkpoint of --checkpoint_dir, by
-the network --model and --dataset name (the first line says which).
-An input that cannot be read gets one error line; the others are still
-classified, and the exit status is 1 if any input failed.
+Each input is an image file (JPEG, PNG, BMP or GIF, of any size), a folder
+(its image files and those of its subfolders, hidden ones skipped), or
+``FILE.bin:I`` / ``FILE.bin:I-J`` for records I (to J) of a binary file of
+the --dataset. Image files are read as the converter reads them
+(image_files), resized to the data set's image size (32x32, or a custom
+data set's, with its --resize rule), then prepared as evaluation prepares
+them (central crop of 3/4, per-image standardization) and classified with
+the moving averages of the weights in the newest checkpoint of
+--checkpoint_dir, by the network --model and --dataset name (the first
+line says which). An input that cannot be read gets one error line; the
+others are still classified, and the exit status is 1 if any input failed.
 """
 
 import os
@@ -55,11 +59,13 @@ from cifar10 import checkpoints
 from cifar10 import cli
 from cifar10 import datasets
 from cifar10 import flags
+from cifar10 import image_files
 
 tf1 = tf.compat.v1
 
 _RECORD_REF = re.compile(r'^(?P<path>.+\.bin):(?P<first>\d+)(?:-(?P<last>\d+))?$')
-_SIZE = cifar10_input.ORIGINAL_HEIGHT
+# Images classified per session run (bounds the memory of a big folder).
+_BATCH = 1024
 
 
 def parse_args(argv):
@@ -73,8 +79,9 @@ def parse_args(argv):
     """
     parser = flags.new_parser('Classify images with a trained CIFAR-10 model.')
     parser.add_argument('inputs', nargs='+', metavar='INPUT',
-                        help='PNG or JPEG file, or FILE.bin:I or FILE.bin:I-J '
-                             'for records of a CIFAR-10 binary file.')
+                        help='Image file (JPEG, PNG, BMP, GIF), folder of them '
+                             '(recursively), or FILE.bin:I or FILE.bin:I-J for '
+                             'records of a binary file of the --dataset.')
     parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
                         help='Directory where to read model checkpoints.')
     flags.add_dataset_flags(
@@ -97,34 +104,27 @@ class InputError(Exception):
     """One input cannot be read; the message names it and why."""
 
 
-def load_image_file(path):
-    """Reads a PNG or JPEG file as a [32, 32, 3] float32 array (0-255).
+def load_image_file(path, dataset=datasets.CIFAR10):
+    """Reads an image file as the converter would, for ``dataset``.
 
-    Images of another size are resized (bilinear, antialiased); grey or
-    transparent images are converted to RGB.
+    Returns:
+      An [S, S, 3] float32 array (0-255), S being the data set's image size.
 
     Raises:
       InputError: if the file cannot be read or is not such an image.
     """
     try:
-        with open(path, 'rb') as f:
-            data = f.read()
-    except OSError as e:
-        raise InputError(f'{path}: {e.strerror}') from None
-    try:
-        image = tf.io.decode_image(data, channels=3, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, ValueError):
-        raise InputError(f'{path}: not a PNG or JPEG image') from None
-    if image.shape[:2] != (_SIZE, _SIZE):
-        image = tf.image.resize(image, [_SIZE, _SIZE], antialias=True)
-    return np.asarray(image, np.float32)
+        image = image_files.load_image(path, dataset.image_size, dataset.resize)
+    except image_files.ImageError as e:
+        raise InputError(f'{path}: {e}') from None
+    return image.astype(np.float32)
 
 
 def load_records(path, first, last, dataset=datasets.CIFAR10):
     """Reads records ``first``..``last`` of a binary file of ``dataset``.
 
     Returns:
-      A list of (image [32, 32, 3] float32, label) pairs.
+      A list of (image [S, S, 3] float32, label) pairs.
 
     Raises:
       InputError: if the file is unreadable or malformed, or an index is out
@@ -139,26 +139,37 @@ def load_records(path, first, last, dataset=datasets.CIFAR10):
         which = f'record {first}' if first == last else f'records {first}-{last}'
         raise InputError(f'{path}: {which} not within 0-{count - 1}')
     records = np.memmap(path, np.uint8, 'r', shape=(count, dataset.record_bytes))
+    size = dataset.image_size
     out = []
     for index in range(first, last + 1):
         record = np.array(records[index])
-        image = record[dataset.label_bytes:].reshape(3, _SIZE, _SIZE).transpose(1, 2, 0)
-        out.append((image.astype(np.float32), int(record[dataset.label_byte])))
+        image = record[dataset.label_bytes:].reshape(3, size, size).transpose(1, 2, 0)
+        label = int(record[dataset.label_byte])
+        if dataset.label_width == 2:
+            label = label * 256 + int(record[dataset.label_byte + 1])
+        out.append((image.astype(np.float32), label))
     return out
 
 
 def load_inputs(specs, dataset=datasets.CIFAR10):
     """Loads every input; bad ones become errors, the rest examples.
 
+    Image files, given or found in folders, are decoded together, on every
+    core (image_files.decode_files); records are read from their files.
+
     Args:
       specs: Input strings from the command line.
-      dataset: The data set whose layout FILE.bin inputs have.
+      dataset: The data set whose layout FILE.bin inputs have, and whose
+        image size and resize rule image files get.
 
     Returns:
       examples: list of (name, image, label or None).
       errors: list of (name, message).
     """
-    examples, errors = [], []
+    # Results in command-line order: ('example', (name, image, label)) or
+    # ('error', (name, message)); image files are filled in once decoded.
+    slots = []
+    files = []  # (slot, path)
     for spec in specs:
         match = _RECORD_REF.match(spec)
         try:
@@ -167,19 +178,39 @@ def load_inputs(specs, dataset=datasets.CIFAR10):
                 last = int(match['last']) if match['last'] else first
                 for offset, (image, label) in enumerate(
                         load_records(match['path'], first, last, dataset)):
-                    examples.append((f'{match["path"]}:{first + offset}', image, label))
+                    slots.append(('example', (f'{match["path"]}:{first + offset}',
+                                              image, label)))
+            elif os.path.isdir(spec):
+                found, _ = image_files.files_in(spec)
+                if not found:
+                    raise InputError(f'{spec}: folder without image files')
+                for path in found:
+                    files.append((len(slots), path))
+                    slots.append(None)
             else:
-                examples.append((spec, load_image_file(spec), None))
+                files.append((len(slots), spec))
+                slots.append(None)
         except InputError as e:
-            errors.append((spec, str(e)))
-    return examples, errors
+            slots.append(('error', (spec, str(e))))
+    if files:
+        decoded = image_files.decode_files([path for _, path in files],
+                                           dataset.image_size, dataset.resize)
+        for number, (slot, path) in enumerate(files):
+            if number in decoded.errors:
+                slots[slot] = ('error', (path, f'{path}: {decoded.errors[number]}'))
+            else:
+                slots[slot] = ('example', (path, decoded.images[number].astype(
+                    np.float32), None))
+    return ([value for kind, value in slots if kind == 'example'],
+            [value for kind, value in slots if kind == 'error'])
 
 
 def classify(images, checkpoint_path, network=cifar10.Network()):
     """Returns the class probabilities of ``images`` under a checkpoint.
 
     Args:
-      images: A [N, 32, 32, 3] float32 array of pixel values 0-255.
+      images: A [N, S, S, 3] float32 array of pixel values 0-255, S being
+        the data set's image size (32 for CIFAR-10).
       checkpoint_path: Checkpoint prefix; its moving averages are used.
       network: The cifar10.Network the checkpoint holds.
 
@@ -189,15 +220,18 @@ def classify(images, checkpoint_path, network=cifar10.Network()):
     Raises:
       DataError: if the checkpoint holds another network.
     """
+    size = images.shape[1]
     with tf.Graph().as_default() as graph:
-        raw = tf1.placeholder(tf.float32, [None, _SIZE, _SIZE, 3], name='images')
+        raw = tf1.placeholder(tf.float32, [None, size, size, 3], name='images')
         probabilities, _ = cifar10.predictions(raw, network)
         saver = cifar10.restoring_saver()
         cifar10.check_checkpoint_fits(checkpoint_path)
         graph.finalize()
         with tf1.Session(graph=graph) as sess:
             checkpoints.restore_checkpoint(saver, sess, checkpoint_path)
-            return sess.run(probabilities, {raw: images})
+            return np.concatenate([
+                sess.run(probabilities, {raw: images[start:start + _BATCH]})
+                for start in range(0, len(images), _BATCH)])
 
 
 def predict(args):

@@ -15,7 +15,7 @@
 
 The console-script entry points (cifar10-train, cifar10-eval,
 cifar10-multi-gpu-train, cifar10-distributed-train, cifar10-predict,
-cifar10-export) each import TensorFlow quietly before the script module, so
+cifar10-export, cifar10-convert-images) each import TensorFlow quietly before the script module, so
 that TensorFlow's start-up chatter (CPU-feature notices, missing CUDA
 drivers) does not bury the script's own output. Set TF_CPP_MIN_LOG_LEVEL=0
 to see it. ``run_main`` turns a script's expected failures into one line
@@ -230,3 +230,8 @@ def predict():
 def export():
     """Runs cifar10_export."""
     _run('cifar10.cifar10_export')
+
+
+def convert_images():
+    """Runs cifar10_convert_images."""
+    _run('cifar10.cifar10_convert_images')

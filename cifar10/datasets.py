@@ -26,13 +26,23 @@ records of some label bytes followed by a 32x32 RGB image, plane by plane
   scripts/svhn_to_binary.py into CIFAR-10's 1-label-byte layout, class c
   being the digit c; ``train.bin`` (73,257) and ``test.bin`` (26,032) in
   ``svhn-bin/``.
+- custom: your own images, converted from class folders by
+  cifar10_convert_images.py into the same layout, at any square image
+  size, with 1 label byte (2, big-endian, with more than 256 classes).
+  Its ``dataset.json`` (the manifest) gives the classes, the image size
+  and the files with their record counts; --data_dir is the converter's
+  output folder itself.
 
-Nothing here touches files or TensorFlow; the readers (cifar10_input) and
-the download (cifar10_data) take a Dataset.
+Nothing here touches TensorFlow, and only custom() reads a file (the
+manifest); the readers (cifar10_input) and the download (cifar10_data)
+take a Dataset.
 """
 
 import dataclasses
+import json
 import os
+
+from cifar10.errors import DataError
 
 IMAGE_BYTES = 32 * 32 * 3
 
@@ -60,6 +70,14 @@ class Dataset:
       md5: The tarball's MD5.
       size: The tarball's size in bytes, or None if not known.
       missing_hint: What to tell a user whose data folder lacks the files.
+      image_size: Side of the square images in the records (32).
+      label_width: How many of the label bytes, from label_byte on, make
+        the label (big-endian): 1, or 2 for a custom data set of more than
+        256 classes.
+      resize: How images of another size are brought to image_size (see
+        image_files.RESIZE_MODES): the converter's choice for a custom
+        data set, so that prediction prepares files as it did.
+      detail: Said after the title in describe() ('in /data/flowers').
     """
     name: str
     title: str
@@ -76,11 +94,26 @@ class Dataset:
     md5: str | None = None
     size: int | None = None
     missing_hint: str | None = None
+    image_size: int = 32
+    label_width: int = 1
+    resize: str = 'stretch'
+    detail: str = ''
+
+    @property
+    def image_bytes(self):
+        """Pixel bytes per record (3,072 at 32x32)."""
+        return self.image_size * self.image_size * 3
 
     @property
     def record_bytes(self):
-        """Bytes per record: the label bytes and the 3,072 pixel bytes."""
-        return self.label_bytes + IMAGE_BYTES
+        """Bytes per record: the label bytes and the pixel bytes."""
+        return self.label_bytes + self.image_bytes
+
+    @property
+    def crop_size(self):
+        """Side of the crops the network sees: 3/4 of the image, as the
+        tutorial's 24 of 32 (48 of 64)."""
+        return self.image_size * 3 // 4
 
     @property
     def num_classes(self):
@@ -103,7 +136,10 @@ class Dataset:
     def describe(self):
         """The data set in a phrase: 'CIFAR-100 (fine labels, 100 classes)'."""
         labels = f'{self.labels} labels, ' if self.labels else ''
-        return f'{self.title} ({labels}{self.num_classes} classes)'
+        size = (f', {self.image_size}x{self.image_size} images'
+                if self.image_size != 32 else '')
+        detail = f' {self.detail}' if self.detail else ''
+        return f'{self.title}{detail} ({labels}{self.num_classes} classes{size})'
 
     def folder(self, data_dir):
         """The folder holding the binary files, inside ``data_dir``."""
@@ -169,20 +205,108 @@ SVHN = Dataset(
                   'with "python scripts/svhn_to_binary.py --data_dir DATA_DIR" '
                   '(after pip install .[svhn])'))
 
-NAMES = ('cifar10', 'cifar100', 'svhn')
+NAMES = ('cifar10', 'cifar100', 'svhn', 'custom')
 CIFAR100_LABELS = ('fine', 'coarse')
 
+# The converter's manifest, in the custom data set's folder.
+MANIFEST = 'dataset.json'
+MANIFEST_FORMAT = 'cifar10-custom-images'
+MANIFEST_VERSION = 1
+CLASSES_FILE = 'classes.txt'
+# The records' file names: training records in files of at most this many
+# records (as CIFAR-10's five), the test records in one file.
+CUSTOM_TRAIN_FILE = 'data_batch_{}.bin'
+CUSTOM_TEST_FILE = 'test_batch.bin'
+RECORDS_PER_CUSTOM_TRAIN_FILE = 10000
+MIN_IMAGE_SIZE = 8
+MAX_IMAGE_SIZE = 512
+RESIZE_MODES = ('crop', 'pad', 'stretch')
 
-def get(name, cifar100_label='fine'):
+
+def label_bytes_for(num_classes):
+    """Label bytes of a custom record: 1, or 2 above 256 classes."""
+    return 1 if num_classes <= 256 else 2
+
+
+def custom(data_dir):
+    """The custom data set the converter wrote into ``data_dir``.
+
+    Args:
+      data_dir: The converter's output folder (holding dataset.json).
+
+    Returns:
+      A Dataset whose classes, image size, label bytes and files (with
+      their record counts) are the manifest's; its folder is data_dir.
+
+    Raises:
+      DataError: if the manifest is missing, unreadable or not the
+        converter's (one line naming it).
+    """
+    path = os.path.join(data_dir, MANIFEST)
+    hint = ('convert your image folders first with "python '
+            f'cifar10_convert_images.py SRC --out {data_dir}"')
+    try:
+        with open(path, encoding='utf-8') as f:
+            manifest = json.load(f)
+    except FileNotFoundError:
+        raise DataError(f'{data_dir}: no {MANIFEST}, so not a converted data '
+                        f'set; {hint}') from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        reason = getattr(e, 'strerror', None) or e
+        raise DataError(f'{path}: cannot be read ({reason}); {hint}') from None
+    try:
+        return _from_manifest(manifest, data_dir)
+    except (KeyError, TypeError, ValueError) as e:
+        raise DataError(f'{path}: not a manifest this version reads ({e}); '
+                        f'{hint}') from None
+
+
+def _from_manifest(manifest, data_dir):
+    """Builds the Dataset of a parsed manifest (see custom)."""
+    if manifest.get('format') != MANIFEST_FORMAT:
+        raise ValueError(f'format is {manifest.get("format")!r}')
+    if manifest['format_version'] != MANIFEST_VERSION:
+        raise ValueError(f'format_version {manifest["format_version"]}')
+    classes = [str(name) for name in manifest['classes']]
+    size = int(manifest['image_size'])
+    label_bytes = int(manifest['label_bytes'])
+    if len(classes) < 2 or label_bytes != label_bytes_for(len(classes)):
+        raise ValueError(f'{len(classes)} classes in {label_bytes} label bytes')
+    if not MIN_IMAGE_SIZE <= size <= MAX_IMAGE_SIZE:
+        raise ValueError(f'image_size {size}')
+    resize = manifest['options']['resize']
+    if resize not in RESIZE_MODES:
+        raise ValueError(f'resize {resize!r}')
+    files = {split: {entry['name']: int(entry['records'])
+                     for entry in manifest['files'][split]}
+             for split in ('train', 'test')}
+    if not files['train'] or not files['test']:
+        raise ValueError('no training or no test files')
+    return Dataset(
+        name='custom', title='custom', labels='', label_bytes=label_bytes,
+        label_byte=0, label_limits=(len(classes),), class_names=tuple(classes),
+        names_file=None, extracted_dir='', train_files=files['train'],
+        test_files=files['test'],
+        missing_hint=('convert your images again with cifar10_convert_images.py '
+                      f'(--out {data_dir} --overwrite)'),
+        image_size=size, label_width=label_bytes, resize=resize,
+        detail=f'in {data_dir}')
+
+
+def get(name, cifar100_label='fine', data_dir=None):
     """Returns the Dataset a --dataset (and --cifar100_label) value names.
 
     Args:
       name: One of NAMES.
       cifar100_label: 'fine' (100 classes) or 'coarse' (20); CIFAR-100 only.
+      data_dir: The data folder; read for 'custom' (see custom()).
 
     Raises:
       ValueError: for an unknown name or label kind.
+      DataError: for a custom data set without a usable manifest.
     """
+    if name == 'custom':
+        return custom(data_dir)
     if name == 'cifar10':
         return CIFAR10
     if name == 'svhn':
@@ -196,5 +320,5 @@ def get(name, cifar100_label='fine'):
 
 
 def from_flags(args):
-    """The Dataset of parsed --dataset and --cifar100_label flags."""
-    return get(args.dataset, args.cifar100_label)
+    """The Dataset of parsed --dataset, --cifar100_label and --data_dir."""
+    return get(args.dataset, args.cifar100_label, args.data_dir)

@@ -41,7 +41,7 @@ def parse_bool(text):
     raise argparse.ArgumentTypeError(f'expected true or false, got {text!r}')
 
 
-def _number(text, kind, is_valid, expected):
+def number(text, kind, is_valid, expected):
     """Parses ``text`` with ``kind`` (int or float), then checks it.
 
     Raises:
@@ -59,22 +59,22 @@ def _number(text, kind, is_valid, expected):
 
 def positive_int(text):
     """Parses an integer > 0."""
-    return _number(text, int, lambda v: v > 0, '> 0')
+    return number(text, int, lambda v: v > 0, '> 0')
 
 
 def non_negative_int(text):
     """Parses an integer >= 0."""
-    return _number(text, int, lambda v: v >= 0, '>= 0')
+    return number(text, int, lambda v: v >= 0, '>= 0')
 
 
 def positive_float(text):
     """Parses a finite number > 0."""
-    return _number(text, float, lambda v: v > 0 and math.isfinite(v), '> 0')
+    return number(text, float, lambda v: v > 0 and math.isfinite(v), '> 0')
 
 
 def fraction(text):
     """Parses a number in [0, 1]."""
-    return _number(text, float, lambda v: 0.0 <= v <= 1.0, 'from 0 to 1')
+    return number(text, float, lambda v: 0.0 <= v <= 1.0, 'from 0 to 1')
 
 
 def add_bool_flag(parser, name, default, help_text):
@@ -134,28 +134,34 @@ def add_dataset_flags(parser, data_help='the data directory'):
     that reads data (or class names)."""
     parser.add_argument('--dataset', choices=datasets.NAMES, default='cifar10',
                         help='The data set: CIFAR-10, CIFAR-100 (downloaded '
-                             'like CIFAR-10), or SVHN (converted first by '
-                             'scripts/svhn_to_binary.py). The number of '
-                             'classes follows it.')
+                             'like CIFAR-10), SVHN (converted first by '
+                             'scripts/svhn_to_binary.py), or custom: your own '
+                             'images, converted first by '
+                             'cifar10_convert_images.py into --data_dir. The '
+                             'number of classes (and, for custom, the image '
+                             'size) follows it.')
     parser.add_argument('--cifar100_label', choices=datasets.CIFAR100_LABELS,
                         default='fine',
                         help='CIFAR-100 only: learn its 100 fine classes or '
                              'its 20 coarse ones.')
     parser.add_argument('--data_dir', default='/tmp/cifar10_data',
                         help=f'Path to {data_help}; each data set has its '
-                             'own folder inside it.')
+                             'own folder inside it, except custom, whose '
+                             "--data_dir is the converter's output folder.")
 
 
 def network_from_flags(args):
     """The cifar10.Network that parsed flags ask for.
 
-    --model and --dataset (its class count) always; --lrn_gradient and
-    --trainable_scopes where the script has them.
+    --model and --dataset (its class count and crop size) always;
+    --lrn_gradient and --trainable_scopes where the script has them.
     """
+    dataset = datasets.from_flags(args)
     return cifar10.Network(
-        model=args.model, num_classes=datasets.from_flags(args).num_classes,
+        model=args.model, num_classes=dataset.num_classes,
         lrn_gradient=getattr(args, 'lrn_gradient', None) or cifar10.DEFAULT_LRN_GRADIENT,
-        trainable_scopes=getattr(args, 'trainable_scopes', None))
+        trainable_scopes=getattr(args, 'trainable_scopes', None),
+        image_size=dataset.crop_size)
 
 
 def add_training_flags(parser):

@@ -40,9 +40,11 @@ is chosen once per process: the model row, which times several settings in
 one process, uses the first setting's.
 
 --model picks the network every row trains and evaluates (the tutorial's,
-or the locally connected one). Without --data_dir, synthetic files in the
-official record format are written to a temporary folder (the figures are
-then about speed only).
+or the locally connected one), and --dataset the data (any the scripts
+read: with --dataset=custom, --data_dir is the converter's output, and the
+model row's batch has its crop size and class count). Without --data_dir,
+synthetic CIFAR-10 files in the official record format are written to a
+temporary folder (the figures are then about speed only).
 Every row prints the command line that reproduces it.
 """
 
@@ -73,6 +75,12 @@ def _tf():
     return tf
 
 
+def _dataset(args):
+    """The --dataset of a child (it has imported the package)."""
+    from cifar10 import datasets
+    return datasets.get(args.dataset, args.cifar100_label, args.data_dir)
+
+
 def child_input(args):
     """Input pipeline alone: distorted images/sec and time to first batch."""
     tf = _tf()
@@ -81,7 +89,8 @@ def child_input(args):
     with tf.Graph().as_default():
         with tf.device('/cpu:0'):
             images, labels = cifar10.distorted_inputs(
-                args.data_dir, args.batch_size, **_input_kwargs(args))
+                args.data_dir, args.batch_size, dataset=_dataset(args),
+                **_input_kwargs(args))
         with tf1.Session(config=session.session_config(**_session_kwargs(args))) as sess:
             coord = tf1.train.Coordinator()
             start = time.perf_counter()
@@ -107,9 +116,12 @@ def child_model(args):
     import numpy as np
     from cifar10 import cifar10, cifar10_train, session
     tf1 = tf.compat.v1
+    dataset = _dataset(args)
+    crop = dataset.crop_size
     rng = np.random.RandomState(0)
-    images_value = rng.randn(args.batch_size, 24, 24, 3).astype(np.float32)
-    labels_value = rng.randint(0, 10, args.batch_size).astype(np.int32)
+    images_value = rng.randn(args.batch_size, crop, crop, 3).astype(np.float32)
+    labels_value = rng.randint(0, dataset.num_classes,
+                               args.batch_size).astype(np.int32)
     sessions = {}
     splits_used = {}
     for model in _unique(_model_setting(s) for s in args.settings_list):
@@ -122,7 +134,9 @@ def child_model(args):
             train_op, loss, _ = cifar10_train.build_train_op(
                 tf.constant(images_value), tf.constant(labels_value),
                 global_step, args.batch_size, splits,
-                cifar10.Network(model=args.model, lrn_gradient=lrn_gradient))
+                cifar10.Network(model=args.model, lrn_gradient=lrn_gradient,
+                                num_classes=dataset.num_classes,
+                                image_size=crop))
             sess = tf1.Session(config=session.session_config(
                 **_session_kwargs(args)))
             sess.run(tf1.global_variables_initializer())
@@ -157,22 +171,27 @@ def child_eval_original(args):
     import numpy as np
     from cifar10 import cifar10, cifar10_input
     tf1 = tf.compat.v1
-    examples = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
+    dataset = _dataset(args)
+    examples = (dataset.num_test if dataset.name == 'custom'
+                else cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL)
+    crop = dataset.crop_size
     with tf.Graph().as_default() as graph:
         with tf.device('/cpu:0'):
             filenames = cifar10_input.eval_filenames(
-                'test', os.path.join(args.data_dir, cifar10.DATA_SUBDIR))
+                'test', dataset.folder(args.data_dir), dataset)
             record = cifar10_input.read_cifar10(
-                tf1.train.string_input_producer(filenames))
-            image = cifar10_input.eval_image(tf.cast(record.uint8image, tf.float32))
-            image.set_shape([cifar10_input.IMAGE_SIZE, cifar10_input.IMAGE_SIZE, 3])
+                tf1.train.string_input_producer(filenames), dataset)
+            image = cifar10_input.eval_image(tf.cast(record.uint8image, tf.float32),
+                                             crop)
+            image.set_shape([crop, crop, 3])
             record.label.set_shape([1])
             images, labels = tf1.train.batch(
                 [image, record.label], batch_size=args.batch_size, num_threads=16,
                 capacity=(int(examples * cifar10_input.MIN_FRACTION_OF_EXAMPLES_IN_QUEUE)
                           + 3 * args.batch_size))
             tf1.summary.image('images', images)
-        logits = cifar10.inference(images, model=args.model)
+        logits = cifar10.inference(images, model=args.model,
+                                   num_classes=dataset.num_classes)
         correct = tf1.nn.in_top_k(logits, tf.reshape(labels, [-1]), 1)
         saver = cifar10.restoring_saver(True)
         summary_op = tf1.summary.merge_all()
@@ -257,13 +276,24 @@ def _child_cmd(name, args, setting):
     return [sys.executable, os.path.abspath(__file__), '--child', name,
             f'--data_dir={args.data_dir}', f'--batch_size={args.batch_size}',
             f'--windows={args.windows}', f'--settings={setting}',
-            f'--model={args.model}']
+            f'--model={args.model}'] + _dataset_flags(args)
+
+
+def _dataset_flags(args):
+    """The --dataset flags every script and child gets."""
+    flags = [f'--dataset={args.dataset}']
+    if args.dataset == 'cifar100':
+        flags.append(f'--cifar100_label={args.cifar100_label}')
+    return flags
 
 
 def _user_cmd(name, args, setting):
     data = f' --data_dir={args.user_data_dir}' if args.user_data_dir else ''
     model = f' --model={args.model}' if args.model != 'tutorial' else ''
-    return f'python scripts/benchmark.py --only {name} --settings {setting}{data}{model}'
+    dataset = (' ' + ' '.join(_dataset_flags(args))
+               if args.dataset != 'cifar10' else '')
+    return (f'python scripts/benchmark.py --only {name} --settings '
+            f'{setting}{data}{model}{dataset}')
 
 
 def run_child(name, args, setting, **flags):
@@ -283,7 +313,8 @@ def run_train(args, train_dir, setting):
            f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
            f'--max_steps={args.train_steps}', '--log_frequency=50',
            f'--batch_size={args.batch_size}', f'--input_pipeline={pipeline}',
-           f'--lrn_gradient={lrn_gradient}', f'--model={args.model}']
+           f'--lrn_gradient={lrn_gradient}', f'--model={args.model}',
+           *_dataset_flags(args)]
     if splits != 'auto':
         cmd.append(f'--batch_splits={splits}')
     if allocator != 'bfc':
@@ -301,8 +332,10 @@ def run_eval(args, train_dir, eval_dir):
     """One cifar10_eval.py --run_once: wall seconds, peak MB, precision."""
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_eval.py'),
            f'--data_dir={args.data_dir}', f'--checkpoint_dir={train_dir}',
-           f'--eval_dir={eval_dir}', '--run_once', '--num_examples=10000',
-           f'--model={args.model}']
+           f'--eval_dir={eval_dir}', '--run_once', f'--model={args.model}',
+           *_dataset_flags(args)]
+    if args.dataset != 'custom':
+        cmd.append('--num_examples=10000')
     out, wall, rss = _run_measured(cmd)
     precision = float(re.search(r'precision @ 1 = ([\d.]+)', out).group(1))
     return {'wall_s': wall, 'peak_mb': rss, 'precision': precision}
@@ -404,6 +437,12 @@ def main(argv=None):
     parser.add_argument('--model', choices=('tutorial', 'local'), default='tutorial',
                         help='The network to train and evaluate (cifar10_train.py '
                              '--model).')
+    parser.add_argument('--dataset', choices=('cifar10', 'cifar100', 'svhn', 'custom'),
+                        default='cifar10',
+                        help='The data set (cifar10_train.py --dataset); all but '
+                             'cifar10 need --data_dir.')
+    parser.add_argument('--cifar100_label', choices=('fine', 'coarse'),
+                        default='fine')
     parser.add_argument('--eval_runs', type=_positive_int, default=5,
                         help='Alternating runs of our evaluation and the '
                              'original-style one, for the eval row.')
@@ -439,10 +478,15 @@ def main(argv=None):
     if unknown:
         parser.error(f'unknown rows: {", ".join(sorted(unknown))}')
 
-    if args.data_dir is not None and not os.path.isdir(
-            os.path.join(args.data_dir, 'cifar-10-batches-bin')):
-        parser.error(f'--data_dir={args.data_dir} holds no cifar-10-batches-bin '
-                     'folder (see README, Data)')
+    needs = {'cifar10': 'cifar-10-batches-bin', 'cifar100': 'cifar-100-binary',
+             'svhn': 'svhn-bin', 'custom': 'dataset.json'}[args.dataset]
+    if args.data_dir is None and args.dataset != 'cifar10':
+        parser.error(f'--dataset={args.dataset} needs --data_dir')
+    if args.data_dir is not None and not os.path.exists(
+            os.path.join(args.data_dir, needs)):
+        what = needs if args.dataset == 'custom' else f'{needs} folder'
+        parser.error(f'--data_dir={args.data_dir} holds no {what} '
+                     '(see README, Data)')
     args.user_data_dir = args.data_dir
     with tempfile.TemporaryDirectory(prefix='cifar10-bench-') as tmp:
         if args.data_dir is None:

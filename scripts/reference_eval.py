@@ -18,9 +18,13 @@ Reads a checkpoint's moving-average weights and the binary test records
 directly, runs the network's forward pass in float64 numpy (no TensorFlow
 ops; the tutorial model or, told by the checkpoint's shapes, the locally
 connected one), and prints precision @ 1 over the first --num_examples
-records:
+records (10,000 by default; every test record of a custom data set):
 
     python scripts/reference_eval.py --checkpoint_dir /tmp/cifar10_train
+    python scripts/reference_eval.py --dataset=custom --data_dir=DIR ...
+
+Any --dataset works: the record layout (label bytes, image size) is the
+data set's, and the crop is 3/4 of its image size, centred, as evaluation's.
 
 TensorFlow is used only to read the checkpoint file; the data files are
 checked with the package's own validation (cifar10_input) before reading.
@@ -48,19 +52,24 @@ def load_averaged_weights(checkpoint_path):
     return weights
 
 
-def read_records(paths, limit):
-    """Returns (images [n,32,32,3] uint8, labels [n]) of the first records."""
-    records = np.concatenate([np.fromfile(p, np.uint8).reshape(-1, 3073)
+def read_records(paths, limit, dataset):
+    """Returns (images [n,S,S,3] uint8, labels [n]) of the first records."""
+    size = dataset.image_size
+    records = np.concatenate([np.fromfile(p, np.uint8).reshape(-1, dataset.record_bytes)
                               for p in paths])[:limit]
-    images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return images, records[:, 0].astype(np.int64)
+    images = records[:, dataset.label_bytes:].reshape(-1, 3, size, size).transpose(0, 2, 3, 1)
+    labels = records[:, dataset.label_byte].astype(np.int64)
+    if dataset.label_width == 2:
+        labels = labels * 256 + records[:, dataset.label_byte + 1]
+    return images, labels
 
 
-def preprocess(images):
-    """Central 24x24 crop and per-image standardization."""
-    x = images[:, 4:28, 4:28, :].astype(np.float64)
+def preprocess(images, crop):
+    """Central crop (24x24 of 32x32) and per-image standardization."""
+    start = (images.shape[1] - crop) // 2
+    x = images[:, start:start + crop, start:start + crop, :].astype(np.float64)
     mean = x.mean(axis=(1, 2, 3), keepdims=True)
-    std = np.maximum(x.std(axis=(1, 2, 3), keepdims=True), 1.0 / np.sqrt(24 * 24 * 3))
+    std = np.maximum(x.std(axis=(1, 2, 3), keepdims=True), 1.0 / np.sqrt(crop * crop * 3))
     return (x - mean) / std
 
 
@@ -123,13 +132,18 @@ def logits(x, w):
     return x @ w['softmax_linear/weights'] + w['softmax_linear/biases']
 
 
-def precision(checkpoint_path, paths, num_examples, chunk=500):
-    """Returns (precision @ 1, examples) over the first num_examples records."""
+def precision(checkpoint_path, paths, num_examples, dataset=None, chunk=500):
+    """Returns (precision @ 1, examples) over the first num_examples records
+    of the files of ``dataset`` (a datasets.Dataset; None for CIFAR-10)."""
+    if dataset is None:
+        from cifar10 import datasets
+        dataset = datasets.CIFAR10
     weights = load_averaged_weights(checkpoint_path)
-    images, labels = read_records(paths, num_examples)
+    images, labels = read_records(paths, num_examples, dataset)
+    crop = dataset.image_size * 3 // 4
     correct = 0
     for start in range(0, len(labels), chunk):
-        out = logits(preprocess(images[start:start + chunk]), weights)
+        out = logits(preprocess(images[start:start + chunk], crop), weights)
         correct += int(np.sum(out.argmax(axis=1) == labels[start:start + chunk]))
     return correct / len(labels), len(labels)
 
@@ -140,9 +154,12 @@ def main(argv=None):
     parser.add_argument('--checkpoint', help='checkpoint prefix (default: newest)')
     parser.add_argument('--data_dir', default='/tmp/cifar10_data')
     parser.add_argument('--eval_data', default='test', choices=('test', 'train_eval'))
-    parser.add_argument('--num_examples', type=int, default=10000)
+    parser.add_argument('--dataset', default='cifar10',
+                        choices=('cifar10', 'cifar100', 'svhn', 'custom'))
+    parser.add_argument('--cifar100_label', default='fine', choices=('fine', 'coarse'))
+    parser.add_argument('--num_examples', type=int, default=None)
     args = parser.parse_args(argv)
-    if args.num_examples <= 0:
+    if args.num_examples is not None and args.num_examples <= 0:
         parser.error(f'--num_examples must be > 0, got {args.num_examples}')
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
     import tensorflow as tf
@@ -150,15 +167,18 @@ def main(argv=None):
     if not path:
         sys.exit(f'error: no checkpoint found in {args.checkpoint_dir}')
     sys.path.insert(0, REPO)
-    from cifar10 import cifar10, cifar10_input
-    paths = cifar10_input.eval_filenames(
-        args.eval_data, os.path.join(args.data_dir, cifar10.DATA_SUBDIR))
+    from cifar10 import cifar10_input, datasets
     try:
-        cifar10_input.validate_data_files(paths)
+        dataset = datasets.get(args.dataset, args.cifar100_label, args.data_dir)
+        paths = cifar10_input.eval_filenames(
+            args.eval_data, dataset.folder(args.data_dir), dataset)
+        records = cifar10_input.validate_data_files(paths, dataset)
     except cifar10_input.DataError as e:
         sys.exit(f'error: {e}')
+    num_examples = args.num_examples or (
+        records if args.dataset == 'custom' else 10000)
     try:
-        value, count = precision(path, paths, args.num_examples)
+        value, count = precision(path, paths, num_examples, dataset)
     except (tf.errors.OpError, KeyError, ValueError) as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         sys.exit(f'error: cannot evaluate {path}: {message}')

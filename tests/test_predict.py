@@ -100,7 +100,7 @@ def test_predict_text_output_and_bad_files(checkpoint_dir, image_files, data_dir
                         str(image_files['png0']), str(missing), f'{record_file}:10000')
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f'error: {image_files["text"]}: not a PNG or JPEG image',
+        f'error: {image_files["text"]}: not a JPEG, PNG, BMP or GIF image',
         f'error: {missing}: No such file or directory',
         f'error: {record_file}: record 10000 not within 0-9999']
     lines = result.stdout.splitlines()

@@ -20,6 +20,7 @@ from cifar10 import cifar10_metrics
 from cifar10 import cifar10_train
 from cifar10 import checkpoints
 from cifar10 import errors
+from cifar10 import datasets
 from cifar10 import session
 from cifar10 import training
 
@@ -85,7 +86,13 @@ def test_eval_flag_defaults():
     args = cifar10_eval.parse_args([])
     assert (args.eval_dir, args.eval_data, args.checkpoint_dir,
             args.eval_interval_secs, args.num_examples, args.run_once) == (
-                '/tmp/cifar10_eval', 'test', '/tmp/cifar10_train', 300, 10000, False)
+                '/tmp/cifar10_eval', 'test', '/tmp/cifar10_train', 300, None, False)
+    # Without --num_examples: the tutorial's 10,000 for the built-in data
+    # sets, whatever their test size.
+    for name in ('cifar10', 'cifar100', 'svhn'):
+        for eval_data in ('test', 'train_eval'):
+            assert cifar10_eval.default_num_examples(
+                datasets.get(name), eval_data) == 10000
     assert args.concurrent_batches == 2
     assert cifar10_eval.parse_args(['--run_once']).run_once is True
     assert cifar10_eval.parse_args(['--run_once=false']).run_once is False

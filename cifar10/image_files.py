@@ -1,0 +1,353 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Reads image files of any kind into square RGB images, one way for all.
+
+The converter (cifar10_convert_images) and prediction (cifar10_predict)
+both read images through here, so that a photo is prepared for a trained
+network exactly as the training images were.
+
+- Formats: JPEG, PNG, BMP and GIF (its first frame), recognised by their
+  first bytes, not by the file's name: a PNG named ``.jpg`` is read as a
+  PNG. Grey, palette and transparent images become RGB (an alpha channel
+  is dropped: the colours stored under it are kept).
+- JPEG is decoded with the accurate integer DCT, as the shared CIFAR-10
+  JPEG export's own script decodes it, so converting those 32x32 files
+  gives its pixels exactly.
+- Size (``resize``, see RESIZE_MODES): 'crop' takes the centred square and
+  resizes it; 'pad' resizes the whole image to fit and pads it with black
+  (letterbox); 'stretch' resizes the whole image to the square, changing
+  its proportions. An image already of the size is taken as it is.
+- Resizing is bilinear with antialiasing: shrinking a photo to 32x32 then
+  averages every source pixel under each output pixel (a plain bilinear
+  resize would sample only 4 of them, and small textures would alias into
+  noise), and enlarging a small image interpolates smoothly. Values are
+  rounded back to uint8.
+
+Everything runs TensorFlow ops; nothing happens at import time.
+"""
+
+import dataclasses
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10.datasets import RESIZE_MODES
+from cifar10.errors import op_error_summary
+
+# File names that are meant to be images. A file with another name is read
+# as an image only if its first bytes say it is one.
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.bmp', '.gif')
+FORMATS = ('JPEG', 'PNG', 'BMP', 'GIF')
+# Enough of a file's start to tell its format.
+HEAD_BYTES = 8
+# Folders that archivers add beside the data (macOS zips), never classes.
+JUNK_FOLDERS = ('__MACOSX',)
+
+
+class ImageError(Exception):
+    """A file cannot be read as an image; the message says why."""
+
+
+def image_format(head):
+    """Names the format of a file from its first bytes.
+
+    Args:
+      head: The file's first HEAD_BYTES bytes (or all of a shorter file).
+
+    Returns:
+      One of FORMATS, or None for anything else (including empty files).
+    """
+    if head.startswith(b'\xff\xd8\xff'):
+        return 'JPEG'
+    if head.startswith(b'\x89PNG\r\n\x1a\n'):
+        return 'PNG'
+    if head.startswith(b'BM'):
+        return 'BMP'
+    if head.startswith((b'GIF87a', b'GIF89a')):
+        return 'GIF'
+    return None
+
+
+def is_hidden(name):
+    """Whether a file or folder name is hidden (or an archiver's junk)."""
+    return name.startswith('.') or name in JUNK_FOLDERS
+
+
+def has_image_name(path):
+    """Whether a file's name says it is an image (IMAGE_EXTENSIONS)."""
+    return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
+
+
+def read_head(path):
+    """The first HEAD_BYTES bytes of a file.
+
+    Raises:
+      OSError: if the file cannot be read.
+    """
+    with open(path, 'rb') as f:
+        return f.read(HEAD_BYTES)
+
+
+def is_image_file(path):
+    """Whether a file is to be read as an image: by its name, else by its
+    first bytes. An unreadable file counts (its reading error is named)."""
+    if has_image_name(path):
+        return True
+    try:
+        return image_format(read_head(path)) is not None
+    except OSError:
+        return True
+
+
+def files_in(folder):
+    """The image files in a folder and its subfolders, sorted.
+
+    Hidden files and folders are skipped, and so are files that are not
+    images (see is_image_file).
+
+    Returns:
+      (images, others): the image files' paths and the other files'.
+    """
+    images, others = [], []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not is_hidden(d)]
+        for name in filenames:
+            if not is_hidden(name):
+                path = os.path.join(dirpath, name)
+                (images if is_image_file(path) else others).append(path)
+    return sorted(images), sorted(others)
+
+
+def _to_uint8(image):
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+def resize(image, size, mode):
+    """Brings an RGB image to size x size, as RESIZE_MODES describe.
+
+    Args:
+      image: An [H, W, 3] uint8 tensor.
+      size: The side of the result.
+      mode: One of RESIZE_MODES.
+
+    Returns:
+      A [size, size, 3] uint8 tensor.
+    """
+    if mode not in RESIZE_MODES:
+        raise ValueError(f'resize must be one of {RESIZE_MODES}, not {mode!r}')
+    shape = tf.shape(image)
+    height, width = shape[0], shape[1]
+
+    def resized():
+        if mode == 'pad':
+            return _to_uint8(tf.image.resize_with_pad(image, size, size,
+                                                      antialias=True))
+        source = image
+        if mode == 'crop':
+            side = tf.minimum(height, width)
+            source = tf.image.crop_to_bounding_box(
+                image, (height - side) // 2, (width - side) // 2, side, side)
+        return _to_uint8(tf.image.resize(source, [size, size], antialias=True))
+
+    out = tf.cond(tf.logical_and(tf.equal(height, size), tf.equal(width, size)),
+                  lambda: image, resized)
+    out.set_shape([size, size, 3])
+    return out
+
+
+def decode(data, size, mode):
+    """Decodes the bytes of an image file and resizes it.
+
+    The caller checks the format (image_format of the returned head):
+    TensorFlow also decodes formats other than FORMATS (WebP, say, in some
+    versions), which are refused, as they are not decoded the same way by
+    every version.
+
+    Args:
+      data: A scalar string tensor, the whole file.
+      size: The side of the result.
+      mode: One of RESIZE_MODES.
+
+    Returns:
+      (image, head): the [size, size, 3] uint8 image, and the file's first
+      HEAD_BYTES bytes. A file that is not an image, or a corrupt one,
+      fails with TensorFlow's InvalidArgumentError.
+    """
+    head = tf.strings.substr(data, 0, HEAD_BYTES)
+    image = tf.cond(
+        tf.equal(tf.strings.substr(head, 0, 3), b'\xff\xd8\xff'),
+        lambda: tf.io.decode_jpeg(data, channels=3,
+                                  dct_method='INTEGER_ACCURATE'),
+        lambda: tf.io.decode_image(data, channels=3, expand_animations=False))
+    image.set_shape([None, None, 3])
+    return resize(image, size, mode), head
+
+
+def _reason(error, fmt):
+    """Says in a phrase why TensorFlow could not decode a file."""
+    summary = op_error_summary(error).split(': ', 1)[-1]
+    return f'corrupt or truncated {fmt} ({summary})'
+
+
+def load_image(path, size, mode):
+    """Reads one image file, as the converter would.
+
+    Args:
+      path: The file.
+      size: The side of the result.
+      mode: One of RESIZE_MODES.
+
+    Returns:
+      A [size, size, 3] uint8 numpy array.
+
+    Raises:
+      ImageError: if the file cannot be read, is empty, is not a JPEG,
+        PNG, BMP or GIF image, or cannot be decoded.
+    """
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        raise ImageError(e.strerror or str(e)) from None
+    fmt = image_format(data[:HEAD_BYTES])
+    if not data:
+        raise ImageError('empty file')
+    if fmt is None:
+        raise ImageError('not a JPEG, PNG, BMP or GIF image')
+    try:
+        image, _ = decode(tf.constant(data), size, mode)
+        return image.numpy()
+    except (tf.errors.InvalidArgumentError, tf.errors.ResourceExhaustedError) as e:
+        raise ImageError(_reason(e, fmt)) from None
+
+
+@dataclasses.dataclass
+class Decoded:
+    """What decode_files found.
+
+    Attributes:
+      images: [N, size, size, 3] uint8, the files' images in their order
+        (black where a file failed).
+      fingerprints: [N] uint64, a 64-bit fingerprint of each file's bytes
+        (equal bytes, equal fingerprints), for finding duplicates.
+      errors: {index: why} for each file that could not be read as an
+        image.
+    """
+    images: np.ndarray
+    fingerprints: np.ndarray
+    errors: dict
+
+
+def decode_files(paths, size, mode, progress=None, batch_size=256):
+    """Reads many image files, in parallel on every core.
+
+    The files are read, checked and decoded by a tf.data pipeline whose
+    map runs as many files at once as there are cores. A file that fails
+    is dropped from the pipeline (ignore_errors) and read again alone,
+    which gives the reason; so one bad file neither stops the others nor
+    goes unnamed.
+
+    Args:
+      paths: The files.
+      size: The side of the images.
+      mode: One of RESIZE_MODES.
+      progress: None, or a function called with the number of files done
+        after each batch.
+      batch_size: Files handed back to Python at a time.
+
+    Returns:
+      A Decoded.
+    """
+    count = len(paths)
+    images = np.zeros([count, size, size, 3], np.uint8)
+    fingerprints = np.zeros([count], np.uint64)
+    seen = np.zeros([count], bool)
+    heads = [b''] * count
+
+    def read(index, path):
+        data = tf.io.read_file(path)
+        image, head = decode(data, size, mode)
+        fingerprint = tf.fingerprint(tf.reshape(data, [1]))[0]
+        return index, image, head, fingerprint
+
+    if count:
+        pipeline = (tf.data.Dataset.from_tensor_slices(
+                        (tf.range(count, dtype=tf.int64), list(paths)))
+                    .map(read, num_parallel_calls=tf.data.AUTOTUNE,
+                         deterministic=False)
+                    .ignore_errors()
+                    .batch(batch_size)
+                    .prefetch(2))
+        done = 0
+        for index, image, head, fingerprint in pipeline.as_numpy_iterator():
+            images[index] = image
+            fingerprints[index] = np.ascontiguousarray(fingerprint).view(np.uint64)[:, 0]
+            seen[index] = True
+            for i, h in zip(index, head):
+                heads[i] = h
+            done += len(index)
+            if progress:
+                progress(done)
+    errors = {}
+    for index in np.flatnonzero(~seen):
+        # Failed in the pipeline: read alone, for the reason.
+        try:
+            images[index] = load_image(paths[index], size, mode)
+            errors[int(index)] = 'could not be decoded with the others'
+        except ImageError as e:
+            errors[int(index)] = str(e)
+    for index in np.flatnonzero(seen):
+        if image_format(heads[index]) is None:
+            errors[int(index)] = 'not a JPEG, PNG, BMP or GIF image'
+    return Decoded(images, fingerprints, errors)
+
+
+class Progress:
+    """Prints 'images done, images/sec, time left' while a long job runs.
+
+    Nothing is printed for the first ``quiet_secs``, so short jobs stay
+    silent; after that a line at most every ``every_secs`` (on a terminal
+    the line rewrites itself), and a final one at the end.
+    """
+
+    def __init__(self, total, stream, what='images', quiet_secs=2.0,
+                 every_secs=1.0):
+        self._total = total
+        self._stream = stream
+        self._what = what
+        self._quiet = quiet_secs
+        self._every = every_secs
+        self._start = time.monotonic()
+        self._last = None
+        self._tty = getattr(stream, 'isatty', lambda: False)()
+
+    def __call__(self, done):
+        now = time.monotonic()
+        elapsed = now - self._start
+        if elapsed < self._quiet or (self._last and now - self._last < self._every
+                                     and done < self._total):
+            return
+        self._last = now
+        rate = done / elapsed if elapsed else 0.0
+        left = (self._total - done) / rate if rate else 0.0
+        line = (f'{done:,} of {self._total:,} {self._what} '
+                f'({rate:,.0f} {self._what}/sec, {left:.0f} s left)')
+        if self._tty:
+            end = '\n' if done >= self._total else ''
+            self._stream.write(f'\r{line}{end}')
+        else:
+            self._stream.write(line + '\n')
+        self._stream.flush()

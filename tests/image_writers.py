@@ -1,0 +1,71 @@
+"""Writers of image files in the formats the converter reads, for tests.
+
+TensorFlow encodes PNG and JPEG only; BMP and GIF are written here by hand
+from their published layouts, so that the tests need no imaging library.
+"""
+
+import struct
+
+import numpy as np
+
+
+def bmp_bytes(image):
+    """A 24-bit uncompressed BMP of an [H, W, 3] uint8 RGB image."""
+    height, width, _ = image.shape
+    row_bytes = (width * 3 + 3) // 4 * 4  # Rows are padded to 4 bytes.
+    pixels = bytearray()
+    for row in image[::-1]:  # Bottom-up, blue-green-red.
+        line = row[:, ::-1].tobytes()
+        pixels += line + b'\0' * (row_bytes - len(line))
+    header = struct.pack('<IiiHHIIiiII', 40, width, height, 1, 24, 0,
+                         len(pixels), 2835, 2835, 0, 0)
+    size = 14 + len(header) + len(pixels)
+    return (b'BM' + struct.pack('<IHHI', size, 0, 0, 14 + len(header))
+            + header + bytes(pixels))
+
+
+def _lzw_uncompressed(indices):
+    """GIF LZW data for 8-bit indices, without compression.
+
+    Every pixel is sent as its own 9-bit code, and a clear code every 128
+    pixels keeps the decoder's table (and so the code width) from growing.
+    """
+    clear, end = 256, 257
+    codes = []
+    for start in range(0, len(indices), 128):
+        codes.append(clear)
+        codes.extend(int(i) for i in indices[start:start + 128])
+    codes.append(end)
+    bits, nbits, out = 0, 0, bytearray()
+    for code in codes:
+        bits |= code << nbits
+        nbits += 9
+        while nbits >= 8:
+            out.append(bits & 0xFF)
+            bits >>= 8
+            nbits -= 8
+    if nbits:
+        out.append(bits & 0xFF)
+    blocks = bytearray([8])  # LZW minimum code size.
+    for start in range(0, len(out), 255):
+        chunk = out[start:start + 255]
+        blocks += bytes([len(chunk)]) + chunk
+    return bytes(blocks + b'\0')
+
+
+def gif_bytes(frames, palette):
+    """A GIF of palette-index frames.
+
+    Args:
+      frames: A list of [H, W] uint8 arrays of palette indices.
+      palette: A [256, 3] uint8 array of RGB colours.
+    """
+    height, width = frames[0].shape
+    out = bytearray(b'GIF89a')
+    out += struct.pack('<HHBBB', width, height, 0xF7, 0, 0)
+    out += np.asarray(palette, np.uint8).tobytes()
+    for frame in frames:
+        out += b'\x21\xF9\x04\x00\x0A\x00\x00\x00'  # Graphic control: 0.1 s.
+        out += b'\x2C' + struct.pack('<HHHHB', 0, 0, width, height, 0)
+        out += _lzw_uncompressed(np.asarray(frame, np.uint8).reshape(-1))
+    return bytes(out + b'\x3B')
