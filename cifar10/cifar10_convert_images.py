@@ -162,9 +162,6 @@ def convert(args):
     if os.path.exists(out) and not args.overwrite:
         raise DataError(f'{out} exists already; pass --overwrite to replace it')
     source = image_folders.scan(args.src, args.classes)
-    if source.layout == 'folders':
-        image_folders.split(source.images, source.classes, args.test_fraction,
-                            args.seed)
     images = source.images
     print(f'Reading {len(images):,} images of {len(source.classes)} classes '
           f'from {args.src} ({"train/ and test/ as given" if source.layout == "split" else f"test fraction {args.test_fraction:g}, seed {args.seed}"}).',
@@ -191,6 +188,10 @@ def convert(args):
     else:
         problems += [f'{image.path}: {why}' for image, why in bad]
     kept = [image for image, k in zip(images, keep) if k]
+    if source.layout == 'folders':
+        # After the bad files are left out, so that each class keeps its
+        # share of test images.
+        image_folders.split(kept, source.classes, args.test_fraction, args.seed)
     problems += image_folders.count_problems(kept, source.classes,
                                              source.layout, args.test_fraction)
     if problems:
@@ -228,8 +229,9 @@ def convert(args):
     print(f'Wrote {out}: {counts["train"]:,} training images '
           f'({len(manifest["files"]["train"])} files) and {counts["test"]:,} '
           f'test images of {len(source.classes)} classes, '
-          f'{args.image_size}x{args.image_size} ({args.resize}); decoded at '
-          f'{len(images) / max(seconds, 1e-9):,.0f} images/sec.', flush=True)
+          f'{args.image_size}x{args.image_size} ({args.resize}); read in '
+          f'{seconds:.1f} s ({len(images) / max(seconds, 1e-9):,.0f} images/sec).',
+          flush=True)
     if bad:
         print(f'Skipped {len(bad):,} file{"s" if len(bad) > 1 else ""} that '
               f'could not be read (listed in {datasets.MANIFEST}), such as '

@@ -265,8 +265,9 @@ def maybe_download_and_extract(data_dir, url=None, expected_size=None,
         problems = (folder_problems(folder, dataset) if os.path.isdir(folder)
                     else [f'{dataset.extracted_dir}/ is missing'])
         if problems:
-            raise DataError(f'{data_dir}: no {dataset.title} data '
-                            f'({", ".join(problems)}); '
+            what = ('the converted data set is damaged' if dataset.name == 'custom'
+                    else f'no {dataset.title} data')
+            raise DataError(f'{data_dir}: {what} ({", ".join(problems)}); '
                             + dataset.missing_hint.replace('DATA_DIR', data_dir))
         return
     url = url or dataset.url

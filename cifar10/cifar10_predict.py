@@ -66,6 +66,7 @@ tf1 = tf.compat.v1
 _RECORD_REF = re.compile(r'^(?P<path>.+\.bin):(?P<first>\d+)(?:-(?P<last>\d+))?$')
 # Images classified per session run (bounds the memory of a big folder).
 _BATCH = 1024
+DEFAULT_TOP_K = 3
 
 
 def parse_args(argv):
@@ -88,13 +89,16 @@ def parse_args(argv):
         parser, data_help='the data directory; only the class names are read '
                           'from it')
     flags.add_model_flag(parser)
-    parser.add_argument('--top_k', type=flags.positive_int, default=3,
+    parser.add_argument('--top_k', type=flags.positive_int, default=None,
                         help='How many classes to show per image (at most the '
-                             "data set's classes).")
+                             "data set's classes; default 3, or all of them "
+                             'when there are fewer).')
     flags.add_bool_flag(parser, 'json', False,
                               'Print machine-readable JSON instead of text.')
     args = parser.parse_args(argv)
     num_classes = datasets.from_flags(args).num_classes
+    if args.top_k is None:
+        args.top_k = min(DEFAULT_TOP_K, num_classes)
     if args.top_k > num_classes:
         parser.error(f'argument --top_k: at most {num_classes}, got {args.top_k}')
     return args

@@ -37,8 +37,10 @@ network exactly as the training images were.
 Everything runs TensorFlow ops; nothing happens at import time.
 """
 
+import contextlib
 import dataclasses
 import os
+import sys
 import time
 
 import numpy as np
@@ -116,7 +118,7 @@ def files_in(folder):
     """The image files in a folder and its subfolders, sorted.
 
     Hidden files and folders are skipped, and so are files that are not
-    images (see is_image_file).
+    images (see is_image_file) and special files (pipes, devices).
 
     Returns:
       (images, others): the image files' paths and the other files'.
@@ -127,7 +129,10 @@ def files_in(folder):
         for name in filenames:
             if not is_hidden(name):
                 path = os.path.join(dirpath, name)
-                (images if is_image_file(path) else others).append(path)
+                # Pipes, sockets and devices are never opened (a pipe would
+                # block the read for ever).
+                regular = os.path.isfile(path)
+                (images if regular and is_image_file(path) else others).append(path)
     return sorted(images), sorted(others)
 
 
@@ -234,6 +239,45 @@ def load_image(path, size, mode):
         raise ImageError(_reason(e, fmt)) from None
 
 
+@contextlib.contextmanager
+def _native_messages_hidden():
+    """Hides what C libraries print on stderr while images are decoded.
+
+    libjpeg prints "Improper call to JPEG library in state 201" straight to
+    file descriptor 2 for each corrupt JPEG, beside the one line that names
+    the file. Unless TF_CPP_MIN_LOG_LEVEL asks for TensorFlow's messages
+    (below 3; the scripts set 3 by default), descriptor 2 points at
+    /dev/null inside this block; ``shown()`` gives it back for a moment, to
+    print progress.
+
+    Yields:
+      shown: a context manager under which stderr is the real one.
+    """
+    if os.environ.get('TF_CPP_MIN_LOG_LEVEL', '0') != '3':
+        yield contextlib.nullcontext
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+
+    @contextlib.contextmanager
+    def shown():
+        os.dup2(saved, 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(devnull, 2)
+
+    try:
+        os.dup2(devnull, 2)
+        yield shown
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 @dataclasses.dataclass
 class Decoded:
     """What decode_files found.
@@ -265,7 +309,7 @@ def decode_files(paths, size, mode, progress=None, batch_size=256):
       size: The side of the images.
       mode: One of RESIZE_MODES.
       progress: None, or a function called with the number of files done
-        after each batch.
+        after each batch (the files that failed count at the end).
       batch_size: Files handed back to Python at a time.
 
     Returns:
@@ -274,8 +318,40 @@ def decode_files(paths, size, mode, progress=None, batch_size=256):
     count = len(paths)
     images = np.zeros([count, size, size, 3], np.uint8)
     fingerprints = np.zeros([count], np.uint64)
-    seen = np.zeros([count], bool)
-    heads = [b''] * count
+    heads = [None] * count  # None: failed in the pipeline
+    errors = {}
+    with _native_messages_hidden() as shown:
+        done = 0
+        for index, image, head, fingerprint in _batches(paths, size, mode,
+                                                        batch_size):
+            images[index] = image
+            fingerprints[index] = fingerprint
+            for i, h in zip(index, head):
+                heads[i] = h
+            done += len(index)
+            if progress:
+                with shown():
+                    progress(done)
+        for index, head in enumerate(heads):
+            if head is None:
+                # Failed in the pipeline: read alone, for the reason.
+                try:
+                    images[index] = load_image(paths[index], size, mode)
+                    errors[index] = 'could not be decoded with the others'
+                except ImageError as e:
+                    errors[index] = str(e)
+            elif image_format(head) is None:
+                errors[index] = 'not a JPEG, PNG, BMP or GIF image'
+    if progress and count:
+        progress(count)
+    return Decoded(images, fingerprints, errors)
+
+
+def _batches(paths, size, mode, batch_size):
+    """decode_files' pipeline: yields (indices, images, heads, fingerprints)
+    of the files that decoded, batch by batch, in no particular order."""
+    if not paths:
+        return
 
     def read(index, path):
         data = tf.io.read_file(path)
@@ -283,36 +359,17 @@ def decode_files(paths, size, mode, progress=None, batch_size=256):
         fingerprint = tf.fingerprint(tf.reshape(data, [1]))[0]
         return index, image, head, fingerprint
 
-    if count:
-        pipeline = (tf.data.Dataset.from_tensor_slices(
-                        (tf.range(count, dtype=tf.int64), list(paths)))
-                    .map(read, num_parallel_calls=tf.data.AUTOTUNE,
-                         deterministic=False)
-                    .ignore_errors()
-                    .batch(batch_size)
-                    .prefetch(2))
-        done = 0
-        for index, image, head, fingerprint in pipeline.as_numpy_iterator():
-            images[index] = image
-            fingerprints[index] = np.ascontiguousarray(fingerprint).view(np.uint64)[:, 0]
-            seen[index] = True
-            for i, h in zip(index, head):
-                heads[i] = h
-            done += len(index)
-            if progress:
-                progress(done)
-    errors = {}
-    for index in np.flatnonzero(~seen):
-        # Failed in the pipeline: read alone, for the reason.
-        try:
-            images[index] = load_image(paths[index], size, mode)
-            errors[int(index)] = 'could not be decoded with the others'
-        except ImageError as e:
-            errors[int(index)] = str(e)
-    for index in np.flatnonzero(seen):
-        if image_format(heads[index]) is None:
-            errors[int(index)] = 'not a JPEG, PNG, BMP or GIF image'
-    return Decoded(images, fingerprints, errors)
+    pipeline = (tf.data.Dataset.from_tensor_slices(
+                    (tf.range(len(paths), dtype=tf.int64), list(paths)))
+                .map(read, num_parallel_calls=tf.data.AUTOTUNE,
+                     deterministic=False)
+                .ignore_errors()
+                .batch(batch_size)
+                .prefetch(2))
+    for index, image, head, fingerprint in pipeline.as_numpy_iterator():
+        # Fingerprints come as 8 bytes each; one uint64 is the same key.
+        yield (index, image, head,
+               np.ascontiguousarray(fingerprint).view(np.uint64)[:, 0])
 
 
 class Progress:

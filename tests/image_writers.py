@@ -5,6 +5,7 @@ from their published layouts, so that the tests need no imaging library.
 """
 
 import struct
+import zlib
 
 import numpy as np
 
@@ -69,3 +70,24 @@ def gif_bytes(frames, palette):
         out += b'\x2C' + struct.pack('<HHHHB', 0, 0, width, height, 0)
         out += _lzw_uncompressed(np.asarray(frame, np.uint8).reshape(-1))
     return bytes(out + b'\x3B')
+
+
+def _png_chunk(kind, data):
+    body = kind + data
+    return struct.pack('>I', len(data)) + body + struct.pack('>I', zlib.crc32(body))
+
+
+def palette_png_bytes(indices, palette):
+    """An 8-bit palette PNG (colour type 3) of [H, W] palette indices.
+
+    Args:
+      indices: [H, W] uint8 indices into the palette.
+      palette: [K, 3] uint8 RGB colours.
+    """
+    height, width = indices.shape
+    header = struct.pack('>IIBBBBB', width, height, 8, 3, 0, 0, 0)
+    rows = b''.join(b'\0' + row.tobytes() for row in np.asarray(indices, np.uint8))
+    return (b'\x89PNG\r\n\x1a\n' + _png_chunk(b'IHDR', header)
+            + _png_chunk(b'PLTE', np.asarray(palette, np.uint8).tobytes())
+            + _png_chunk(b'IDAT', zlib.compress(rows))
+            + _png_chunk(b'IEND', b''))
