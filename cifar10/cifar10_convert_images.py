@@ -125,6 +125,11 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def _say(text, stream=None):
+    """Prints a line, any undecodable file name in it made printable."""
+    print(image_folders.printable(text), file=stream or sys.stdout, flush=True)
+
+
 def _inside(path, folder):
     """Whether path is folder or lies inside it."""
     path, folder = os.path.realpath(path), os.path.realpath(folder)
@@ -134,13 +139,13 @@ def _inside(path, folder):
 def _report(problems, skip_bad):
     """Prints the problems, the first MAX_LISTED_PROBLEMS one per line."""
     for problem in problems[:MAX_LISTED_PROBLEMS]:
-        print(f'error: {problem}', file=sys.stderr)
+        _say(f'error: {problem}', sys.stderr)
     more = len(problems) - MAX_LISTED_PROBLEMS
     if more > 0:
-        print(f'error: ... and {more:,} more', file=sys.stderr)
+        _say(f'error: ... and {more:,} more', sys.stderr)
     hint = '' if skip_bad else ' (--skip_bad leaves out the bad files)'
-    print(f'error: {len(problems):,} problem{"s" if len(problems) > 1 else ""}'
-          f'; nothing was written{hint}', file=sys.stderr, flush=True)
+    _say(f'error: {len(problems):,} problem{"s" if len(problems) > 1 else ""}'
+         f'; nothing was written{hint}', sys.stderr)
 
 
 def convert(args):
@@ -163,9 +168,10 @@ def convert(args):
         raise DataError(f'{out} exists already; pass --overwrite to replace it')
     source = image_folders.scan(args.src, args.classes)
     images = source.images
-    print(f'Reading {len(images):,} images of {len(source.classes)} classes '
-          f'from {args.src} ({"train/ and test/ as given" if source.layout == "split" else f"test fraction {args.test_fraction:g}, seed {args.seed}"}).',
-          flush=True)
+    split = ('train/ and test/ as given' if source.layout == 'split' else
+             f'test fraction {args.test_fraction:g}, seed {args.seed}')
+    _say(f'Reading {len(images):,} images of {len(source.classes)} classes '
+         f'from {args.src} ({split}).')
     start = time.monotonic()
     decoded = image_files.decode_files(
         [image.path for image in images], args.image_size, args.resize,
@@ -199,10 +205,10 @@ def convert(args):
         return 1
     leaks = image_folders.leaked_duplicates(kept, decoded.fingerprints[keep])
     if leaks:
-        print(f'warning: {len(leaks):,} test image{"s are" if len(leaks) > 1 else " is"} '
-              'byte-identical to training images (leaked test data: test '
-              f'precision will be too high), such as {leaks[0][0]} = '
-              f'{leaks[0][1]}', file=sys.stderr, flush=True)
+        _say(f'warning: {len(leaks):,} test image{"s are" if len(leaks) > 1 else " is"} '
+             'byte-identical to training images (leaked test data: test '
+             f'precision will be too high), such as {leaks[0][0]} = '
+             f'{leaks[0][1]}', sys.stderr)
     splits = {name: [i for i, image in enumerate(images)
                      if keep[i] and image.split == name]
               for name in image_folders.SPLITS}
@@ -210,41 +216,43 @@ def convert(args):
         out, decoded.images, [image.label for image in images], splits,
         source.classes, {
             'options': {
-                'source': os.path.abspath(args.src),
+                'source': image_folders.printable(os.path.abspath(args.src)),
                 'layout': source.layout,
                 'image_size': args.image_size,
                 'resize': args.resize,
-                'classes': args.classes,
+                'classes': (None if args.classes is None else
+                            [image_folders.printable(n) for n in args.classes]),
                 'test_fraction': (args.test_fraction
                                   if source.layout == 'folders' else None),
                 'seed': args.seed,
                 'skip_bad': args.skip_bad,
             },
-            'skipped': [{'file': image.name, 'reason': why} for image, why in bad],
-            'other_files': source.other_files,
-            'unused_class_folders': source.unused_folders,
+            'skipped': [{'file': image_folders.printable(image.name), 'reason': why}
+                        for image, why in bad],
+            'other_files': [image_folders.printable(n) for n in source.other_files],
+            'unused_class_folders': [image_folders.printable(n)
+                                     for n in source.unused_folders],
             'leaked_test_images': len(leaks),
         }, overwrite=args.overwrite, seed=args.seed)
     counts = manifest['counts']
-    print(f'Wrote {out}: {counts["train"]:,} training images '
-          f'({len(manifest["files"]["train"])} files) and {counts["test"]:,} '
-          f'test images of {len(source.classes)} classes, '
-          f'{args.image_size}x{args.image_size} ({args.resize}); read in '
-          f'{seconds:.1f} s ({len(images) / max(seconds, 1e-9):,.0f} images/sec).',
-          flush=True)
+    _say(f'Wrote {out}: {counts["train"]:,} training images '
+         f'({len(manifest["files"]["train"])} files) and {counts["test"]:,} '
+         f'test images of {len(source.classes)} classes, '
+         f'{args.image_size}x{args.image_size} ({args.resize}); read in '
+         f'{seconds:.1f} s ({len(images) / max(seconds, 1e-9):,.0f} images/sec).')
     if bad:
-        print(f'Skipped {len(bad):,} file{"s" if len(bad) > 1 else ""} that '
-              f'could not be read (listed in {datasets.MANIFEST}), such as '
-              f'{bad[0][0].name}: {bad[0][1]}.', flush=True)
+        _say(f'Skipped {len(bad):,} file{"s" if len(bad) > 1 else ""} that '
+             f'could not be read (listed in {datasets.MANIFEST}), such as '
+             f'{bad[0][0].name}: {bad[0][1]}.')
     if source.other_files:
-        print(f'Left out {len(source.other_files):,} other file'
-              f'{"s" if len(source.other_files) > 1 else ""} (not images), '
-              f'such as {source.other_files[0]}.', flush=True)
+        _say(f'Left out {len(source.other_files):,} other file'
+             f'{"s" if len(source.other_files) > 1 else ""} (not images), '
+             f'such as {source.other_files[0]}.')
     if source.unused_folders:
-        print(f'Left out {len(source.unused_folders)} class folder'
-              f'{"s" if len(source.unused_folders) > 1 else ""} not in '
-              f'--classes: {", ".join(source.unused_folders)}.', flush=True)
-    print(f'Train on it with --dataset=custom --data_dir={out}', flush=True)
+        _say(f'Left out {len(source.unused_folders)} class folder'
+             f'{"s" if len(source.unused_folders) > 1 else ""} not in '
+             f'--classes: {", ".join(source.unused_folders)}.')
+    _say(f'Train on it with --dataset=custom --data_dir={out}')
     return 0
 
 

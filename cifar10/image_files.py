@@ -130,8 +130,9 @@ def files_in(folder):
             if not is_hidden(name):
                 path = os.path.join(dirpath, name)
                 # Pipes, sockets and devices are never opened (a pipe would
-                # block the read for ever).
-                regular = os.path.isfile(path)
+                # block the read for ever); a broken link is read, so that
+                # its error is named.
+                regular = os.path.isfile(path) or not os.path.exists(path)
                 (images if regular and is_image_file(path) else others).append(path)
     return sorted(images), sorted(others)
 
@@ -204,7 +205,7 @@ def decode(data, size, mode):
 def _reason(error, fmt):
     """Says in a phrase why TensorFlow could not decode a file."""
     summary = op_error_summary(error).split(': ', 1)[-1]
-    return f'corrupt or truncated {fmt} ({summary})'
+    return f'unreadable {fmt} (corrupt, truncated or an unsupported variant: {summary})'
 
 
 def load_image(path, size, mode):
@@ -359,8 +360,10 @@ def _batches(paths, size, mode, batch_size):
         fingerprint = tf.fingerprint(tf.reshape(data, [1]))[0]
         return index, image, head, fingerprint
 
+    # As bytes: a file name need not be valid UTF-8.
     pipeline = (tf.data.Dataset.from_tensor_slices(
-                    (tf.range(len(paths), dtype=tf.int64), list(paths)))
+                    (tf.range(len(paths), dtype=tf.int64),
+                     [os.fsencode(p) for p in paths]))
                 .map(read, num_parallel_calls=tf.data.AUTOTUNE,
                      deterministic=False)
                 .ignore_errors()

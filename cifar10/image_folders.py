@@ -42,6 +42,18 @@ from cifar10 import image_files
 from cifar10.errors import DataError
 
 SPLITS = ('train', 'test')
+# Two big-endian label bytes number at most this many classes.
+MAX_CLASSES = 65536
+
+
+def printable(text):
+    """A file or folder name as text that can be printed and stored.
+
+    Names that are not valid UTF-8 come from os functions with their bad
+    bytes as lone surrogates, which no UTF-8 stream accepts; they become
+    U+FFFD. Only messages and the manifest see this form.
+    """
+    return text.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace')
 
 
 @dataclasses.dataclass
@@ -137,10 +149,16 @@ def scan(root, classes=None):
                                     'folder (--classes)')
         unused = [name for name in found if name not in classes]
     if len(classes) < 2:
+        half = [s for s in SPLITS if s in classes]
+        hint = (f' ({half[0]}/ without {"test" if half[0] == "train" else "train"}/: '
+                'the split layout needs both)' if half else '')
         problems.append(f'{root}: {len(classes)} class folder'
                         f'{"" if len(classes) == 1 else "s"} '
                         f'({", ".join(classes) or "none"}); a classifier needs '
-                        'at least 2, one folder of images per class')
+                        f'at least 2, one folder of images per class{hint}')
+    if len(classes) > MAX_CLASSES:
+        problems.append(f'{root}: {len(classes):,} classes; at most '
+                        f'{MAX_CLASSES:,} fit the records\' two label bytes')
     images = []
     for label, name in enumerate(classes):
         for split, parent in parents.items():
@@ -176,7 +194,7 @@ def split(images, classes, test_fraction, seed):
         if image.split is None:
             by_class.setdefault(image.label, []).append(image)
     for label, members in by_class.items():
-        key = zlib.crc32(classes[label].encode('utf-8'))
+        key = zlib.crc32(os.fsencode(classes[label]))
         rng = np.random.default_rng([seed, key])
         test = int(len(members) * test_fraction + 0.5)
         order = rng.permutation(len(members))
@@ -322,6 +340,7 @@ def write_dataset(out_dir, images, labels, splits, classes, manifest,
         raise DataError(f'{out_dir} exists already; pass --overwrite to '
                         'replace it')
     label_bytes = datasets.label_bytes_for(len(classes))
+    classes = [printable(name) for name in classes]
     image_size = images.shape[1]
     labels = np.asarray(labels, np.int64)
     parent = os.path.dirname(out_dir)
@@ -354,7 +373,7 @@ def write_dataset(out_dir, images, labels, splits, classes, manifest,
             'image_size': image_size,
             'label_bytes': label_bytes,
             'record_bytes': label_bytes + 3 * image_size * image_size,
-            'classes': list(classes),
+            'classes': classes,
             'counts': {s: len(splits[s]) for s in SPLITS},
             'counts_per_class': counts_per_class,
             'files': files,

@@ -181,9 +181,9 @@ def test_decode_files_names_each_bad_file_and_reads_the_rest(tmp_path):
     assert set(reasons) == {'empty.png', 'truncated.png', 'truncated.jpg',
                             'text.jpg', 'corrupt.gif', 'missing.png'}
     assert reasons['empty.png'] == 'empty file'
-    assert reasons['truncated.png'].startswith('corrupt or truncated PNG')
-    assert reasons['truncated.jpg'].startswith('corrupt or truncated JPEG')
-    assert reasons['corrupt.gif'].startswith('corrupt or truncated GIF')
+    assert reasons['truncated.png'].startswith('unreadable PNG')
+    assert reasons['truncated.jpg'].startswith('unreadable JPEG')
+    assert reasons['corrupt.gif'].startswith('unreadable GIF')
     assert reasons['text.jpg'] == 'not a JPEG, PNG, BMP or GIF image'
     assert reasons['missing.png'] == 'No such file or directory'
     np.testing.assert_array_equal(decoded.images[0], image)
@@ -300,11 +300,11 @@ def test_bad_input_is_all_listed_and_nothing_is_written(tmp_path, capsys):
     problems = err[:-1]
     assert f'error: {src / "durian"}: class folder without images' in problems
     assert f'error: {src / "apple" / "empty.png"}: empty file' in problems
-    assert any(p.startswith(f'error: {src / "apple" / "cut.png"}: corrupt or truncated PNG')
+    assert any(p.startswith(f'error: {src / "apple" / "cut.png"}: unreadable PNG')
                for p in problems)
     assert f'error: {src / "banana" / "words.jpg"}: not a JPEG, PNG, BMP or GIF image' in problems
-    assert any(p.startswith(f'error: {src / "cherry" / "sub" / "broken.gif"}: corrupt or '
-                            'truncated GIF') for p in problems)
+    assert any(p.startswith(f'error: {src / "cherry" / "sub" / "broken.gif"}: '
+                            'unreadable GIF') for p in problems)
     assert not out.exists() and _leftovers(tmp_path, 'out') == []
 
     # --skip_bad writes the rest and lists what it left out; the folder
@@ -555,7 +555,7 @@ def test_custom_predict_on_a_folder_and_export(custom48, tmp_path):
     assert result.returncode == 1
     errors = result.stderr.splitlines()
     assert len(errors) == 1 and errors[0].startswith(
-        f'error: {photos / "broken.png"}: corrupt or truncated PNG (')
+        f'error: {photos / "broken.png"}: unreadable PNG (')
     out = json.loads(result.stdout)
     assert [r['input'] for r in out['results']] == [
         str(photos / 'garden' / 'leaf.jpg'), str(photos / 'sky.png'),
@@ -631,3 +631,31 @@ def test_custom_files_are_checked_against_the_manifest(tmp_path, damage, message
     assert len(lines) == 1 and message in lines[0]
     assert 'convert your images again' in lines[0]
     assert not (tmp_path / 'train').exists()
+
+
+def test_odd_names_links_and_half_layouts(tmp_path, capsys):
+    src = tmp_path / 'src'
+    _make_folders(str(src), classes=('a', 'b'), count=5)
+    # A folder and a file whose names are not UTF-8.
+    odd = os.fsencode(str(src)) + b'/caf\xe9'
+    os.makedirs(odd)
+    for i in range(5):
+        with open(odd + b'/x\xff%d.png' % i, 'wb') as f:
+            f.write(_png(_class_image(2, seed=70 + i)))
+    # A link to nowhere, named as an image: named as unreadable.
+    os.symlink(str(tmp_path / 'gone.png'), src / 'a' / 'link.png')
+    assert _convert(src, '--out', tmp_path / 'out', '--test_fraction=0.2') == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f'error: {src / "a" / "link.png"}: No such file or directory'
+    assert _convert(src, '--out', tmp_path / 'out', '--test_fraction=0.2',
+                    '--skip_bad') == 0
+    manifest = _manifest(tmp_path / 'out')
+    assert manifest['classes'] == ['a', 'b', 'caf\ufffd']
+    assert (tmp_path / 'out' / 'classes.txt').read_text(encoding='utf-8') == 'a\nb\ncaf\ufffd\n'
+    assert manifest['counts'] == {'train': 12, 'test': 3}
+    # train/ without test/ is a class folder named train, with a hint.
+    half = tmp_path / 'half'
+    _make_folders(str(half / 'train'), classes=('a', 'b'), count=2)
+    assert _convert(half, '--out', tmp_path / 'out2') == 1
+    assert ('a classifier needs at least 2, one folder of images per class '
+            '(train/ without test/: the split layout needs both)') in capsys.readouterr().err
