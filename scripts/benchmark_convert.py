@@ -19,7 +19,8 @@
 Runs the two commands alternately --runs times, each writing into a fresh
 temporary folder, and prints for each the median wall time (interpreter
 and TensorFlow start-up included), images/sec over the images in --src,
-the peak memory of its process, and the median of the rounds' ratios of
+the CPU time (user and system) and the peak memory of its process, and
+the median of the rounds' ratios of
 our time to the other's. Then checks that both wrote the same records:
 for each of test_batch.bin and the data_batch files taken together, the
 same set of 3,073-byte records (the order differs: each shuffles with its
@@ -43,7 +44,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _run(cmd):
-    """Runs a command; returns (wall seconds, peak RSS in MB)."""
+    """Runs a command; returns (wall seconds, peak RSS in MB, CPU seconds)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -52,7 +53,7 @@ def _run(cmd):
     if os.waitstatus_to_exitcode(status):
         sys.exit(f'benchmark_convert: {shlex.join(cmd)} failed: '
                  f'{proc.stderr.read().strip().splitlines()[-1:]}')
-    return wall, usage.ru_maxrss / 1024.0
+    return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
 
 
 def _record_sets(folder):
@@ -94,10 +95,12 @@ def main(argv=None):
         same = _record_sets(os.path.join(tmp, 'ours0')) == _record_sets(
             os.path.join(tmp, 'other0'))
     for name, runs in (('cifar10_convert_images.py', ours), ('other', theirs)):
-        wall = statistics.median(w for w, _ in runs)
-        peak = max(m for _, m in runs)
+        wall = statistics.median(r[0] for r in runs)
+        peak = max(r[1] for r in runs)
+        cpu = statistics.median(r[2] for r in runs)
         print(f'{name:26s} median {wall:6.2f} s ({images / wall:8,.0f} images/sec), '
-              f'runs {", ".join(f"{w:.2f}" for w, _ in runs)} s, peak {peak:,.0f} MB')
+              f'runs {", ".join(f"{r[0]:.2f}" for r in runs)} s, CPU {cpu:.1f} s, '
+              f'peak {peak:,.0f} MB')
     print(f'ours / other, median of the rounds: {statistics.median(ratios):.2f}x the time')
     print(f'same records (test set, and training sets taken together): {same}')
 
