@@ -124,7 +124,7 @@ def parse_args(argv, environ=None):
                        help='A worker whose step waits longer than this on the '
                             'others (too few workers for a synchronous step, a '
                             'lost ps) says so, and keeps waiting.')
-    args = flags.resolve_device_defaults(parser.parse_args(argv))
+    args = flags.resolve_device_defaults(parser.parse_args(argv), parser)
     if args.batch_splits is None:
         args.batch_splits = 1
     flags.check_batch_splits(parser, args)
@@ -339,6 +339,9 @@ def run_worker(args, task):
         lock = training.prepare_training(args)
     else:
         lock = None
+        slower = training.check_precision(args)
+        if slower:
+            print(f'{task.name}: {slower}', file=sys.stderr, flush=True)
         cifar10.maybe_download_and_extract(
             args.data_dir, dataset=datasets.from_flags(args))
     try:

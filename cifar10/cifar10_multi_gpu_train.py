@@ -65,7 +65,7 @@ def parse_args(argv):
     parser.add_argument('--num_gpus', type=flags.positive_int, default=1,
                         help='How many towers (model replicas) to run, one '
                              'per GPU. --batch_size is per tower.')
-    return flags.resolve_device_defaults(parser.parse_args(argv))
+    return flags.resolve_device_defaults(parser.parse_args(argv), parser)
 
 
 def tower_devices(num_towers, num_gpus_available):

@@ -58,7 +58,7 @@ def parse_args(argv):
         'Train the CIFAR-10 network on a single device.')
     flags.add_training_flags(parser)
     flags.add_batch_splits_flag(parser)
-    args = flags.resolve_device_defaults(parser.parse_args(argv))
+    args = flags.resolve_device_defaults(parser.parse_args(argv), parser)
     flags.check_batch_splits(parser, args)
     return args
 

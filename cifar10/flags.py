@@ -25,6 +25,7 @@ import math
 
 from cifar10 import cifar10
 from cifar10 import datasets
+from cifar10 import precision
 from cifar10 import session
 
 _TRUE = ('true', 't', 'yes', 'y', '1', 'on')
@@ -161,7 +162,8 @@ def network_from_flags(args):
         model=args.model, num_classes=dataset.num_classes,
         lrn_gradient=getattr(args, 'lrn_gradient', None) or cifar10.DEFAULT_LRN_GRADIENT,
         trainable_scopes=getattr(args, 'trainable_scopes', None),
-        image_size=dataset.crop_size)
+        image_size=dataset.crop_size,
+        precision=getattr(args, 'precision', None) or precision.DEFAULT_POLICY)
 
 
 def add_training_flags(parser):
@@ -194,6 +196,14 @@ def add_training_flags(parser):
     add_session_flags(parser)
     add_bool_flag(parser, 'use_fp16', False,
                   'Train the model using fp16.')
+    parser.add_argument('--precision', choices=precision.POLICIES,
+                        default=precision.DEFAULT_POLICY,
+                        help='float32: the tutorial\'s. mixed_bfloat16: '
+                             'convolutions and matrix products compute in '
+                             'bfloat16, everything else (variables, '
+                             'checkpoints, loss, optimizer) in float32; faster '
+                             'on processors with native bfloat16 (AVX512_BF16 '
+                             'or AMX; GPUs from Ampere on), slower elsewhere.')
     parser.add_argument('--save_checkpoint_secs', type=positive_float,
                         default=None,
                         help='Save a checkpoint every this many seconds '
@@ -262,20 +272,25 @@ def check_batch_splits(parser, args):
                      f'--batch_splits={args.batch_splits} equal parts')
 
 
-def resolve_device_defaults(args):
-    """Fills in the training defaults that follow the device.
+def resolve_device_defaults(args, parser=None):
+    """Fills in the training defaults that follow the device, and checks the
+    precision flags.
 
     Flags whose default depends on whether a GPU is visible are parsed
     with a default of None; this asks the machine once they are.
 
     Args:
       args: Parsed training flags (add_training_flags).
+      parser: The parser, for usage errors.
 
     Returns:
       ``args``, with --lrn_gradient set.
     """
     if args.lrn_gradient is None:
         args.lrn_gradient = session.default_lrn_gradient()
+    if args.use_fp16 and args.precision != precision.DEFAULT_POLICY and parser:
+        parser.error(f'--use_fp16 (the whole model in float16) and '
+                     f'--precision={args.precision} exclude each other')
     return args
 
 

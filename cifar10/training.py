@@ -21,6 +21,7 @@ single-device, multi-GPU and distributed trainers behave the same way.
 import dataclasses
 import math
 import os
+import sys
 import time
 from datetime import datetime
 
@@ -31,6 +32,7 @@ from cifar10 import cifar10
 from cifar10 import datasets
 from cifar10 import fine_tuning
 from cifar10 import flags
+from cifar10 import precision
 
 from cifar10.cli import GracefulStop
 from cifar10.errors import DataError, NanLossError
@@ -179,11 +181,13 @@ def prepare_training(args):
       The held checkpoints.TrainDirLock; hold it (``with``) for the run.
 
     Raises:
-      DataError: if --train_dir is a file, is held by another trainer, or
-        the data cannot be had.
+      DataError: if --train_dir is a file, is held by another trainer, the
+        data cannot be had, or the machine cannot compute in --precision.
     """
-    # Fail before any slow work if the checkpoints have nowhere to go.
+    # Fail before any slow work if the checkpoints have nowhere to go, or
+    # the machine cannot compute in the asked precision.
     checkpoints.ensure_directory(args.train_dir, '--train_dir', create=False)
+    slower = check_precision(args)
     lock = (checkpoints.lock_train_dir(args.train_dir)
             if os.path.isdir(args.train_dir) else None)
     try:
@@ -198,7 +202,27 @@ def prepare_training(args):
         raise
     print(f'Training {flags.network_from_flags(args).describe()} on '
           f'{dataset.describe()}.', flush=True)
+    if slower:
+        print(slower, file=sys.stderr, flush=True)
     return lock
+
+
+def check_precision(args):
+    """Refuses a --precision this machine cannot compute in.
+
+    Args:
+      args: Parsed training flags.
+
+    Returns:
+      A warning line to print once the run starts, or None.
+
+    Raises:
+      DataError: if the machine has no kernels for it.
+    """
+    unsupported, slower = precision.check_device(args.precision)
+    if unsupported:
+        raise DataError(unsupported)
+    return slower
 
 
 def examples_per_epoch(args):

@@ -32,7 +32,8 @@ after a warm-up):
           (TensorFlow start-up included), images/sec, peak memory.
 
 Each row is measured for every training setting of --settings (input
-pipeline / LRN gradient / batch splits / CPU allocator): by default the
+pipeline / LRN gradient / batch splits / CPU allocator / precision, the
+last two optional): by default the
 trainer's own (batch/matmul/auto/bfc, auto being its default
 --batch_splits) and the original tutorial's way (per_image/builtin/1/default:
 TensorFlow's default allocator), so one run gives the ratio. The allocator
@@ -125,7 +126,7 @@ def child_model(args):
     sessions = {}
     splits_used = {}
     for model in _unique(_model_setting(s) for s in args.settings_list):
-        lrn_gradient, splits = model.split('/')
+        lrn_gradient, splits, policy = model.split('/')
         splits = (session.default_batch_splits() if splits == 'auto'
                   else int(splits))
         splits_used[model] = splits
@@ -136,7 +137,7 @@ def child_model(args):
                 global_step, args.batch_size, splits,
                 cifar10.Network(model=args.model, lrn_gradient=lrn_gradient,
                                 num_classes=dataset.num_classes,
-                                image_size=crop))
+                                image_size=crop, precision=policy))
             sess = tf1.Session(config=session.session_config(
                 **_session_kwargs(args)))
             sess.run(tf1.global_variables_initializer())
@@ -219,13 +220,28 @@ def _pipeline(setting):
 
 
 def _model_setting(setting):
-    """'batch/matmul/2/bfc' -> 'matmul/2': what of a setting shapes the step."""
-    return '/'.join(setting.split('/')[1:3])
+    """'batch/matmul/2/bfc/float32' -> 'matmul/2/float32': what of a setting
+    shapes the step."""
+    parts = setting.split('/')
+    return '/'.join(parts[1:3] + [_precision(setting)])
 
 
 def _allocator(setting):
     """'batch/matmul/2/bfc' -> 'bfc'."""
     return setting.split('/')[3]
+
+
+def _precision(setting):
+    """'batch/matmul/2/bfc/mixed_bfloat16' -> 'mixed_bfloat16' (float32 when
+    the setting does not say)."""
+    parts = setting.split('/')
+    return parts[4] if len(parts) > 4 else 'float32'
+
+
+def _full_setting(pipeline, model, allocator):
+    """The setting of an input pipeline, a _model_setting and an allocator."""
+    lrn_gradient, splits, policy = model.split('/')
+    return f'{pipeline}/{lrn_gradient}/{splits}/{allocator}/{policy}'
 
 
 def _windows(run, batch_size, warmup, steps, windows):
@@ -308,12 +324,13 @@ PROGRESS = re.compile(r': step (\d+), loss = [\d.naninf]+ \(([\d.]+) examples/se
 
 
 def run_train(args, train_dir, setting):
-    pipeline, lrn_gradient, splits, allocator = setting.split('/')
+    pipeline, lrn_gradient, splits, allocator = setting.split('/')[:4]
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_train.py'),
            f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
            f'--max_steps={args.train_steps}', '--log_frequency=50',
            f'--batch_size={args.batch_size}', f'--input_pipeline={pipeline}',
            f'--lrn_gradient={lrn_gradient}', f'--model={args.model}',
+           f'--precision={_precision(setting)}',
            *_dataset_flags(args)]
     if splits != 'auto':
         cmd.append(f'--batch_splits={splits}')
@@ -429,11 +446,13 @@ def main(argv=None):
     parser.add_argument('--settings',
                         default='batch/matmul/auto/bfc,per_image/builtin/1/default',
                         help='Comma-separated training settings to measure, each '
-                             'INPUT_PIPELINE/LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR]] '
-                             '(see cifar10_train.py --help; BATCH_SPLITS auto and '
-                             'ALLOCATOR bfc, the defaults, are the trainer\'s own; '
-                             'ALLOCATOR default is TensorFlow\'s); the eval row '
-                             'uses the first.')
+                             'INPUT_PIPELINE/LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR'
+                             '[/PRECISION]]] (see cifar10_train.py --help; '
+                             'BATCH_SPLITS auto, ALLOCATOR bfc and PRECISION '
+                             'float32, the defaults, are the trainer\'s own; '
+                             'ALLOCATOR default is TensorFlow\'s, PRECISION '
+                             'mixed_bfloat16 the mixed one); the eval row uses '
+                             'the first.')
     parser.add_argument('--model', choices=('tutorial', 'local'), default='tutorial',
                         help='The network to train and evaluate (cifar10_train.py '
                              '--model).')
@@ -453,14 +472,16 @@ def main(argv=None):
     settings = []
     for setting in (x.strip() for x in args.settings.split(',') if x.strip()):
         parts = setting.split('/')
-        parts += ['auto', 'bfc'][len(parts) - 2:]
-        if (len(parts) != 4 or parts[0] not in ('batch', 'per_image')
+        parts += ['auto', 'bfc', 'float32'][max(len(parts) - 2, 0):]
+        if (len(parts) != 5 or parts[0] not in ('batch', 'per_image')
                 or parts[1] not in ('matmul', 'builtin')
                 or not (parts[2] == 'auto' or parts[2].isdigit() and int(parts[2]) > 0)
-                or parts[3] not in ('bfc', 'default')):
+                or parts[3] not in ('bfc', 'default')
+                or parts[4] not in ('float32', 'mixed_bfloat16')):
             parser.error(f'bad setting {setting!r}: expected INPUT_PIPELINE/'
-                         'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR]], as '
-                         'batch/matmul/auto/bfc or per_image/builtin/1/default')
+                         'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR[/PRECISION]]], as '
+                         'batch/matmul/auto/bfc, per_image/builtin/1/default or '
+                         'batch/matmul/auto/bfc/mixed_bfloat16')
         if parts[2] != 'auto' and args.batch_size % int(parts[2]):
             parser.error(f'bad setting {setting!r}: --batch_size={args.batch_size} '
                          f'does not split into {parts[2]} equal parts')
@@ -506,13 +527,16 @@ def main(argv=None):
         if 'model' in rows:
             # Nor does the input pipeline play a part in the model step.
             models = _unique(_model_setting(s) for s in settings)
-            setting = ','.join(f'batch/{m}/{_allocator(settings[0])}' for m in models)
+            setting = ','.join(_full_setting('batch', m, _allocator(settings[0]))
+                               for m in models)
             r = run_child('model', args, setting)
 
             def name(m):
                 splits = r[m]['splits']
+                policy = m.split('/')[2]
                 return (f'{m.split("/")[0]} LRN gradient, '
-                        + (f'batch in {splits} parts' if splits > 1 else 'whole batch'))
+                        + (f'batch in {splits} parts' if splits > 1 else 'whole batch')
+                        + (f', {policy}' if policy != 'float32' else ''))
             for m in models:
                 rate = r[m]['rate']
                 versus = (f' = {rate / r[models[0]]["rate"]:.2f}x the '
@@ -529,7 +553,7 @@ def main(argv=None):
                 # The machine's speed drifts over minutes: the ceiling this
                 # run is held against is measured just before and just after.
                 bracket = ('model' in rows and 'train' in rows)
-                ceiling = f'batch/{model}/{_allocator(setting)}'
+                ceiling = _full_setting('batch', model, _allocator(setting))
                 before = (run_child('model', args, ceiling)[model]['rate']
                           if bracket else None)
                 r = run_train(args, train_dirs[setting], setting)

@@ -1,0 +1,202 @@
+# Copyright 2026 The cifar10 port authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Mixed precision (--precision): which ops compute in bfloat16, and where
+that pays.
+
+Two policies, named as Keras names them:
+- 'float32': everything in float32, the tutorial's.
+- 'mixed_bfloat16': the convolutions and matrix products, forward and
+  backward, compute in bfloat16 (8 bits of mantissa, float32's range);
+  everything else stays float32: the variables, their moving averages and
+  so the checkpoints (interchangeable with float32 runs and the
+  original's), the biases and ReLUs, the poolings and local response
+  normalizations, the loss, softmax and weight decay, and the optimizer.
+  Each product casts its two operands to bfloat16 and its result back to
+  float32; the gradient of each cast is the opposite cast, so the
+  products' gradients are bfloat16 products too and every gradient that
+  reaches a variable is float32.
+
+Why not more in bfloat16: measured on this project's training step (README,
+Mixed precision), the bfloat16 max-pooling gradient falls off oneDNN's
+fast path (22.7 ms against 2.6 ms in float32), and TensorFlow's LRN kernels
+have no bfloat16 version; keeping the element-wise work in float32 costs
+one cast of each product's output and of its gradient.
+
+Why only where the processor has it: bfloat16 products are fast on
+processors with native bfloat16 arithmetic (x86 with AVX512_BF16 or AMX,
+recent Arm with BF16; NVIDIA GPUs from Ampere, compute capability 8.0, on;
+TPUs). Elsewhere oneDNN emulates them with AVX-512, and training is slower
+than in float32; without AVX-512 it has no bfloat16 convolution at all
+(bfloat16_support decides; the trainers warn, or refuse).
+"""
+
+import os
+
+import tensorflow as tf
+
+POLICIES = ('float32', 'mixed_bfloat16')
+DEFAULT_POLICY = 'float32'
+
+# CPU feature flags (as Linux's /proc/cpuinfo names them) that give native
+# bfloat16 arithmetic to oneDNN's products.
+BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16', 'bf16')
+# NVIDIA GPUs compute in bfloat16 from Ampere on.
+BF16_GPU_CAPABILITY = (8, 0)
+
+
+def check(policy):
+    """Raises ValueError for a name not in POLICIES."""
+    if policy not in POLICIES:
+        raise ValueError(f'precision must be one of {POLICIES}, not {policy!r}')
+
+
+def _in_bfloat16(policy, *tensors):
+    """Whether a product of these tensors computes in bfloat16."""
+    check(policy)
+    # A float16 model (--use_fp16) keeps its own type.
+    return policy == 'mixed_bfloat16' and all(t.dtype == tf.float32 for t in tensors)
+
+
+def conv2d(inputs, kernel, strides, padding, policy=DEFAULT_POLICY):
+    """tf.nn.conv2d computed in the policy's type, returned in the inputs'.
+
+    Args:
+      inputs: [batch, H, W, C] float tensor.
+      kernel: The filter variable (float32 under both policies).
+      strides, padding: As tf.nn.conv2d's.
+      policy: One of POLICIES.
+    """
+    if not _in_bfloat16(policy, inputs, kernel):
+        return tf.nn.conv2d(inputs, kernel, strides, padding=padding)
+    out = tf.nn.conv2d(tf.cast(inputs, tf.bfloat16), tf.cast(kernel, tf.bfloat16),
+                       strides, padding=padding)
+    return tf.cast(out, tf.float32)
+
+
+def matmul(a, b, policy=DEFAULT_POLICY):
+    """tf.matmul (batched too) computed in the policy's type, returned in
+    the operands'."""
+    if not _in_bfloat16(policy, a, b):
+        return tf.matmul(a, b)
+    return tf.cast(tf.matmul(tf.cast(a, tf.bfloat16), tf.cast(b, tf.bfloat16)),
+                   tf.float32)
+
+
+def cpu_flags(path='/proc/cpuinfo'):
+    """The CPU's feature flags, as a set of lower-case names (empty where the
+    system does not say, as on macOS and Windows)."""
+    try:
+        with open(path, encoding='utf-8', errors='replace') as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                if key.strip().lower() in ('flags', 'features'):
+                    return set(value.lower().split())
+    except OSError:
+        pass
+    return set()
+
+
+def gpu_capabilities():
+    """Compute capabilities ((major, minor)) of the visible GPUs."""
+    out = []
+    for gpu in tf.config.list_physical_devices('GPU'):
+        details = tf.config.experimental.get_device_details(gpu)
+        out.append(tuple(details.get('compute_capability') or (0, 0)))
+    return out
+
+
+# ONEDNN_MAX_CPU_ISA values that keep oneDNN below its bfloat16
+# instructions (it then emulates them with AVX-512), and those that leave
+# it no bfloat16 convolution at all.
+_ISA_EMULATED = ('AVX512_CORE', 'AVX512_CORE_VNNI')
+_ISA_NONE = ('SSE41', 'AVX', 'AVX2', 'AVX2_VNNI')
+
+
+def bfloat16_support(flags=None, capabilities=None, isa=None):
+    """Decides how this machine computes bfloat16 products.
+
+    With a GPU visible, the products run there: native if every GPU is
+    Ampere (compute capability 8.0) or newer. On the CPU (oneDNN):
+    'native' with one of BF16_CPU_FLAGS; 'emulated' with AVX-512 but none
+    of them (measured here with the instructions turned off: a training
+    step takes 2.5x as long as in float32); 'none' without AVX-512, where
+    oneDNN has no bfloat16 convolution (it fails to create one, measured
+    here with ONEDNN_MAX_CPU_ISA=AVX2). A CPU whose flags the system does
+    not list (macOS, Windows) counts as emulated: it may run, slowly.
+
+    Args:
+      flags: The CPU's feature flags (None: cpu_flags()).
+      capabilities: The GPUs' compute capabilities (None: ask TensorFlow).
+      isa: ONEDNN_MAX_CPU_ISA, which caps oneDNN's instructions (None: the
+        environment's).
+
+    Returns:
+      (support, device): 'native', 'emulated' or 'none', and the device in
+      a phrase for messages ('this CPU (AVX512_BF16)').
+    """
+    if capabilities is None:
+        capabilities = gpu_capabilities()
+    if capabilities:
+        old = [(i, c) for i, c in enumerate(capabilities)
+               if tuple(c) < BF16_GPU_CAPABILITY]
+        if old:
+            index, (major, minor) = old[0]
+            return 'emulated', f'GPU {index} (compute capability {major}.{minor})'
+        return 'native', 'the GPUs'
+    if flags is None:
+        flags = cpu_flags()
+    if isa is None:
+        isa = os.environ.get('ONEDNN_MAX_CPU_ISA', '')
+    isa = isa.upper()
+    native = [f for f in BF16_CPU_FLAGS if f in flags]
+    if isa in _ISA_NONE:
+        return 'none', f'this CPU (ONEDNN_MAX_CPU_ISA={isa})'
+    if native and isa not in _ISA_EMULATED:
+        return 'native', f'this CPU ({", ".join(f.upper() for f in native)})'
+    if isa in _ISA_EMULATED:
+        return 'emulated', f'this CPU (ONEDNN_MAX_CPU_ISA={isa})'
+    if flags and 'avx512bw' not in flags and 'asimd' not in flags:
+        return 'none', 'this CPU (no AVX-512)'
+    return 'emulated', 'this CPU (no AVX512_BF16, AMX or BF16)'
+
+
+# The training step's time with emulated bfloat16 against float32, as
+# measured (README, Mixed precision): 3,182 against 1,284 examples/sec.
+EMULATED_SLOWDOWN = 2.5
+
+
+def check_device(policy, support=None):
+    """What a trainer says about the policy on this machine.
+
+    Args:
+      policy: One of POLICIES.
+      support: bfloat16_support()'s answer (None: ask it).
+
+    Returns:
+      (error, warning): a one-line reason to refuse the run, or a one-line
+      warning; each None when there is nothing to say.
+    """
+    check(policy)
+    if policy != 'mixed_bfloat16':
+        return None, None
+    state, device = support if support is not None else bfloat16_support()
+    if state == 'none':
+        return (f'{device} has no bfloat16 convolutions in TensorFlow\'s CPU '
+                'kernels (oneDNN needs AVX-512); use --precision=float32'), None
+    if state == 'emulated':
+        return None, (f'warning: {device} has no native bfloat16 arithmetic: '
+                      '--precision=mixed_bfloat16 is emulated there, and a '
+                      f'training step takes about {EMULATED_SLOWDOWN:g}x as long '
+                      'as in float32 (measured); use --precision=float32')
+    return None, None

@@ -1,0 +1,244 @@
+"""Tests of mixed precision (--precision=mixed_bfloat16)."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_eval
+from cifar10 import cifar10_train
+from cifar10 import precision
+
+from conftest import FAST_TRAIN_FLAGS, run_script
+
+tf1 = tf.compat.v1
+
+# The ops whose type the policy decides, by what they compute.
+PRODUCTS = ('Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MatMul',
+            'BatchMatMulV2')
+KEPT_FLOAT32 = ('MaxPool', 'MaxPoolGrad', 'LRN', 'Relu', 'ReluGrad', 'BiasAdd',
+                'BiasAddGrad', 'SparseSoftmaxCrossEntropyWithLogits', 'L2Loss',
+                'ResourceApplyGradientDescent')
+
+
+def _train_graph(policy, model='tutorial', splits=1, batch=16):
+    rng = np.random.RandomState(0)
+    images = tf.constant(rng.randn(batch, 24, 24, 3).astype(np.float32))
+    labels = tf.constant(rng.randint(0, 10, batch).astype(np.int32))
+    global_step = tf1.train.get_or_create_global_step()
+    return cifar10_train.build_train_op(
+        images, labels, global_step, batch, splits,
+        cifar10.Network(model=model, precision=policy))
+
+
+def _op_types(graph, where=lambda name: True):
+    """{op type: set of the dtypes of its 'T' attribute} over the graph's
+    ops whose name ``where`` accepts."""
+    types = {}
+    for op in graph.get_operations():
+        try:
+            dtype = op.get_attr('T')
+        except ValueError:
+            continue
+        if isinstance(dtype, list) or not where(op.name):
+            continue
+        types.setdefault(op.type, set()).add(tf.as_dtype(dtype).name)
+    return types
+
+
+def _in_lrn(name):
+    return 'norm1' in name or 'norm2' in name
+
+
+@pytest.mark.parametrize('model', ['tutorial', 'local'])
+def test_products_in_bfloat16_everything_else_float32(model):
+    with tf.Graph().as_default() as graph:
+        train_op, loss, _ = _train_graph('mixed_bfloat16', model)
+        types = _op_types(graph, lambda name: not _in_lrn(name))
+        for op in PRODUCTS:
+            if op in types:
+                assert types[op] == {'bfloat16'}, (op, types[op])
+        assert {'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'} <= set(types)
+        assert ('MatMul' if model == 'tutorial' else 'BatchMatMulV2') in types
+        for op in KEPT_FLOAT32:
+            assert types.get(op, {'float32'}) == {'float32'}, (op, types.get(op))
+        # The local response normalizations are float32 throughout (their
+        # window sums are float32 products: in bfloat16 the casts cost
+        # more than the products gain).
+        lrn = _op_types(graph, _in_lrn)
+        assert 'MatMul' in lrn and all(t == {'float32'} for t in lrn.values()), lrn
+        # Every variable, moving average and loss stays float32.
+        assert {v.dtype.base_dtype for v in tf1.global_variables()} <= {tf.float32, tf.int64}
+        assert loss.dtype == tf.float32
+        # Casts: each product's two operands in, its result out (and their
+        # gradients back); the LRN gradient's products stay float32.
+        casts = [op for op in graph.get_operations() if op.type == 'Cast']
+        assert casts and all({op.get_attr('SrcT'), op.get_attr('DstT')}
+                             <= {tf.float32, tf.bfloat16, tf.int32, tf.int64}
+                             for op in casts)
+    with tf.Graph().as_default() as graph:
+        _train_graph('float32', model)
+        assert 'bfloat16' not in {t for ts in _op_types(graph).values() for t in ts}
+
+
+def test_mixed_loss_and_update_are_close_to_float32():
+    """Same weights, same batch: bfloat16 products round to 8 bits of
+    mantissa, so the loss agrees to 1% and each update points the same way."""
+    initial, results = None, {}
+    for policy in precision.POLICIES:
+        with tf.Graph().as_default():
+            train_op, loss, _ = _train_graph(policy, batch=32)
+            variables = {v.op.name: v for v in tf1.trainable_variables()}
+            with tf1.Session() as sess:
+                sess.run(tf1.global_variables_initializer())
+                if initial is None:
+                    initial = sess.run(variables)
+                else:
+                    for name, var in variables.items():
+                        var.load(initial[name], sess)
+                first = sess.run(loss)
+                sess.run(train_op)
+                results[policy] = (first, sess.run(variables))
+    loss32, vars32 = results['float32']
+    loss16, vars16 = results['mixed_bfloat16']
+    assert loss16 == pytest.approx(loss32, rel=0.01)
+    for name, start in initial.items():
+        update32 = vars32[name] - start
+        update16 = vars16[name] - start
+        # The direction of each variable's update (measured: cosines
+        # 0.990-1.000; a wrong type or cast would give no agreement).
+        cosine = (update16 * update32).sum() / np.sqrt(
+            (update16 ** 2).sum() * (update32 ** 2).sum())
+        assert cosine > 0.97, (name, cosine)
+
+
+def test_a_few_mixed_steps_lower_the_loss():
+    rng = np.random.RandomState(1)
+    colours = rng.randn(10, 1, 1, 3).astype(np.float32)
+    labels = rng.randint(0, 10, 64).astype(np.int32)
+    images = colours[labels] + 0.3 * rng.randn(64, 24, 24, 3).astype(np.float32)
+    with tf.Graph().as_default():
+        tf1.set_random_seed(0)
+        global_step = tf1.train.get_or_create_global_step()
+        logits = cifar10.inference(tf.constant(images), precision='mixed_bfloat16')
+        total = cifar10.loss(logits, tf.constant(labels))
+        cross_entropy = tf1.get_default_graph().get_tensor_by_name('cross_entropy:0')
+        opt = tf1.train.GradientDescentOptimizer(0.03)
+        step = opt.minimize(total, global_step)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            before = sess.run(cross_entropy)
+            for _ in range(30):
+                sess.run(step)
+            after = sess.run(cross_entropy)
+    assert after < 0.5 * before
+
+
+def test_bfloat16_support_follows_the_device():
+    support = precision.bfloat16_support
+    cpu = dict(capabilities=[], isa='')
+    assert support(flags={'avx512f', 'avx512bw', 'avx512_bf16'}, **cpu) == (
+        'native', 'this CPU (AVX512_BF16)')
+    assert support(flags={'avx512bw', 'amx_bf16', 'amx_tile'}, **cpu)[0] == 'native'
+    assert support(flags={'fp', 'asimd', 'bf16'}, **cpu)[0] == 'native'  # Arm
+    assert support(flags={'avx512f', 'avx512bw', 'avx2'}, **cpu) == (
+        'emulated', 'this CPU (no AVX512_BF16, AMX or BF16)')
+    assert support(flags={'fp', 'asimd'}, **cpu)[0] == 'emulated'
+    assert support(flags={'avx2', 'fma'}, **cpu) == ('none', 'this CPU (no AVX-512)')
+    assert support(flags=set(), **cpu)[0] == 'emulated'  # the system does not say
+    # ONEDNN_MAX_CPU_ISA caps what oneDNN uses.
+    assert support(flags={'avx512bw', 'avx512_bf16'}, capabilities=[],
+                   isa='avx512_core') == ('emulated',
+                                          'this CPU (ONEDNN_MAX_CPU_ISA=AVX512_CORE)')
+    assert support(flags={'avx512bw', 'avx512_bf16'}, capabilities=[],
+                   isa='AVX2')[0] == 'none'
+    # With GPUs the products run there: every one must be Ampere or newer.
+    assert support(flags=set(), capabilities=[(8, 0), (9, 0)], isa='') == (
+        'native', 'the GPUs')
+    assert support(flags={'avx512_bf16'}, capabilities=[(8, 6), (7, 5)], isa='') == (
+        'emulated', 'GPU 1 (compute capability 7.5)')
+
+
+def test_trainers_warn_or_refuse_by_the_device():
+    assert precision.check_device('float32', ('none', 'x')) == (None, None)
+    assert precision.check_device('mixed_bfloat16', ('native', 'x')) == (None, None)
+    error, warning = precision.check_device(
+        'mixed_bfloat16', ('emulated', 'this CPU (no AVX512_BF16, AMX or BF16)'))
+    assert error is None and '\n' not in warning
+    assert warning == ('warning: this CPU (no AVX512_BF16, AMX or BF16) has no native '
+                       'bfloat16 arithmetic: --precision=mixed_bfloat16 is emulated '
+                       'there, and a training step takes about 2.5x as long as in '
+                       'float32 (measured); use --precision=float32')
+    error, warning = precision.check_device('mixed_bfloat16',
+                                            ('none', 'this CPU (no AVX-512)'))
+    assert warning is None and error == (
+        "this CPU (no AVX-512) has no bfloat16 convolutions in TensorFlow's CPU "
+        'kernels (oneDNN needs AVX-512); use --precision=float32')
+
+
+def test_a_trainer_on_a_cpu_without_bfloat16_refuses_in_one_line(data_dir, tmp_path):
+    # ONEDNN_MAX_CPU_ISA=AVX2 makes this CPU one without AVX-512 for oneDNN.
+    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
+                        f'--train_dir={tmp_path / "train"}', '--max_steps=1',
+                        '--precision=mixed_bfloat16', env={'ONEDNN_MAX_CPU_ISA': 'AVX2'})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: this CPU (ONEDNN_MAX_CPU_ISA=AVX2) has no bfloat16 convolutions in "
+        "TensorFlow's CPU kernels (oneDNN needs AVX-512); use --precision=float32"]
+    assert not (tmp_path / 'train').exists()
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text('processor\t: 0\nflags\t\t: fpu avx512f AVX512_BF16\n\n'
+                       'processor\t: 1\nflags\t\t: fpu\n')
+    assert precision.cpu_flags(str(cpuinfo)) == {'fpu', 'avx512f', 'avx512_bf16'}
+    assert precision.cpu_flags(str(tmp_path / 'missing')) == set()
+
+
+def test_mixed_checkpoints_are_float32_and_read_both_ways(data_dir, tmp_path, capsys):
+    train_dir = tmp_path / 'train'
+
+    def train(steps, policy):
+        result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={train_dir}', f'--max_steps={steps}',
+                            '--log_frequency=2', f'--precision={policy}',
+                            *FAST_TRAIN_FLAGS)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    lines = train(3, 'mixed_bfloat16')
+    assert lines[0] == ('Training the tutorial model (1,068,298 parameters, '
+                        'mixed_bfloat16) on CIFAR-10 (10 classes).')
+    reader = tf.train.load_checkpoint(str(train_dir / 'model.ckpt-3'))
+    dtypes = reader.get_variable_to_dtype_map()
+    assert len(dtypes) == 25
+    assert set(dtypes.values()) == {tf.float32, tf.int64}
+    # A float32 run resumes it, and a mixed one resumes that.
+    lines = train(5, 'float32')
+    assert not any(line.startswith('No checkpoint') for line in lines)
+    assert lines[-1].startswith('Stopped at step 5 (reached --max_steps=5)')
+    lines = train(7, 'mixed_bfloat16')
+    assert lines[-1].startswith('Stopped at step 7 (reached --max_steps=7)')
+    # The float32 evaluator reads the mixed checkpoint.
+    args = cifar10_eval.parse_args([
+        f'--data_dir={data_dir}', f'--checkpoint_dir={train_dir}',
+        f'--eval_dir={tmp_path / "eval"}', '--run_once', '--num_examples=200'])
+    assert cifar10_eval.evaluate(args) == 0
+    out = capsys.readouterr().out
+    assert 'precision @ 1 = ' in out
+
+
+def test_precision_flags_are_checked():
+    args = cifar10_train.parse_args(['--precision=mixed_bfloat16'])
+    assert args.precision == 'mixed_bfloat16'
+    assert cifar10_train.parse_args([]).precision == 'float32'
+    result = run_script('cifar10_train.py', '--precision=bfloat16')
+    assert result.returncode == 2
+    assert "argument --precision: invalid choice: 'bfloat16'" in result.stderr
+    result = run_script('cifar10_train.py', '--precision=mixed_bfloat16', '--use_fp16')
+    assert result.returncode == 2
+    assert ('--use_fp16 (the whole model in float16) and --precision=mixed_bfloat16 '
+            'exclude each other') in result.stderr.splitlines()[-1]
