@@ -18,6 +18,11 @@ Modules:
   cifar10_input  the binary-record reader and input queues
   cifar10_data   download, verification and safe extraction of the data
   datasets       the data sets --dataset names: layout, files, classes
+                 (your own images: from the converter's dataset.json)
+  image_files    reading image files of any kind into square RGB images
+  image_folders  class folders: finding, splitting, writing a data set
+  cifar10_convert_images  the script converting your image folders
+  precision      mixed precision: products in bfloat16, where it pays
   fine_tuning    starting a run from another model's fitting variables
   cifar10_train  the single-device training script
   cifar10_eval   the evaluation script

@@ -45,6 +45,7 @@ import tensorflow as tf
 from cifar10 import cifar10_data
 from cifar10 import cifar10_input
 from cifar10 import datasets
+from cifar10 import input_tf_data
 from cifar10 import precision as precisions
 
 tf1 = tf.compat.v1
@@ -833,11 +834,15 @@ def train(total_loss, global_step, batch_size, update=apply_update,
     return update(opt, grads, global_step)
 
 
-# Training input pipelines: 'batch' (the default, fast) and 'per_image' (the
-# tutorial's own, one image per op); see cifar10_input.
-INPUT_PIPELINES = ('batch', 'per_image')
+# Training input pipelines: 'queues' (the default: queue runners, a batch
+# at a time), 'per_image' (the tutorial's own queues, one image per op) and
+# 'tf_data' (tf.data, the same math; input_tf_data). 'batch' is the old
+# name of 'queues'. Evaluation reads through 'queues' or 'tf_data'.
+INPUT_PIPELINES = ('queues', 'per_image', 'tf_data')
+EVAL_INPUT_PIPELINES = ('queues', 'tf_data')
+PIPELINE_ALIASES = {'batch': 'queues'}
 DEFAULT_PREPROCESS_THREADS = {
-    'batch': cifar10_input.DEFAULT_NUM_BATCH_THREADS,
+    'queues': cifar10_input.DEFAULT_NUM_BATCH_THREADS,
     'per_image': cifar10_input.DEFAULT_NUM_PREPROCESS_THREADS,
 }
 
@@ -846,7 +851,7 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
                      num_threads=None,
                      min_fraction_of_examples_in_queue=(
                          cifar10_input.MIN_FRACTION_OF_EXAMPLES_IN_QUEUE),
-                     pipeline='batch', dataset=datasets.CIFAR10):
+                     pipeline='queues', dataset=datasets.CIFAR10, shard=(1, 0)):
     """Builds distorted training batches from the data in ``data_dir``.
 
     Args:
@@ -857,9 +862,13 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
       num_threads: Number of preprocessing threads; None for the
         pipeline's default (DEFAULT_PREPROCESS_THREADS).
       min_fraction_of_examples_in_queue: See cifar10_input.distorted_inputs.
-      pipeline: 'batch' (cifar10_input.distorted_inputs_batched) or
-        'per_image' (cifar10_input.distorted_inputs); same math.
+      pipeline: 'queues' (cifar10_input.distorted_inputs_batched),
+        'per_image' (cifar10_input.distorted_inputs) or 'tf_data'
+        (input_tf_data.distorted_inputs); same math.
       dataset: The data set (a datasets.Dataset).
+      shard: (readers, this reader): with tf_data, this worker's share of
+        the data in a cluster (input_tf_data.shard_plan); the queues read
+        all of it.
 
     Returns:
       images: A [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] tensor.
@@ -868,22 +877,28 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
     Raises:
       DataError: if a training file is missing or malformed.
     """
+    pipeline = PIPELINE_ALIASES.get(pipeline, pipeline)
     if pipeline not in INPUT_PIPELINES:
         raise ValueError(f'pipeline must be one of {INPUT_PIPELINES}, not {pipeline!r}')
-    build = (cifar10_input.distorted_inputs_batched if pipeline == 'batch'
-             else cifar10_input.distorted_inputs)
-    images, labels = build(
-        dataset.folder(data_dir), batch_size,
-        num_threads=num_threads or DEFAULT_PREPROCESS_THREADS[pipeline],
-        min_fraction_of_examples_in_queue=min_fraction_of_examples_in_queue,
-        dataset=dataset)
+    if pipeline == 'tf_data':
+        images, labels = input_tf_data.distorted_inputs(
+            dataset.folder(data_dir), batch_size,
+            min_fraction_of_examples_in_queue, dataset, shard=shard)
+    else:
+        build = (cifar10_input.distorted_inputs_batched if pipeline == 'queues'
+                 else cifar10_input.distorted_inputs)
+        images, labels = build(
+            dataset.folder(data_dir), batch_size,
+            num_threads=num_threads or DEFAULT_PREPROCESS_THREADS[pipeline],
+            min_fraction_of_examples_in_queue=min_fraction_of_examples_in_queue,
+            dataset=dataset)
     if use_fp16:
         images = tf.cast(images, tf.float16)
     return images, labels
 
 
 def inputs(eval_data, data_dir, batch_size=DEFAULT_BATCH_SIZE,
-           use_fp16=False, dataset=datasets.CIFAR10):
+           use_fp16=False, dataset=datasets.CIFAR10, pipeline='queues'):
     """Builds evaluation batches from the data in ``data_dir``.
 
     Args:
@@ -893,6 +908,9 @@ def inputs(eval_data, data_dir, batch_size=DEFAULT_BATCH_SIZE,
       batch_size: Number of images per batch.
       use_fp16: Return float16 images.
       dataset: The data set (a datasets.Dataset).
+      pipeline: 'queues' (cifar10_input.inputs) or 'tf_data'
+        (input_tf_data.inputs, whose iterator initializer is in the
+        input_tf_data.INITIALIZERS collection).
 
     Returns:
       images, labels, num_records: see cifar10_input.inputs.
@@ -900,7 +918,12 @@ def inputs(eval_data, data_dir, batch_size=DEFAULT_BATCH_SIZE,
     Raises:
       DataError: if a file is missing or malformed.
     """
-    images, labels, num_records = cifar10_input.inputs(
+    pipeline = PIPELINE_ALIASES.get(pipeline, pipeline)
+    if pipeline not in EVAL_INPUT_PIPELINES:
+        raise ValueError(f'pipeline must be one of {EVAL_INPUT_PIPELINES}, '
+                         f'not {pipeline!r}')
+    build = input_tf_data.inputs if pipeline == 'tf_data' else cifar10_input.inputs
+    images, labels, num_records = build(
         eval_data, dataset.folder(data_dir), batch_size, dataset)
     if use_fp16:
         images = tf.cast(images, tf.float16)

@@ -108,6 +108,12 @@ def parse_args(argv):
                              'whole image resized to fit, black borders) or '
                              'stretch (the whole image resized to the '
                              'square). Bilinear, antialiased.')
+    parser.add_argument('--format', choices=tuple(datasets.FORMAT_FLAGS),
+                        default='records',
+                        help='records: fixed-length records (data_batch_N.bin, '
+                             'test_batch.bin); tfrecord: TFRecord shards of '
+                             'about 1,000 tf.train.Example records each '
+                             '(image_raw, label, height, width).')
     parser.add_argument('--classes', type=_class_list, default=None,
                         help='Comma-separated class folders to take, in this '
                              'label order (default: every class folder, '
@@ -226,6 +232,7 @@ def convert(args):
                                   if source.layout == 'folders' else None),
                 'seed': args.seed,
                 'skip_bad': args.skip_bad,
+                'format': args.format,
             },
             'skipped': [{'file': image_folders.printable(image.name), 'reason': why}
                         for image, why in bad],
@@ -233,7 +240,8 @@ def convert(args):
             'unused_class_folders': [image_folders.printable(n)
                                      for n in source.unused_folders],
             'leaked_test_images': len(leaks),
-        }, overwrite=args.overwrite, seed=args.seed)
+        }, overwrite=args.overwrite, seed=args.seed,
+        record_format=datasets.FORMAT_FLAGS[args.format])
     counts = manifest['counts']
     _say(f'Wrote {out}: {counts["train"]:,} training images '
          f'({len(manifest["files"]["train"])} files) and {counts["test"]:,} '

@@ -227,7 +227,8 @@ def folder_problems(folder, dataset=CIFAR10):
     problems = []
     for name, records in dataset.official_records.items():
         path = os.path.join(folder, name)
-        full = records * dataset.record_bytes
+        full = (dataset.file_bytes[name] if dataset.file_bytes
+                else records * dataset.record_bytes)
         if not os.path.isfile(path):
             problems.append(f'{name} is missing')
         elif os.path.getsize(path) < full:

@@ -251,7 +251,10 @@ def build_worker_graph(args, task, state):
     built = {}
     with tf1.device(setter):
         global_step = tf1.train.get_or_create_global_step()
-        images, labels = training.training_inputs(args)
+        # With tf.data each worker reads its own share of the data; the
+        # queues read all of it, in an order of their own.
+        images, labels = training.training_inputs(
+            args, shard=(task.num_workers, task.replica_index))
         update = (replicas.sync_update(args.replicas_to_aggregate, task.num_workers, built)
                   if args.sync_replicas else replicas.async_update(args.max_steps))
         train_op, loss, summary_op = cifar10_train.build_train_op(

@@ -59,6 +59,7 @@ from cifar10 import cifar10_metrics
 from cifar10 import checkpoints
 from cifar10 import cli
 from cifar10 import datasets
+from cifar10 import input_tf_data
 from cifar10 import flags
 from cifar10 import session
 
@@ -108,6 +109,11 @@ def parse_args(argv):
                               'Whether to run eval only once.')
     flags.add_dataset_flags(parser)
     flags.add_model_flag(parser)
+    flags.add_input_pipeline_flag(
+        parser, cifar10.EVAL_INPUT_PIPELINES,
+        'How the records are read: queue runners (queues) or tf.data '
+        '(tf_data); both count every record exactly once, with the same '
+        'preprocessing.')
     parser.add_argument('--batch_size', type=flags.positive_int,
                         default=128, help='Number of images per batch.')
     parser.add_argument('--concurrent_batches', type=flags.positive_int,
@@ -152,7 +158,8 @@ class Evaluator:
                  eval_dir, config=None, use_fp16=False,
                  use_moving_averages=True,
                  concurrent_batches=DEFAULT_CONCURRENT_BATCHES,
-                 network=cifar10.Network(), dataset=datasets.CIFAR10):
+                 network=cifar10.Network(), dataset=datasets.CIFAR10,
+                 pipeline='queues'):
         """Builds the graph.
 
         Args:
@@ -168,6 +175,7 @@ class Evaluator:
           concurrent_batches: Batches evaluated at the same time.
           network: The cifar10.Network the checkpoints hold.
           dataset: The data set (a datasets.Dataset).
+          pipeline: 'queues' or 'tf_data' (cifar10.inputs).
 
         Raises:
           DataError: if a data file is missing or malformed.
@@ -180,7 +188,7 @@ class Evaluator:
             with tf.device('/cpu:0'):
                 images, labels, num_records = cifar10.inputs(
                     eval_data, data_dir, batch_size, use_fp16=use_fp16,
-                    dataset=dataset)
+                    dataset=dataset, pipeline=pipeline)
             if num_examples > num_records:
                 print(f'warning: --num_examples={num_examples} but the '
                       f'{eval_data} data holds {num_records} records; '
@@ -198,7 +206,10 @@ class Evaluator:
             self._labels = labels
             self._saver = cifar10.restoring_saver(use_moving_averages)
             self._summary_op = tf1.summary.merge_all()
-            self._init_local = tf1.local_variables_initializer()
+            # The queues' epoch counter, or the tf.data iterator.
+            self._init_local = tf.group(
+                tf1.local_variables_initializer(),
+                *tf1.get_collection(input_tf_data.INITIALIZERS))
             self._writer = tf1.summary.FileWriter(eval_dir, self.graph)
             self.graph.finalize()
 
@@ -383,7 +394,8 @@ def evaluate(args):
                           use_fp16=args.use_fp16,
                           use_moving_averages=args.use_moving_averages,
                           concurrent_batches=args.concurrent_batches,
-                          network=network, dataset=dataset)
+                          network=network, dataset=dataset,
+                          pipeline=args.input_pipeline)
     print(f'Evaluating {network.describe()} on {dataset.describe()}, '
           f'{args.eval_data} data.', flush=True)
     try:

@@ -20,7 +20,14 @@ The other data sets (CIFAR-100, SVHN, your own images; see datasets) are
 read the same way, with their own label bytes and image size: every
 function that reads takes a ``dataset``, CIFAR-10 unless told otherwise.
 The network sees crops of 3/4 of the image's side (``dataset.crop_size``:
-the tutorial's 24 of 32); the functions that crop take that size.
+the tutorial's 24 of 32); the functions that crop take that size. A custom
+data set may be stored as TFRecords instead (``dataset.record_format``):
+the same functions read them, with TFRecordReader, and decode them
+(decode_records).
+
+The decoding, distortions and evaluation preprocessing here are also those
+of the tf.data pipeline (input_tf_data): one definition of the math for
+both.
 
 Everything here builds graph-mode ops (``tf.compat.v1``); nothing runs at
 import time.
@@ -104,6 +111,61 @@ def eval_filenames(eval_data, data_dir, dataset=CIFAR10):
     raise ValueError(f"eval_data must be 'test' or 'train_eval', not {eval_data!r}")
 
 
+def _validate_tfrecord_files(filenames, dataset):
+    """validate_data_files for TFRecord files: every record's framing and
+    checksums, keys, image size and label, and the manifest's counts."""
+    official = dataset.official_records
+    total = 0
+    for path in filenames:
+        if not os.path.isfile(path):
+            raise DataError(f'{path}: data file not found')
+        records = 0
+        try:
+            for serialized in tf.compat.v1.io.tf_record_iterator(path):
+                example = tf.train.Example.FromString(serialized)
+                problem = _example_problem(example, dataset)
+                if problem:
+                    raise DataError(f'{path}: record {records} {problem}')
+                records += 1
+        except tf.errors.DataLossError as e:
+            raise DataError(
+                f'{path}: corrupt TFRecord file after {records:,} good records '
+                f'({e.message.strip().splitlines()[0]}): cut short or damaged') from None
+        except tf.errors.OpError as e:
+            raise DataError(f'{path}: cannot be read ({e.message.strip()})') from None
+        except Exception as e:  # A record that is not an Example.
+            if isinstance(e, DataError):
+                raise
+            raise DataError(f'{path}: record {records} is not a tf.train.Example '
+                            f'({type(e).__name__})') from None
+        expected = official.get(os.path.basename(path))
+        if expected is not None and records != expected:
+            raise DataError(f'{path}: holds {records:,} records, '
+                            f'{datasets.MANIFEST} lists {expected:,}')
+        total += records
+    return total
+
+
+def _example_problem(example, dataset):
+    """What is wrong with one tf.train.Example of ``dataset``, or None."""
+    features = example.features.feature
+    missing = [key for key in datasets.TFRECORD_KEYS if key not in features]
+    if missing:
+        return f'lacks the feature {missing[0]!r}'
+    size = dataset.image_size
+    height = list(features['height'].int64_list.value)
+    width = list(features['width'].int64_list.value)
+    if height != [size] or width != [size]:
+        return f'is {height}x{width}, not {size}x{size}'
+    raw = features['image_raw'].bytes_list.value
+    if len(raw) != 1 or len(raw[0]) != size * size * 3:
+        return f'has {sum(map(len, raw)):,} image bytes, not {size * size * 3:,}'
+    label = list(features['label'].int64_list.value)
+    if len(label) != 1 or not 0 <= label[0] < dataset.num_classes:
+        return f'has label {label}, expected 0-{dataset.num_classes - 1}'
+    return None
+
+
 def validate_data_files(filenames, dataset=CIFAR10):
     """Checks every file a queue will read, before any queue is built.
 
@@ -125,6 +187,8 @@ def validate_data_files(filenames, dataset=CIFAR10):
     """
     if not filenames:
         raise DataError('no data files given')
+    if dataset.record_format == 'tfrecord':
+        return _validate_tfrecord_files(filenames, dataset)
     title = dataset.title
     record_bytes = dataset.record_bytes
     official = dataset.official_records
@@ -178,6 +242,56 @@ def _labels(records, dataset):
     return labels
 
 
+def decode_tfrecords(serialized, dataset):
+    """Decodes a batch of serialized tf.train.Example records.
+
+    Args:
+      serialized: A [N] string tensor.
+      dataset: The data set (its image size).
+
+    Returns:
+      images: [N, size, size, 3] uint8 (image_raw holds each image row by
+        row, channels last, as numpy's tobytes of an H x W x 3 array).
+      labels: [N] int32.
+    """
+    size = dataset.image_size
+    features = tf.io.parse_example(serialized, {
+        'image_raw': tf.io.FixedLenFeature([], tf.string),
+        'label': tf.io.FixedLenFeature([], tf.int64),
+        'height': tf.io.FixedLenFeature([], tf.int64),
+        'width': tf.io.FixedLenFeature([], tf.int64),
+    })
+    images = tf.reshape(tf.io.decode_raw(features['image_raw'], tf.uint8),
+                        [-1, size, size, ORIGINAL_DEPTH])
+    return images, tf.cast(features['label'], tf.int32)
+
+
+def decode_records(values, dataset):
+    """Decodes a batch of records read from the data set's files.
+
+    Args:
+      values: A [N] string tensor: fixed-length records, or serialized
+        tf.train.Example records (dataset.record_format).
+      dataset: The data set.
+
+    Returns:
+      images: [N, size, size, 3] uint8.
+      labels: [N] int32.
+    """
+    if dataset.record_format == 'tfrecord':
+        return decode_tfrecords(values, dataset)
+    records = tf.reshape(tf.io.decode_raw(values, tf.uint8),
+                         [-1, dataset.record_bytes])
+    return _images(records, dataset), _labels(records, dataset)
+
+
+def record_reader(dataset):
+    """A queue reader of the data set's files (fixed-length or TFRecord)."""
+    if dataset.record_format == 'tfrecord':
+        return tf1.TFRecordReader()
+    return tf1.FixedLengthRecordReader(record_bytes=dataset.record_bytes)
+
+
 def _images(records, dataset):
     """The [N, size, size, 3] uint8 images of [N, record_bytes] records."""
     size = dataset.image_size
@@ -209,14 +323,13 @@ def read_cifar10(filename_queue, dataset=CIFAR10):
           CIFAR-10);
         uint8image: a [height, width, depth] uint8 tensor with the image.
     """
-    reader = tf1.FixedLengthRecordReader(record_bytes=dataset.record_bytes)
-    key, value = reader.read(filename_queue)
-    record = tf.reshape(tf.io.decode_raw(value, tf.uint8), [1, -1])
+    key, value = record_reader(dataset).read(filename_queue)
+    images, labels = decode_records(tf.reshape(value, [1]), dataset)
     size = dataset.image_size
+    images.set_shape([1, size, size, ORIGINAL_DEPTH])
     return SimpleNamespace(height=size, width=size,
                            depth=ORIGINAL_DEPTH, key=key,
-                           label=_labels(record, dataset),
-                           uint8image=_images(record, dataset)[0])
+                           label=labels, uint8image=images[0])
 
 
 def distort_image(image, crop_size=IMAGE_SIZE):
@@ -324,6 +437,7 @@ def distorted_inputs(data_dir, batch_size,
     """
     filenames = train_filenames(data_dir, dataset)
     validate_data_files(filenames, dataset)
+    print_pipeline('per_image', dataset)
 
     filename_queue = tf1.train.string_input_producer(filenames)
     read_input = read_cifar10(filename_queue, dataset)
@@ -434,6 +548,76 @@ def distort_batch(images, params, crop_size=IMAGE_SIZE):
     return adjust_colors(crop_and_flip(images, params, crop_size), params)
 
 
+def read_time_distortions(images, dataset, params_fn=None):
+    """The distortions applied to records as they are read: each image's
+    random crop and flip, on the uint8 pixels (crop_and_flip).
+
+    Args:
+      images: [N, size, size, 3] uint8 images of ``dataset``.
+      dataset: The data set (image and crop sizes).
+      params_fn: As distortion_params (None means it).
+
+    Returns:
+      [N, crop, crop, 3] uint8 crops.
+    """
+    params_fn = params_fn or distortion_params
+    crop = dataset.crop_size
+    return crop_and_flip(
+        images, params_fn(tf.shape(images)[0], dataset.image_size, crop), crop)
+
+
+def batch_time_distortions(crops, batch_size, dataset, params_fn=None):
+    """The distortions applied to each shuffled batch: brightness, contrast
+    and standardization (adjust_colors).
+
+    Args:
+      crops: [batch_size, crop, crop, 3] uint8 crops.
+      batch_size: The batch size.
+      dataset: The data set.
+      params_fn: As distortion_params (None means it).
+
+    Returns:
+      [batch_size, crop, crop, 3] float32 images.
+    """
+    params_fn = params_fn or distortion_params
+    return adjust_colors(crops, params_fn(batch_size, dataset.image_size,
+                                          dataset.crop_size))
+
+
+def eval_batch(images, dataset):
+    """Evaluation preprocessing of [N, size, size, 3] uint8 images: the
+    central crop and standardization (eval_image), float32 out."""
+    crop = dataset.crop_size
+    out = eval_image(tf.cast(images, tf.float32), crop)
+    out.set_shape([None, crop, crop, 3])
+    return out
+
+
+# The input pipelines, as the lines that say which one runs name them.
+_PIPELINE_LINES = {
+    ('queues', 'Training'): 'queue runners ({reader}, a batch at a time, shuffle queue)',
+    ('per_image', 'Training'): "queue runners ({reader}, one image per op: the tutorial's own)",
+    ('tf_data', 'Training'): 'tf.data ({dataset}, parallel map, shuffle buffer, prefetch)',
+    ('queues', 'Evaluation'): 'queue runners ({reader}, files in order)',
+    ('tf_data', 'Evaluation'): 'tf.data ({dataset}, files in order, parallel map, prefetch)',
+}
+
+
+def print_pipeline(pipeline, dataset, what='Training'):
+    """Says in one line which input pipeline feeds a run.
+
+    Args:
+      pipeline: 'queues', 'per_image' or 'tf_data'.
+      dataset: The data set (fixed-length records or TFRecords).
+      what: 'Training' or 'Evaluation'.
+    """
+    tfrecord = dataset.record_format == 'tfrecord'
+    text = _PIPELINE_LINES[pipeline, what].format(
+        reader='TFRecordReader' if tfrecord else 'FixedLengthRecordReader',
+        dataset='TFRecordDataset' if tfrecord else 'FixedLengthRecordDataset')
+    print(f'{what} input: {text}.', flush=True)
+
+
 def _read_record_batches(filenames, records_per_read, dataset,
                          num_epochs=None, shuffle=True):
     """Reads up to ``records_per_read`` records per run, decoded.
@@ -452,17 +636,19 @@ def _read_record_batches(filenames, records_per_read, dataset,
     """
     filename_queue = tf1.train.string_input_producer(
         filenames, num_epochs=num_epochs, shuffle=shuffle)
-    reader = tf1.FixedLengthRecordReader(record_bytes=dataset.record_bytes)
-    _, values = reader.read_up_to(filename_queue, records_per_read)
-    records = tf.io.decode_raw(values, tf.uint8)
-    return _images(records, dataset), _labels(records, dataset)
+    _, values = record_reader(dataset).read_up_to(filename_queue, records_per_read)
+    images, labels = decode_records(values, dataset)
+    size = dataset.image_size
+    images.set_shape([None, size, size, ORIGINAL_DEPTH])
+    return images, labels
 
 
 def distorted_inputs_batched(data_dir, batch_size,
                              num_threads=DEFAULT_NUM_BATCH_THREADS,
                              min_fraction_of_examples_in_queue=(
                                  MIN_FRACTION_OF_EXAMPLES_IN_QUEUE),
-                             prefetch_batches=4, dataset=CIFAR10):
+                             prefetch_batches=4, dataset=CIFAR10,
+                             params_fn=None):
     """Builds distorted, shuffled training batches a batch at a time.
 
     Same records, same shuffling depth and same distortions as
@@ -487,6 +673,8 @@ def distorted_inputs_batched(data_dir, batch_size,
         queue holds after each dequeue.
       prefetch_batches: Distorted batches kept ready.
       dataset: The data set (a datasets.Dataset).
+      params_fn: Draws the distortion parameters, as distortion_params
+        (which None means); tests pass fixed ones.
 
     Returns:
       images: A [batch_size, crop, crop, 3] float32 tensor, crop being
@@ -498,19 +686,18 @@ def distorted_inputs_batched(data_dir, batch_size,
     """
     filenames = train_filenames(data_dir, dataset)
     validate_data_files(filenames, dataset)
+    print_pipeline('queues', dataset)
 
     images, labels = _read_record_batches(filenames, TRAIN_RECORDS_PER_READ,
                                           dataset)
-    crop = dataset.crop_size
-    crops = crop_and_flip(
-        images,
-        distortion_params(tf.shape(images)[0], dataset.image_size, crop), crop)
+    crops = read_time_distortions(images, dataset, params_fn)
 
     crops, labels = _shuffle_batch(
         [crops, labels], batch_size, num_threads,
         min_fraction_of_examples_in_queue, dataset, enqueue_many=True)
 
-    distorted = adjust_colors(crops, distortion_params(batch_size))
+    distorted = batch_time_distortions(crops, batch_size, dataset, params_fn)
+    crop = dataset.crop_size
     ready = tf1.FIFOQueue(
         capacity=prefetch_batches, dtypes=[tf.float32, tf.int32],
         shapes=[[batch_size, crop, crop, 3], [batch_size]],
@@ -550,11 +737,10 @@ def inputs(eval_data, data_dir, batch_size, dataset=CIFAR10):
     filenames = eval_filenames(eval_data, data_dir, dataset)
     num_records = validate_data_files(filenames, dataset)
 
+    print_pipeline('queues', dataset, 'Evaluation')
     uint8_images, labels = _read_record_batches(filenames, batch_size, dataset,
                                                 num_epochs=1, shuffle=False)
-    crop = dataset.crop_size
-    images = eval_image(tf.cast(uint8_images, tf.float32), crop)
-    images.set_shape([None, crop, crop, 3])
+    images = eval_batch(uint8_images, dataset)
 
     images, labels = tf1.train.batch(
         [images, labels], batch_size=batch_size, num_threads=1,

@@ -78,6 +78,11 @@ class Dataset:
         image_files.RESIZE_MODES): the converter's choice for a custom
         data set, so that prediction prepares files as it did.
       detail: Said after the title in describe() ('in /data/flowers').
+      record_format: 'fixed' (fixed-length records, as above) or
+        'tfrecord' (TFRecord files of tf.train.Example, see TFRECORD_KEYS;
+        a custom data set converted with --format=tfrecord).
+      file_bytes: {file name: size in bytes} where the manifest says (a
+        custom data set), else None (sizes follow from record_bytes).
     """
     name: str
     title: str
@@ -98,6 +103,8 @@ class Dataset:
     label_width: int = 1
     resize: str = 'stretch'
     detail: str = ''
+    record_format: str = 'fixed'
+    file_bytes: dict | None = None
 
     @property
     def image_bytes(self):
@@ -221,6 +228,14 @@ RECORDS_PER_CUSTOM_TRAIN_FILE = 10000
 MIN_IMAGE_SIZE = 8
 MAX_IMAGE_SIZE = 512
 RESIZE_MODES = ('crop', 'pad', 'stretch')
+# How the records are stored (the converter's --format): fixed-length
+# records, or TFRecord files of tf.train.Example with the keys of
+# TFRECORD_KEYS (SPEC, "TFRecords"), about TFRECORDS_PER_SHARD per file.
+RECORD_FORMATS = ('fixed', 'tfrecord')
+FORMAT_FLAGS = {'records': 'fixed', 'tfrecord': 'tfrecord'}
+TFRECORD_KEYS = ('image_raw', 'label', 'height', 'width')
+TFRECORDS_PER_SHARD = 1000
+TFRECORD_FILE = '{split}-{index:05d}-of-{count:05d}.tfrecord'
 
 
 def label_bytes_for(num_classes):
@@ -280,6 +295,9 @@ def _from_manifest(manifest, data_dir):
     files = {split: {entry['name']: int(entry['records'])
                      for entry in manifest['files'][split]}
              for split in ('train', 'test')}
+    record_format = manifest.get('record_format', 'fixed')
+    if record_format not in RECORD_FORMATS:
+        raise ValueError(f'record_format {record_format!r}')
     if not files['train'] or not files['test']:
         raise ValueError('no training or no test files')
     return Dataset(
@@ -290,7 +308,10 @@ def _from_manifest(manifest, data_dir):
         missing_hint=('convert your images again with cifar10_convert_images.py '
                       f'(--out {data_dir} --overwrite)'),
         image_size=size, label_width=label_bytes, resize=resize,
-        detail=f'in {data_dir}')
+        detail=f'in {data_dir}' + (', TFRecords' if record_format == 'tfrecord' else ''),
+        record_format=record_format,
+        file_bytes={entry['name']: int(entry['bytes'])
+                    for split in ('train', 'test') for entry in manifest['files'][split]})
 
 
 def get(name, cifar100_label='fine', data_dir=None):

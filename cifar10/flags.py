@@ -217,11 +217,12 @@ def add_training_flags(parser):
     parser.add_argument('--trace_step', type=positive_int, default=None,
                         help='Write a Chrome trace of this global step to '
                              '--train_dir (timeline-step-N.json).')
-    parser.add_argument('--input_pipeline', choices=cifar10.INPUT_PIPELINES,
-                        default='batch',
-                        help='How training images are prepared: a batch at a '
-                             'time (fast), or one image per op as the original '
-                             'tutorial; the same math either way.')
+    add_input_pipeline_flag(parser, cifar10.INPUT_PIPELINES,
+                            'How training images are read and prepared: queue '
+                            'runners a batch at a time (queues; "batch" is its '
+                            'old name), the original tutorial\'s queues with '
+                            'one image per op (per_image), or tf.data '
+                            '(tf_data); the same math either way.')
     parser.add_argument('--lrn_gradient', choices=cifar10.LRN_GRADIENTS,
                         default=None,
                         help='How the gradient of the local response '
@@ -234,12 +235,26 @@ def add_training_flags(parser):
     parser.add_argument('--num_preprocess_threads', type=positive_int,
                         default=None,
                         help='Threads preparing training images (default: 2 '
-                             'for the batch pipeline, 16 for per_image).')
+                             'for the queues, 16 for per_image; tf_data tunes '
+                             'its own parallelism).')
     parser.add_argument('--min_fraction_of_examples_in_queue', type=fraction,
                         default=0.4,
                         help='Fraction of an epoch the shuffle queue holds '
                              'before training starts; lower starts sooner '
                              'but shuffles less.')
+
+
+def add_input_pipeline_flag(parser, choices, help_text):
+    """Adds --input_pipeline with the given choices ('batch' is taken as
+    'queues', its old name)."""
+    def pipeline(text):
+        value = cifar10.PIPELINE_ALIASES.get(text, text)
+        if value not in choices:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {text!r} (choose from {', '.join(choices)})")
+        return value
+    parser.add_argument('--input_pipeline', type=pipeline, default='queues',
+                        metavar='{' + ','.join(choices) + '}', help=help_text)
 
 
 _DEVICE_SPLITS = ('follows the device, 1 when a GPU is visible, else 2 on a '

@@ -36,6 +36,7 @@ import tempfile
 import zlib
 
 import numpy as np
+import tensorflow as tf
 
 from cifar10 import datasets
 from cifar10 import image_files
@@ -310,8 +311,42 @@ def _write(folder, name, data):
     return {'bytes': view.nbytes, 'sha256': hashlib.sha256(view).hexdigest()}
 
 
+def _tfrecord_shards(tmp, split_name, images, labels, order):
+    """Writes one split as TFRecord shards of about TFRECORDS_PER_SHARD
+    tf.train.Example records; returns their manifest entries."""
+    per = datasets.TFRECORDS_PER_SHARD
+    count = max(1, -(-len(order) // per))
+    entries = []
+    for index in range(count):
+        name = datasets.TFRECORD_FILE.format(split=split_name, index=index,
+                                             count=count)
+        chunk = order[index * per:(index + 1) * per]
+        with tf.io.TFRecordWriter(os.path.join(tmp, name)) as writer:
+            for i in chunk:
+                writer.write(tfrecord_example(images[i], labels[i]))
+        entries.append({'name': name, 'records': len(chunk),
+                        'bytes': os.path.getsize(os.path.join(tmp, name)),
+                        'sha256': _sha256_file(os.path.join(tmp, name))})
+    return entries
+
+
+def tfrecord_example(image, label):
+    """One image as a serialized tf.train.Example with SPEC's keys:
+    image_raw (H x W x 3 uint8, row by row, channels last), label, height,
+    width."""
+    height, width = image.shape[:2]
+
+    def ints(value):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
+    return tf.train.Example(features=tf.train.Features(feature={
+        'image_raw': tf.train.Feature(bytes_list=tf.train.BytesList(
+            value=[np.ascontiguousarray(image, np.uint8).tobytes()])),
+        'label': ints(label), 'height': ints(height), 'width': ints(width),
+    })).SerializeToString()
+
+
 def write_dataset(out_dir, images, labels, splits, classes, manifest,
-                  overwrite, seed=0):
+                  overwrite, seed=0, record_format='fixed'):
     """Writes the records, classes.txt and dataset.json, all or nothing.
 
     Everything goes into a temporary folder beside out_dir, which is renamed
@@ -328,6 +363,8 @@ def write_dataset(out_dir, images, labels, splits, classes, manifest,
       overwrite: Replace an existing out_dir (else it is refused).
       seed: Seeds the order in which the records are written (shuffled, so
         that a reader that takes the files in order sees mixed classes).
+      record_format: 'fixed' (fixed-length records, data_batch_N.bin and
+        test_batch.bin) or 'tfrecord' (shards of tf.train.Example).
 
     Returns:
       The manifest written.
@@ -352,10 +389,14 @@ def write_dataset(out_dir, images, labels, splits, classes, manifest,
         counts_per_class = {}
         for split_name in SPLITS:
             order = rng.permutation(np.asarray(splits[split_name], np.int64))
-            data = records(images, labels, label_bytes, order)
             counts = np.bincount(labels[order], minlength=len(classes))
             counts_per_class[split_name] = {
                 name: int(counts[label]) for label, name in enumerate(classes)}
+            if record_format == 'tfrecord':
+                files[split_name] = _tfrecord_shards(tmp, split_name, images,
+                                                     labels, order)
+                continue
+            data = records(images, labels, label_bytes, order)
             if split_name == 'train':
                 size = datasets.RECORDS_PER_CUSTOM_TRAIN_FILE
                 chunks = [(datasets.CUSTOM_TRAIN_FILE.format(i + 1),
@@ -372,7 +413,9 @@ def write_dataset(out_dir, images, labels, splits, classes, manifest,
             'format_version': datasets.MANIFEST_VERSION,
             'image_size': image_size,
             'label_bytes': label_bytes,
-            'record_bytes': label_bytes + 3 * image_size * image_size,
+            'record_format': record_format,
+            'record_bytes': (label_bytes + 3 * image_size * image_size
+                             if record_format == 'fixed' else None),
             'classes': classes,
             'counts': {s: len(splits[s]) for s in SPLITS},
             'counts_per_class': counts_per_class,

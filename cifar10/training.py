@@ -230,11 +230,13 @@ def examples_per_epoch(args):
     return datasets.from_flags(args).num_train
 
 
-def training_inputs(args):
+def training_inputs(args, shard=(1, 0)):
     """Builds the training input pipeline the flags ask for, on the CPU.
 
     Args:
       args: Parsed training flags (add_training_flags).
+      shard: (readers, this reader), this worker's share of the data in a
+        cluster (tf_data only; see input_tf_data.shard_plan).
 
     Returns:
       (images, labels) batches, as cifar10.distorted_inputs.
@@ -246,7 +248,8 @@ def training_inputs(args):
             num_threads=args.num_preprocess_threads,
             min_fraction_of_examples_in_queue=(
                 args.min_fraction_of_examples_in_queue),
-            pipeline=args.input_pipeline, dataset=datasets.from_flags(args))
+            pipeline=args.input_pipeline, dataset=datasets.from_flags(args),
+            shard=shard)
 
 
 def run_training_from_flags(args, train_op, loss, global_step,

@@ -351,6 +351,8 @@ def run_eval(args, train_dir, eval_dir):
            f'--data_dir={args.data_dir}', f'--checkpoint_dir={train_dir}',
            f'--eval_dir={eval_dir}', '--run_once', f'--model={args.model}',
            *_dataset_flags(args)]
+    if _pipeline(args.settings_list[0]) == 'tf_data':
+        cmd.append('--input_pipeline=tf_data')
     if args.dataset != 'custom':
         cmd.append('--num_examples=10000')
     out, wall, rss = _run_measured(cmd)
@@ -473,23 +475,23 @@ def main(argv=None):
     for setting in (x.strip() for x in args.settings.split(',') if x.strip()):
         parts = setting.split('/')
         parts += ['auto', 'bfc', 'float32'][max(len(parts) - 2, 0):]
-        if (len(parts) != 5 or parts[0] not in ('batch', 'per_image')
+        if (len(parts) != 5 or parts[0] not in ('batch', 'queues', 'per_image', 'tf_data')
                 or parts[1] not in ('matmul', 'builtin')
                 or not (parts[2] == 'auto' or parts[2].isdigit() and int(parts[2]) > 0)
                 or parts[3] not in ('bfc', 'default')
                 or parts[4] not in ('float32', 'mixed_bfloat16')):
             parser.error(f'bad setting {setting!r}: expected INPUT_PIPELINE/'
                          'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR[/PRECISION]]], as '
-                         'batch/matmul/auto/bfc, per_image/builtin/1/default or '
-                         'batch/matmul/auto/bfc/mixed_bfloat16')
+                         'batch/matmul/auto/bfc, per_image/builtin/1/default, '
+                         'tf_data/matmul or batch/matmul/auto/bfc/mixed_bfloat16')
         if parts[2] != 'auto' and args.batch_size % int(parts[2]):
             parser.error(f'bad setting {setting!r}: --batch_size={args.batch_size} '
                          f'does not split into {parts[2]} equal parts')
         settings.append('/'.join(parts))
     settings = _unique(settings)
+    args.settings_list = settings
 
     if args.child:
-        args.settings_list = settings
         children = {'input': child_input, 'model': child_model,
                     'eval_original': child_eval_original}
         print(json.dumps(children[args.child](args)))

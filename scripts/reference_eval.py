@@ -26,8 +26,9 @@ records (10,000 by default; every test record of a custom data set):
 Any --dataset works: the record layout (label bytes, image size) is the
 data set's, and the crop is 3/4 of its image size, centred, as evaluation's.
 
-TensorFlow is used only to read the checkpoint file; the data files are
-checked with the package's own validation (cifar10_input) before reading.
+TensorFlow is used only to read the checkpoint file (and the framing and
+Example protos of TFRecord files); the data files are checked with the
+package's own validation (cifar10_input) before reading.
 """
 
 import argparse
@@ -55,6 +56,17 @@ def load_averaged_weights(checkpoint_path):
 def read_records(paths, limit, dataset):
     """Returns (images [n,S,S,3] uint8, labels [n]) of the first records."""
     size = dataset.image_size
+    if dataset.record_format == 'tfrecord':
+        # TensorFlow reads the files' framing and the Example protos only.
+        import tensorflow as tf
+        images, labels = [], []
+        for path in paths:
+            for serialized in tf.compat.v1.io.tf_record_iterator(path):
+                feature = tf.train.Example.FromString(serialized).features.feature
+                images.append(np.frombuffer(feature['image_raw'].bytes_list.value[0],
+                                            np.uint8).reshape(size, size, 3))
+                labels.append(feature['label'].int64_list.value[0])
+        return np.stack(images)[:limit], np.array(labels, np.int64)[:limit]
     records = np.concatenate([np.fromfile(p, np.uint8).reshape(-1, dataset.record_bytes)
                               for p in paths])[:limit]
     images = records[:, dataset.label_bytes:].reshape(-1, 3, size, size).transpose(0, 2, 3, 1)

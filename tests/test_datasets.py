@@ -284,7 +284,8 @@ def test_cifar100_trains_evaluates_predicts_and_exports(cifar100_dir, tmp_path, 
     lines = _train(cifar100_dir, train_dir, '--dataset=cifar100')
     assert lines[0] == ('Training the tutorial model (1,085,668 parameters) on '
                         'CIFAR-100 (fine labels, 100 classes).')
-    assert lines[1] == ('Filling queue with 250 CIFAR images before starting to train. '
+    assert lines[1] == 'Training input: queue runners (FixedLengthRecordReader, a batch at a time, shuffle queue).'
+    assert lines[2] == ('Filling queue with 250 CIFAR images before starting to train. '
                         'This will take a few minutes.')
     assert lines[-1].startswith('Stopped at step 4 (reached --max_steps=4)')
 
@@ -294,6 +295,7 @@ def test_cifar100_trains_evaluates_predicts_and_exports(cifar100_dir, tmp_path, 
                                             f'--eval_dir={tmp_path / "eval"}'])
     assert cifar10_eval.evaluate(args) == 0
     out = capsys.readouterr().out.splitlines()
+    assert out.pop(0) == 'Evaluation input: queue runners (FixedLengthRecordReader, files in order).'
     assert out[0] == ('Evaluating the tutorial model (1,085,668 parameters) on '
                       'CIFAR-100 (fine labels, 100 classes), test data.')
     table = [line.split() for line in out[3:103]]
@@ -337,12 +339,14 @@ def test_svhn_trains_the_local_model_and_evaluates(svhn_dir, tmp_path, capsys):
     lines = _train(svhn_dir, train_dir, '--dataset=svhn', '--model=local')
     assert lines[0] == ('Training the local model (1,116,490 parameters) on SVHN '
                         '(10 classes).')
-    assert lines[1].startswith('Filling queue with 366 SVHN images')
+    assert lines[1] == 'Training input: queue runners (FixedLengthRecordReader, a batch at a time, shuffle queue).'
+    assert lines[2].startswith('Filling queue with 366 SVHN images')
     flags = [f'--checkpoint_dir={train_dir}', f'--data_dir={svhn_dir}',
              '--dataset=svhn', '--run_once', '--num_examples=200',
              f'--eval_dir={tmp_path / "eval"}']
     assert cifar10_eval.evaluate(cifar10_eval.parse_args(flags + ['--model=local'])) == 0
     out = capsys.readouterr().out.splitlines()
+    assert out.pop(0) == 'Evaluation input: queue runners (FixedLengthRecordReader, files in order).'
     assert out[0] == ('Evaluating the local model (1,116,490 parameters) on SVHN '
                       '(10 classes), test data.')
     assert [line.split()[0] for line in out[3:13]] == list('0123456789')

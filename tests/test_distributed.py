@@ -259,10 +259,15 @@ def test_asynchronous_cluster_resumes_a_single_device_run_and_ends_exactly(data_
     single = run_script('cifar10_train.py', f'--data_dir={data_dir}', f'--train_dir={train_dir}',
                         '--max_steps=10', *FAST_TRAIN_FLAGS)
     assert single.returncode == 0, single.stderr
+    # The workers read through tf.data, each its own share of the files.
     result = _launch('--num_ps=2', '--num_workers=3', '--', '--max_steps=90',
                      '--sync_replicas=false', f'--train_dir={train_dir}',
-                     f'--data_dir={data_dir}', '--log_frequency=30', *FAST_TRAIN_FLAGS)
+                     f'--data_dir={data_dir}', '--log_frequency=30',
+                     '--input_pipeline=tf_data', *FAST_TRAIN_FLAGS)
     assert result.returncode == 0, result.stdout[-3000:]
+    for task in ('worker0', 'worker1', 'worker2'):
+        assert any(line.startswith('Training input: tf.data (FixedLengthRecordDataset')
+                   for line in _lines(result.stdout, task)), task
     chief = _lines(result.stdout, 'worker0')
     assert (f'worker 0: Resuming from checkpoint {train_dir / "model.ckpt-10"} at step 10.'
             in chief)

@@ -22,6 +22,7 @@ from cifar10 import cifar10_eval
 from cifar10 import cifar10_export
 from cifar10 import cifar10_input
 from cifar10 import cifar10_predict
+from cifar10 import cifar10_train
 from cifar10 import datasets
 from cifar10 import image_files
 from cifar10 import image_folders
@@ -452,11 +453,12 @@ def test_more_than_256_classes_get_two_label_bytes(tmp_path, capsys):
     (['--classes=a,,b'], '--classes: expected distinct comma-separated'),
     ([], 'the following arguments are required: --out'),
 ])
-def test_bad_flags_are_one_line_usage_errors(argv, message, tmp_path):
+def test_bad_flags_are_one_line_usage_errors(argv, message, tmp_path, capsys):
     out = [] if not argv else ['--out', str(tmp_path / 'o')]
-    result = run_script('cifar10_convert_images.py', str(tmp_path), *out, *argv)
-    assert result.returncode == 2
-    assert message in result.stderr.splitlines()[-1]
+    with pytest.raises(SystemExit) as exit_info:
+        cifar10_convert_images.parse_args([str(tmp_path), *out, *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err.splitlines()[-1]
 
 
 def test_manifest_problems_are_one_line(tmp_path):
@@ -502,7 +504,9 @@ def test_custom_data_trains_at_image_size_48(custom48):
     _, data, train_dir, lines = custom48
     assert lines[0] == (f'Training the tutorial model (2,172,867 parameters, 36x36 '
                         f'crops) on custom in {data} (3 classes, 48x48 images).')
-    assert lines[1].startswith('Filling queue with 0 custom images')
+    assert lines[1] == ('Training input: queue runners (FixedLengthRecordReader, a '
+                        'batch at a time, shuffle queue).')
+    assert lines[2].startswith('Filling queue with 0 custom images')
     losses = [float(line.split('loss = ')[1].split()[0]) for line in lines
               if 'loss = ' in line]
     # Finite and of the right size (three classes' cross entropy and the
@@ -525,6 +529,8 @@ def test_custom_eval_counts_exactly_the_test_records(custom48, tmp_path, capsys)
     out = capsys.readouterr()
     assert 'warning' not in out.err
     lines = out.out.splitlines()
+    assert lines.pop(0) == ('Evaluation input: queue runners (FixedLengthRecordReader, '
+                            'files in order).')
     assert lines[0] == ('Evaluating the tutorial model (2,172,867 parameters, 36x36 '
                         f'crops) on custom in {data} (3 classes, 48x48 images), test data.')
     table = {line.split()[0]: line.split() for line in lines[3:7]}
@@ -628,12 +634,14 @@ def test_custom_files_are_checked_against_the_manifest(tmp_path, damage, message
         path.write_bytes(path.read_bytes() + b'\0' * 1201)  # one record more
     else:
         path.unlink()
-    result = run_script('cifar10_train.py', '--dataset=custom', f'--data_dir={data}',
-                        f'--train_dir={tmp_path / "train"}', '--max_steps=1')
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0]
-    assert 'convert your images again' in lines[0]
+    args = cifar10_train.parse_args(['--dataset=custom', f'--data_dir={data}',
+                                     f'--train_dir={tmp_path / "train"}',
+                                     '--max_steps=1'])
+    with pytest.raises(DataError) as error:
+        cifar10_train.train(args)
+    line = str(error.value)
+    assert '\n' not in line and message in line
+    assert 'convert your images again' in line
     assert not (tmp_path / 'train').exists()
 
 

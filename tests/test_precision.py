@@ -52,10 +52,11 @@ def _in_lrn(name):
     return 'norm1' in name or 'norm2' in name
 
 
-@pytest.mark.parametrize('model', ['tutorial', 'local'])
-def test_products_in_bfloat16_everything_else_float32(model):
+@pytest.mark.parametrize('model, splits', [('tutorial', 1), ('local', 2)])
+def test_products_in_bfloat16_everything_else_float32(model, splits):
+    # Two splits: the towers of the multi-GPU trainer (and --batch_splits).
     with tf.Graph().as_default() as graph:
-        train_op, loss, _ = _train_graph('mixed_bfloat16', model)
+        train_op, loss, _ = _train_graph('mixed_bfloat16', model, splits)
         types = _op_types(graph, lambda name: not _in_lrn(name))
         for op in PRODUCTS:
             if op in types:
@@ -242,3 +243,34 @@ def test_precision_flags_are_checked():
     assert result.returncode == 2
     assert ('--use_fp16 (the whole model in float16) and --precision=mixed_bfloat16 '
             'exclude each other') in result.stderr.splitlines()[-1]
+
+
+def test_trace_summary_sums_op_times_by_type_and_layer(tmp_path, capsys):
+    """scripts/trace_summary.py, which chose the ops, on a trace written by
+    hand in the Chrome format the trainers' --trace_step writes."""
+    import json
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), 'scripts'))
+    try:
+        import trace_summary
+    finally:
+        sys.path.pop(0)
+    events = [
+        {'ph': 'X', 'dur': 2000, 'args': {'op': 'Conv2D', 'name': 'tower_0/conv1/Conv2D'}},
+        {'ph': 'X', 'dur': 3000, 'args': {'op': 'Conv2D', 'name': 'tower_1/conv2/Conv2D'}},
+        {'ph': 'X', 'dur': 500, 'args': {
+            'op': 'Conv2DBackpropFilter',
+            'name': 'tower_1/gradients/tower_1/conv2/Conv2D_grad/Conv2DBackpropFilter'}},
+        {'ph': 'X', 'dur': 250, 'args': {'op': 'Cast', 'name': 'tower_0/conv2/Cast'}},
+        {'ph': 'M', 'name': 'process_name', 'args': {'name': 'CPU'}},
+    ]
+    path = tmp_path / 'timeline-step-3.json'
+    path.write_text(json.dumps({'traceEvents': events}))
+    by_op, by_layer = trace_summary.summarize(str(path))
+    assert by_op == {'Conv2D': 5.0, 'Conv2DBackpropFilter': 0.5, 'Cast': 0.25}
+    assert by_layer == {'conv1': 2.0, 'conv2': 3.75}
+    trace_summary.main([str(path), '--top', '2'])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f'{path}: 5.8 ms of op time'
+    assert out[1].split() == ['5.00', 'Conv2D'] and len(out) == 4

@@ -62,7 +62,9 @@ def test_training_flag_defaults():
                 '/tmp/cifar10_train', '/tmp/cifar10_data', 1000000, 128, 10, False)
     assert args.save_checkpoint_secs is None and args.save_checkpoint_steps is None
     assert args.save_summaries_steps == 100 and args.num_preprocess_threads is None
-    assert args.input_pipeline == "batch"
+    assert args.input_pipeline == 'queues'
+    # 'batch', its old name, still parses.
+    assert cifar10_train.parse_args(['--input_pipeline=batch']).input_pipeline == 'queues'
     assert args.lrn_gradient == session.default_lrn_gradient()
     args = cifar10_train.parse_args(['--max_steps=5', '--batch_size', '64',
                                      '--save_checkpoint_steps=7'])
@@ -364,6 +366,7 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     _clean_stderr(result.stderr)
     lines = result.stdout.strip().splitlines()
+    assert lines.pop(0) == 'Evaluation input: queue runners (FixedLengthRecordReader, files in order).'
     assert lines.pop(0) == ('Evaluating the tutorial model (1,068,298 parameters) '
                             'on CIFAR-10 (10 classes), test data.')
     assert PRECISION.match(lines[0]).group(1) == '0.100'
@@ -734,7 +737,7 @@ def test_benchmark_script_prints_its_table():
     assert re.search(r'\| input pipeline alone \(batch\) \| [\d,]+ distorted images/sec; '
                      r'first batch \d+\.\d\d s', rows[0])
     command = (r'`python scripts/benchmark.py --only model '
-               r'--settings batch/matmul/1/bfc,batch/matmul/2/bfc`')
+               r'--settings batch/matmul/1/bfc/float32,batch/matmul/2/bfc/float32`')
     whole = re.search(r'\| model step alone \(constant batch; matmul LRN gradient, whole '
                       r'batch\) \| ([\d,]+) examples/sec \| ' + command, rows[1])
     halves = re.search(r'\| model step alone \(constant batch; matmul LRN gradient, batch '
@@ -754,8 +757,9 @@ def test_benchmark_bad_setting_is_a_usage_error(setting):
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"benchmark.py: error: bad setting '{setting}': expected INPUT_PIPELINE/"
-        'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR]], as batch/matmul/auto/bfc or '
-        'per_image/builtin/1/default')
+        'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR[/PRECISION]]], as batch/matmul/auto/bfc, '
+        'per_image/builtin/1/default, tf_data/matmul or '
+        'batch/matmul/auto/bfc/mixed_bfloat16')
     assert result.stdout == ''
 
 
@@ -784,7 +788,8 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
         r"then [\d,]+ images/sec; "
         r"peak memory [\d,]+ MB vs [\d,]+ MB \(TensorFlow alone [\d,]+ MB\); "
         r"precision @ 1 (\d\.\d{3}) vs (\d\.\d{3}) \| "
-        r"`python scripts/benchmark.py --only eval --settings batch/matmul/auto/bfc`", rows[0])
+        r"`python scripts/benchmark.py --only eval --settings batch/matmul/auto/bfc/float32`",
+        rows[0])
     assert match, rows[0]
     ours, ratio, original, paired = (float(match.group(i)) for i in (1, 2, 3, 4))
     # The times and the ratio are each printed rounded to 0.01: the ratio of
