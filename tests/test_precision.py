@@ -10,6 +10,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_train
 from cifar10 import precision
+from cifar10.errors import DataError
 
 from conftest import FAST_TRAIN_FLAGS, run_script
 
@@ -179,15 +180,20 @@ def test_trainers_warn_or_refuse_by_the_device():
         'kernels (oneDNN needs AVX-512); use --precision=float32')
 
 
-def test_a_trainer_on_a_cpu_without_bfloat16_refuses_in_one_line(data_dir, tmp_path):
-    # ONEDNN_MAX_CPU_ISA=AVX2 makes this CPU one without AVX-512 for oneDNN.
-    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
-                        f'--train_dir={tmp_path / "train"}', '--max_steps=1',
-                        '--precision=mixed_bfloat16', env={'ONEDNN_MAX_CPU_ISA': 'AVX2'})
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        "error: this CPU (ONEDNN_MAX_CPU_ISA=AVX2) has no bfloat16 convolutions in "
-        "TensorFlow's CPU kernels (oneDNN needs AVX-512); use --precision=float32"]
+def test_a_trainer_on_a_cpu_without_bfloat16_refuses_in_one_line(data_dir, tmp_path,
+                                                                  monkeypatch, capsys):
+    # ONEDNN_MAX_CPU_ISA=AVX2 makes this CPU one without AVX-512 for oneDNN
+    # (the rule reads it when a trainer starts).
+    monkeypatch.setenv('ONEDNN_MAX_CPU_ISA', 'AVX2')
+    args = cifar10_train.parse_args([
+        f'--data_dir={data_dir}', f'--train_dir={tmp_path / "train"}', '--max_steps=1',
+        '--precision=mixed_bfloat16'])
+    with pytest.raises(DataError) as error:
+        cifar10_train.train(args)
+    assert str(error.value) == (
+        "this CPU (ONEDNN_MAX_CPU_ISA=AVX2) has no bfloat16 convolutions in "
+        "TensorFlow's CPU kernels (oneDNN needs AVX-512); use --precision=float32")
+    assert capsys.readouterr().out == ''
     assert not (tmp_path / 'train').exists()
 
 
@@ -232,17 +238,19 @@ def test_mixed_checkpoints_are_float32_and_read_both_ways(data_dir, tmp_path, ca
     assert 'precision @ 1 = ' in out
 
 
-def test_precision_flags_are_checked():
+def test_precision_flags_are_checked(capsys):
     args = cifar10_train.parse_args(['--precision=mixed_bfloat16'])
     assert args.precision == 'mixed_bfloat16'
     assert cifar10_train.parse_args([]).precision == 'float32'
-    result = run_script('cifar10_train.py', '--precision=bfloat16')
-    assert result.returncode == 2
-    assert "argument --precision: invalid choice: 'bfloat16'" in result.stderr
-    result = run_script('cifar10_train.py', '--precision=mixed_bfloat16', '--use_fp16')
-    assert result.returncode == 2
-    assert ('--use_fp16 (the whole model in float16) and --precision=mixed_bfloat16 '
-            'exclude each other') in result.stderr.splitlines()[-1]
+    for argv, message in (
+            (['--precision=bfloat16'], "argument --precision: invalid choice: 'bfloat16'"),
+            (['--precision=mixed_bfloat16', '--use_fp16'],
+             '--use_fp16 (the whole model in float16) and --precision=mixed_bfloat16 '
+             'exclude each other')):
+        with pytest.raises(SystemExit) as exit_info:
+            cifar10_train.parse_args(argv)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err.splitlines()[-1]
 
 
 def test_trace_summary_sums_op_times_by_type_and_layer(tmp_path, capsys):
