@@ -234,8 +234,8 @@ def folder_problems(folder, dataset=CIFAR10):
         elif os.path.getsize(path) < full:
             problems.append(f'{name} is cut short ({os.path.getsize(path):,} '
                             f'of {full:,} bytes)')
-        elif dataset.name == 'custom' and os.path.getsize(path) != full:
-            # The manifest is the only truth a converted data set has.
+        elif dataset.file_bytes and os.path.getsize(path) != full:
+            # Sizes from a manifest are exact: longer is wrong too.
             problems.append(f'{name} has {os.path.getsize(path):,} bytes, '
                             f'{datasets.MANIFEST} says {full:,}')
     return problems

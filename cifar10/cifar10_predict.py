@@ -108,22 +108,6 @@ class InputError(Exception):
     """One input cannot be read; the message names it and why."""
 
 
-def load_image_file(path, dataset=datasets.CIFAR10):
-    """Reads an image file as the converter would, for ``dataset``.
-
-    Returns:
-      An [S, S, 3] float32 array (0-255), S being the data set's image size.
-
-    Raises:
-      InputError: if the file cannot be read or is not such an image.
-    """
-    try:
-        image = image_files.load_image(path, dataset.image_size, dataset.resize)
-    except image_files.ImageError as e:
-        raise InputError(f'{path}: {e}') from None
-    return image.astype(np.float32)
-
-
 def load_records(path, first, last, dataset=datasets.CIFAR10):
     """Reads records ``first``..``last`` of a binary file of ``dataset``.
 

@@ -44,9 +44,6 @@ import os
 
 from cifar10.errors import DataError
 
-IMAGE_BYTES = 32 * 32 * 3
-
-
 @dataclasses.dataclass(frozen=True)
 class Dataset:
     """One data set's layout, files and classes.
@@ -75,7 +72,7 @@ class Dataset:
         the label (big-endian): 1, or 2 for a custom data set of more than
         256 classes.
       resize: How images of another size are brought to image_size (see
-        image_files.RESIZE_MODES): the converter's choice for a custom
+        RESIZE_MODES): the converter's choice for a custom
         data set, so that prediction prepares files as it did.
       detail: Said after the title in describe() ('in /data/flowers').
       record_format: 'fixed' (fixed-length records, as above) or

@@ -274,7 +274,6 @@ def test_damaged_tfrecords_are_refused_in_one_line(converted, tmp_path, damage, 
     elif damage == 'truncate':
         data = data[:-10]
     else:
-        dataset = datasets.custom(str(folder))
         first = next(iter(tf1.io.tf_record_iterator(str(path))))
         example = tf.train.Example.FromString(first)
         example.features.feature['label'].int64_list.value[0] = 7
