@@ -12,8 +12,56 @@ import subprocess
 import sys
 import threading
 
-import numpy as np
-import pytest
+# --- one known environment ----------------------------------------------------
+#
+# Users keep TensorFlow settings in their shell profile: TF_CPP_MIN_LOG_LEVEL
+# to quiet its start-up lines, TF_ENABLE_ONEDNN_OPTS, TF_CONFIG from a
+# cluster job, OMP_NUM_THREADS, CUDA_VISIBLE_DEVICES. Any of them changes
+# what TensorFlow prints or does, and so what a test sees. The suite runs
+# in one known environment instead: these variables are dropped from this
+# process before TensorFlow is imported (conftest is imported before any
+# test module), and every child process a test starts gets its environment
+# from known_env(), which drops them again (a test or a script's main()
+# may have set one in this process meanwhile). A test that needs one sets
+# it itself, through known_env's arguments.
+
+# Prefixes of the variables that TensorFlow, its math libraries (oneDNN,
+# OpenMP, MKL), CUDA, XLA and gRPC read.
+FOREIGN_PREFIXES = ('TF_', 'TENSORFLOW_', 'ONEDNN_', 'DNNL_', 'MKL_', 'KMP_', 'OMP_',
+                    'CUDA_', 'XLA_', 'GRPC_', 'ABSL_')
+# Python's own switches that put warnings on stderr, which some tests
+# read line by line.
+FOREIGN_NAMES = ('PYTHONWARNINGS', 'PYTHONDEVMODE', 'PYTHONTRACEMALLOC',
+                 'PYTHONMALLOC', 'PYTHONINSPECT')
+
+
+def _is_foreign(name):
+    return name.startswith(FOREIGN_PREFIXES) or name in FOREIGN_NAMES
+
+
+def known_env(**settings):
+    """The environment for a child process a test starts.
+
+    This process's environment without the user's TensorFlow, math-library,
+    CUDA and Python-warning settings, plus ``settings``.
+
+    Args:
+      **settings: Variables the test needs (values are strings).
+
+    Returns:
+      A dict for subprocess's ``env``.
+    """
+    env = {k: v for k, v in os.environ.items() if not _is_foreign(k)}
+    env.update(settings)
+    return env
+
+
+for _name in [k for k in os.environ if _is_foreign(k)]:
+    del os.environ[_name]
+
+# numpy (its BLAS reads OMP_NUM_THREADS) and TensorFlow load only now.
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
@@ -129,15 +177,12 @@ def killed_after(proc, secs=TIMEOUT_SECS):
 
 
 def run_script(name, *args, timeout=TIMEOUT_SECS, env=None):
-    """Runs one of the scripts as a user would, from the repository root."""
-    full_env = dict(os.environ)
-    full_env.pop('TF_CPP_MIN_LOG_LEVEL', None)
-    if env:
-        full_env.update(env)
+    """Runs one of the scripts as a user would, from the repository root,
+    in known_env() plus ``env``."""
     return subprocess.run(
         [sys.executable, os.path.join('cifar10', name), *args],
         cwd=REPO, capture_output=True, text=True, timeout=timeout,
-        env=full_env)
+        env=known_env(**(env or {})))
 
 
 # Flags that make the trainer start fast on small machines.

@@ -16,7 +16,7 @@ from cifar10 import checkpoints
 from cifar10 import training
 
 from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script,
-                      write_constant_checkpoint, write_random_checkpoint)
+                      known_env, write_constant_checkpoint, write_random_checkpoint)
 
 tf1 = tf.compat.v1
 
@@ -208,7 +208,8 @@ def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
     write_constant_checkpoint(train_dir, step=5, predicted_class=0)
     # A process that takes the directory's lock and sleeps.
     holder = subprocess.Popen([sys.executable, '-c', _HOLDER, str(train_dir)], cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              env=known_env())
     with killed_after(holder):
         assert holder.stdout.readline() == 'locked\n'
         before = {n: (train_dir / n).stat().st_mtime_ns for n in os.listdir(train_dir)}
@@ -236,13 +237,11 @@ def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
 
 def test_running_trainer_holds_its_directory(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
-    env = dict(os.environ)
-    env.pop('TF_CPP_MIN_LOG_LEVEL', None)
     first = subprocess.Popen(
         [sys.executable, '-u', os.path.join('cifar10', 'cifar10_train.py'),
          f'--data_dir={data_dir}', f'--train_dir={train_dir}', '--max_steps=1000000',
          '--log_frequency=1', *FAST_TRAIN_FLAGS],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=known_env())
     with killed_after(first):
         # Wait until it trains.
         for line in first.stdout:

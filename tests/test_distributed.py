@@ -18,7 +18,8 @@ from cifar10 import cifar10_distributed_train as dist
 from cifar10 import cifar10_eval
 from cifar10 import cluster
 
-from conftest import FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script
+from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script,
+                      known_env)
 
 tf1 = tf.compat.v1
 
@@ -204,10 +205,9 @@ def test_port_in_use_and_bad_tf_config_are_one_line_errors(data_dir, tmp_path):
 # --- whole clusters ---------------------------------------------------------------
 
 def _launch(*args):
-    env = dict(os.environ)
-    env.pop('TF_CPP_MIN_LOG_LEVEL', None)
     return subprocess.run([sys.executable, os.path.join('scripts', 'run_local_cluster.py'), *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS, env=env)
+                          cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS,
+                          env=known_env())
 
 
 def _lines(out, task):
@@ -295,7 +295,7 @@ class _Task:
             self.proc = subprocess.Popen(
                 [sys.executable, '-u', TRAINER, f'--job_name={self.job}',
                  f'--task_index={self.index}', *self.flags],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=known_env())
 
     def text(self):
         return self.log.read_text()
@@ -375,12 +375,12 @@ def _has_checkpoint(train_dir, at_least):
 
 def test_sigterm_to_the_chief_winds_the_cluster_down(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
     proc = subprocess.Popen(
         [sys.executable, '-u', os.path.join('scripts', 'run_local_cluster.py'), '--',
          '--max_steps=1000000', f'--train_dir={train_dir}', f'--data_dir={data_dir}',
          '--log_frequency=5', *FAST_TRAIN_FLAGS],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=known_env(PYTHONUNBUFFERED='1'))
     lines = []
     with killed_after(proc):
         for line in proc.stdout:

@@ -29,7 +29,7 @@ from cifar10 import image_folders
 from cifar10.errors import DataError
 
 from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, class_colours,
-                      killed_after, run_script)
+                      killed_after, run_script, known_env)
 from image_writers import bmp_bytes, gif_bytes, palette_png_bytes
 
 tf1 = tf.compat.v1
@@ -388,11 +388,11 @@ def test_sigterm_while_converting_leaves_nothing(tmp_path):
     _write(str(src / 'apple' / 'huge.png'), _png(np.zeros((6000, 6000, 3), np.uint8)))
     # A named pipe is a special file: never opened (it would block).
     os.mkfifo(src / 'apple' / 'pipe.png')
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
     proc = subprocess.Popen(
         [sys.executable, os.path.join('cifar10', 'cifar10_convert_images.py'),
          str(src), '--out', str(out)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=known_env(TF_CPP_MIN_LOG_LEVEL='3'))
     with killed_after(proc):
         assert proc.stdout.readline().startswith('Reading 13 images of 3 classes')
         proc.send_signal(signal.SIGTERM)

@@ -15,7 +15,7 @@ from cifar10 import cifar10_export
 from cifar10 import cifar10_predict
 from cifar10 import cifar10_metrics
 
-from conftest import TIMEOUT_SECS, run_script, write_random_checkpoint
+from conftest import TIMEOUT_SECS, run_script, known_env, write_random_checkpoint
 
 tf1 = tf.compat.v1
 
@@ -151,7 +151,7 @@ def test_export_loads_in_fresh_process_and_matches_predict(checkpoint_dir, synth
         f'out = serve(images=tf.constant(np.load({str(tmp_path / "images.npy")!r})))\n'
         'print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}))\n')
     loaded = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                            timeout=TIMEOUT_SECS, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'})
+                            timeout=TIMEOUT_SECS, env=known_env(TF_CPP_MIN_LOG_LEVEL='3'))
     assert loaded.returncode == 0, loaded.stderr
     served = json.loads(loaded.stdout.strip().splitlines()[-1])
     ckpt = tf1.train.latest_checkpoint(str(checkpoint_dir))

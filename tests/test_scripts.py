@@ -25,7 +25,7 @@ from cifar10 import session
 from cifar10 import training
 
 from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script,
-                      write_constant_checkpoint)
+                      known_env, write_constant_checkpoint)
 
 tf1 = tf.compat.v1
 
@@ -243,13 +243,11 @@ def test_train_script_resumes_from_newest_checkpoint(trained, synthetic_data, tm
     (signal.SIGTERM, 'cifar10_train.py'), (signal.SIGINT, 'cifar10_train.py'),
     (signal.SIGTERM, 'cifar10_multi_gpu_train.py')])
 def test_signal_saves_checkpoint_at_step_reached(sig, script, data_dir, tmp_path):
-    env = dict(os.environ)
-    env.pop('TF_CPP_MIN_LOG_LEVEL', None)
     proc = subprocess.Popen(
         [sys.executable, '-u', os.path.join('cifar10', script),
          f'--data_dir={data_dir}', f'--train_dir={tmp_path}', '--log_frequency=2',
          '--max_steps=100000', *FAST_TRAIN_FLAGS],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=known_env())
     with killed_after(proc):
         for line in proc.stdout:
             if PROGRESS.match(line.strip()) and int(PROGRESS.match(line.strip()).group(1)) >= 4:
@@ -291,13 +289,14 @@ def test_train_script_bad_flag_exit_2():
 
 def test_module_invocation_and_help():
     result = subprocess.run([sys.executable, '-m', 'cifar10.cifar10_eval', '--help'],
-                            cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS)
+                            cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS,
+                            env=known_env())
     assert result.returncode == 0
     assert '--run_once' in result.stdout and '--eval_interval_secs' in result.stdout
     # Run from inside the package folder, as the tutorial's users do.
     result = subprocess.run([sys.executable, 'cifar10_train.py', '--help'],
                             cwd=os.path.join(REPO, 'cifar10'), capture_output=True,
-                            text=True, timeout=TIMEOUT_SECS)
+                            text=True, timeout=TIMEOUT_SECS, env=known_env())
     assert result.returncode == 0 and '--save_checkpoint_steps' in result.stdout
 
 
@@ -316,7 +315,8 @@ def test_tensorflow_import_spares_the_garbage_collector(gc_enabled):
             ' gc.get_freeze_count(),'
             ' gc.isenabled())\n')
     result = subprocess.run([sys.executable, '-c', code], cwd=REPO,
-                            capture_output=True, text=True, timeout=TIMEOUT_SECS)
+                            capture_output=True, text=True, timeout=TIMEOUT_SECS,
+                            env=known_env())
     assert result.returncode == 0, result.stderr
     loaded, collections, frozen, enabled = result.stdout.split()
     assert loaded == 'True' and collections == '0'
@@ -337,7 +337,7 @@ def test_console_scripts_are_installed():
         path = os.path.join(bin_dir, name)
         assert os.path.exists(path), f'{name} not installed beside {sys.executable}'
         result = subprocess.run([path, '--help'], capture_output=True, text=True,
-                                timeout=TIMEOUT_SECS)
+                                timeout=TIMEOUT_SECS, env=known_env())
         assert result.returncode == 0 and flag in result.stdout
         assert result.stderr == ''
 
@@ -520,13 +520,11 @@ def test_eval_run_once_without_checkpoint_fails_clearly(tmp_path):
 def test_eval_watch_mode_evaluates_each_new_checkpoint_once(data_dir, tmp_path):
     ckpt_dir, eval_dir = tmp_path / 'ckpt', tmp_path / 'eval'
     write_constant_checkpoint(ckpt_dir, step=1, predicted_class=0)
-    env = dict(os.environ)
-    env.pop('TF_CPP_MIN_LOG_LEVEL', None)
     proc = subprocess.Popen(
         [sys.executable, '-u', os.path.join('cifar10', 'cifar10_eval.py'),
          f'--data_dir={data_dir}', f'--checkpoint_dir={ckpt_dir}',
          f'--eval_dir={eval_dir}', '--num_examples=300', '--eval_interval_secs=0.1'],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=known_env())
     with killed_after(proc):
         precisions = []
         for line in proc.stdout:
@@ -693,8 +691,8 @@ def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
             f'    config = session.session_config(bfc_allocator={bfc})\n'
             '    with tf.compat.v1.Session(config=config) as sess:\n'
             '        print(sess.run(tf.reduce_sum(x)).shape)\n')
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='0', TF_CPP_VMODULE='process_state=2',
-               TF_CPU_ALLOCATOR_USE_BFC='false' if bfc else 'true')
+    env = known_env(TF_CPP_MIN_LOG_LEVEL='0', TF_CPP_VMODULE='process_state=2',
+                     TF_CPU_ALLOCATOR_USE_BFC='false' if bfc else 'true')
     result = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=TIMEOUT_SECS)
     assert result.returncode == 0, result.stderr
@@ -721,7 +719,7 @@ def _run_benchmark(*args, timeout=TIMEOUT_SECS):
     """Runs scripts/benchmark.py from the repository root."""
     return subprocess.run(
         [sys.executable, os.path.join('scripts', 'benchmark.py'), *args],
-        cwd=REPO, capture_output=True, text=True, timeout=timeout)
+        cwd=REPO, capture_output=True, text=True, timeout=timeout, env=known_env())
 
 
 def test_benchmark_script_prints_its_table():
@@ -841,7 +839,8 @@ def test_reference_eval_bad_data_is_one_clear_line(trained, tmp_path):
         return subprocess.run(
             [sys.executable, os.path.join('scripts', 'reference_eval.py'),
              f'--checkpoint_dir={train_dir}', f'--data_dir={tmp_path}'],
-            cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS)
+            cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS,
+            env=known_env())
     result = run()
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
