@@ -15,8 +15,8 @@ import tensorflow as tf
 from cifar10 import checkpoints
 from cifar10 import training
 
-from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script,
-                      known_env, write_constant_checkpoint, write_random_checkpoint)
+from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, known_env,
+                      run_in_process, write_constant_checkpoint, write_random_checkpoint)
 
 tf1 = tf.compat.v1
 
@@ -159,17 +159,17 @@ def test_scripts_read_a_copied_directory(data_dir, tmp_path, image_file):
     write_random_checkpoint(old, step=80)
     shutil.copytree(old, new)
     shutil.rmtree(tmp_path / 'a')
-    result = run_script('cifar10_eval.py', f'--data_dir={data_dir}', f'--checkpoint_dir={new}',
-                        f'--eval_dir={tmp_path / "eval"}', '--run_once', '--num_examples=100')
+    result = run_in_process('cifar10_eval.py', f'--data_dir={data_dir}', f'--checkpoint_dir={new}',
+                            f'--eval_dir={tmp_path / "eval"}', '--run_once', '--num_examples=100')
     assert result.returncode == 0, result.stderr
     assert re.search(r'precision @ 1 = \d\.\d{3}', result.stdout)
-    result = run_script('cifar10_predict.py', f'--checkpoint_dir={new}', '--json=true',
-                        str(image_file))
+    result = run_in_process('cifar10_predict.py', f'--checkpoint_dir={new}', '--json=true',
+                            str(image_file))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)['checkpoint'] == str(new / 'model.ckpt-80')
     export_dir = tmp_path / 'export'
-    result = run_script('cifar10_export.py', f'--checkpoint_dir={new}',
-                        f'--export_dir={export_dir}')
+    result = run_in_process('cifar10_export.py', f'--checkpoint_dir={new}',
+                            f'--export_dir={export_dir}')
     assert result.returncode == 0, result.stderr
     assert os.listdir(export_dir) == ['80']
 
@@ -214,8 +214,8 @@ def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
         assert holder.stdout.readline() == 'locked\n'
         before = {n: (train_dir / n).stat().st_mtime_ns for n in os.listdir(train_dir)}
         for script in ('cifar10_train.py', 'cifar10_multi_gpu_train.py'):
-            result = run_script(script, f'--data_dir={data_dir}', f'--train_dir={train_dir}',
-                                '--max_steps=8', *FAST_TRAIN_FLAGS, timeout=TIMEOUT_SECS)
+            result = run_in_process(script, f'--data_dir={data_dir}', f'--train_dir={train_dir}',
+                                    '--max_steps=8', *FAST_TRAIN_FLAGS)
             assert result.returncode == 1
             assert result.stderr.splitlines() == [
                 f'error: --train_dir={train_dir} is in use by another trainer (pid '
@@ -225,9 +225,9 @@ def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
             after = {n: (train_dir / n).stat().st_mtime_ns for n in os.listdir(train_dir)}
             assert after == before
         # Readers take no lock.
-        result = run_script('cifar10_eval.py', f'--data_dir={data_dir}',
-                            f'--checkpoint_dir={train_dir}', f'--eval_dir={tmp_path / "e"}',
-                            '--run_once', '--num_examples=100', timeout=TIMEOUT_SECS)
+        result = run_in_process('cifar10_eval.py', f'--data_dir={data_dir}',
+                                f'--checkpoint_dir={train_dir}', f'--eval_dir={tmp_path / "e"}',
+                                '--run_once', '--num_examples=100')
         assert result.returncode == 0, result.stderr
         # A SIGKILLed holder leaves no lock behind.
         holder.send_signal(signal.SIGKILL)
@@ -250,9 +250,9 @@ def test_running_trainer_holds_its_directory(data_dir, tmp_path):
         assert ': step ' in line
         # A bounded run: were it not refused, it would end (and the
         # assertion show why) instead of training until the timeout.
-        result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
-                            f'--train_dir={train_dir}', '--max_steps=2',
-                            *FAST_TRAIN_FLAGS, timeout=TIMEOUT_SECS)
+        result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                                f'--train_dir={train_dir}', '--max_steps=2',
+                                *FAST_TRAIN_FLAGS)
         assert result.returncode == 1, (first.poll(), result.stdout, result.stderr)
         assert result.stderr.splitlines() == [
             f'error: --train_dir={train_dir} is in use by another trainer (pid '

@@ -17,7 +17,7 @@ from cifar10 import cifar10_input
 from cifar10 import cifar10_predict
 from cifar10 import datasets
 from cifar10.errors import DataError
-from conftest import REPO, FAST_TRAIN_FLAGS, run_script
+from conftest import REPO, FAST_TRAIN_FLAGS, run_in_process
 
 tf1 = tf.compat.v1
 
@@ -272,9 +272,9 @@ def test_svhn_converter_refuses_bad_files(tmp_path, capsys, problem, message):
 # --- training, evaluation, prediction and export ---------------------------
 
 def _train(data_dir, train_dir, *flags):
-    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
-                        f'--train_dir={train_dir}', '--max_steps=4',
-                        '--log_frequency=2', *FAST_TRAIN_FLAGS, *flags)
+    result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={train_dir}', '--max_steps=4',
+                            '--log_frequency=2', *FAST_TRAIN_FLAGS, *flags)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
@@ -358,9 +358,9 @@ def test_svhn_trains_the_local_model_and_evaluates(svhn_dir, tmp_path, capsys):
     assert str(e.value) == (f'{ckpt} holds the local model, but this run builds the '
                             'tutorial model (--model=tutorial); pass --model=local to use it')
     # And resuming it as the tutorial model is refused before any step.
-    result = run_script('cifar10_train.py', f'--data_dir={svhn_dir}',
-                        f'--train_dir={train_dir}', '--dataset=svhn', '--max_steps=8',
-                        *FAST_TRAIN_FLAGS)
+    result = run_in_process('cifar10_train.py', f'--data_dir={svhn_dir}',
+                            f'--train_dir={train_dir}', '--dataset=svhn', '--max_steps=8',
+                            *FAST_TRAIN_FLAGS)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f'error: {e.value}'
     assert tf1.train.latest_checkpoint(str(train_dir)) == ckpt

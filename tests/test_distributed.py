@@ -18,8 +18,8 @@ from cifar10 import cifar10_distributed_train as dist
 from cifar10 import cifar10_eval
 from cifar10 import cluster
 
-from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script,
-                      known_env)
+from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, known_env,
+                      run_in_process, run_script)
 
 tf1 = tf.compat.v1
 
@@ -196,7 +196,7 @@ def test_port_in_use_and_bad_tf_config_are_one_line_errors(data_dir, tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f'error: ps 0: port {taken.split(":")[1]} of {taken} is already in use']
-    result = run_script('cifar10_distributed_train.py', env={'TF_CONFIG': '{"cluster": 3}'})
+    result = run_in_process('cifar10_distributed_train.py', env={'TF_CONFIG': '{"cluster": 3}'})
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1].endswith('TF_CONFIG has no "task"')
     assert 'Traceback' not in result.stderr
@@ -247,8 +247,8 @@ def test_synchronous_cluster_ends_exactly_and_learns(data_dir, tmp_path):
     assert len(names) == 25
     assert _precision(data_dir, train_dir, tmp_path) > 0.3  # chance is 0.1
     # cifar10_train.py resumes the distributed checkpoint.
-    resumed = run_script('cifar10_train.py', f'--data_dir={data_dir}', f'--train_dir={train_dir}',
-                         '--max_steps=103', *FAST_TRAIN_FLAGS)
+    resumed = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                             f'--train_dir={train_dir}', '--max_steps=103', *FAST_TRAIN_FLAGS)
     assert resumed.returncode == 0, resumed.stderr
     assert f'Resuming from checkpoint {train_dir / "model.ckpt-100"} at step 100.' in resumed.stdout
     assert _ckpt_step(train_dir) == 103
@@ -256,8 +256,8 @@ def test_synchronous_cluster_ends_exactly_and_learns(data_dir, tmp_path):
 
 def test_asynchronous_cluster_resumes_a_single_device_run_and_ends_exactly(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
-    single = run_script('cifar10_train.py', f'--data_dir={data_dir}', f'--train_dir={train_dir}',
-                        '--max_steps=10', *FAST_TRAIN_FLAGS)
+    single = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={train_dir}', '--max_steps=10', *FAST_TRAIN_FLAGS)
     assert single.returncode == 0, single.stderr
     # The workers read through tf.data, each its own share of the files.
     result = _launch('--num_ps=2', '--num_workers=3', '--', '--max_steps=90',

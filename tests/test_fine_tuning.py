@@ -11,7 +11,7 @@ from cifar10 import cifar10_train
 from cifar10 import checkpoints
 from cifar10 import fine_tuning
 from cifar10.errors import DataError
-from conftest import FAST_TRAIN_FLAGS, run_script, write_random_checkpoint
+from conftest import FAST_TRAIN_FLAGS, run_in_process, write_random_checkpoint
 
 tf1 = tf.compat.v1
 
@@ -30,7 +30,7 @@ def test_fine_tuned_run_restores_what_fits_and_keeps_frozen_layers(data_dir, tmp
     flags = [f'--data_dir={data_dir}', f'--train_dir={train_dir}', '--model=local',
              f'--fine_tune_from={source}', '--trainable_scopes=local3,local4,softmax_linear',
              '--log_frequency=1', *FAST_TRAIN_FLAGS]
-    result = run_script('cifar10_train.py', '--max_steps=3', *flags)
+    result = run_in_process('cifar10_train.py', '--max_steps=3', *flags)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines.pop(1) == 'Training input: queue runners (FixedLengthRecordReader, a batch at a time, shuffle queue).'
@@ -69,7 +69,7 @@ def test_fine_tuned_run_restores_what_fits_and_keeps_frozen_layers(data_dir, tmp
         evaluator.close()
 
     # Once train_dir has a checkpoint, resuming from it wins.
-    result = run_script('cifar10_train.py', '--max_steps=5', *flags)
+    result = run_in_process('cifar10_train.py', '--max_steps=5', *flags)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == (
         f'note: --fine_tune_from={source} is not used: --train_dir has a checkpoint '
@@ -100,9 +100,9 @@ def test_fine_tune_source_errors(tmp_path):
 
 def test_fine_tune_from_a_bad_path_writes_nothing(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
-    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
-                        f'--train_dir={train_dir}', f'--fine_tune_from={tmp_path / "nope"}',
-                        '--max_steps=2', *FAST_TRAIN_FLAGS)
+    result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={train_dir}', f'--fine_tune_from={tmp_path / "nope"}',
+                            '--max_steps=2', *FAST_TRAIN_FLAGS)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f'error: --fine_tune_from={tmp_path / "nope"}: not a checkpoint (give a '

@@ -17,7 +17,7 @@ from cifar10 import cifar10_train
 from cifar10 import checkpoints
 from cifar10 import session
 
-from conftest import FAST_TRAIN_FLAGS, run_script
+from conftest import FAST_TRAIN_FLAGS, run_in_process
 
 tf1 = tf.compat.v1
 
@@ -145,9 +145,9 @@ def test_bad_num_gpus_flag(capsys):
 
 def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
-    result = run_script('cifar10_multi_gpu_train.py', '--num_gpus=2',
-                        f'--data_dir={data_dir}', f'--train_dir={train_dir}',
-                        '--max_steps=6', '--log_frequency=2', *FAST_TRAIN_FLAGS)
+    result = run_in_process('cifar10_multi_gpu_train.py', '--num_gpus=2',
+                            f'--data_dir={data_dir}', f'--train_dir={train_dir}',
+                            '--max_steps=6', '--log_frequency=2', *FAST_TRAIN_FLAGS)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ''
     lines = result.stdout.splitlines()
@@ -170,8 +170,8 @@ def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
     assert result.global_step == 6 and result.confusion.sum() == 200
 
     # Checkpoints are interchangeable: the single-device trainer resumes it.
-    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
-                        f'--train_dir={train_dir}', '--max_steps=8', *FAST_TRAIN_FLAGS)
+    result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={train_dir}', '--max_steps=8', *FAST_TRAIN_FLAGS)
     assert result.returncode == 0, result.stderr
     assert 'model.ckpt-6 at step 6.' in result.stdout
     assert checkpoints.checkpoint_step(tf1.train.latest_checkpoint(str(train_dir))) == 8

@@ -29,7 +29,7 @@ from cifar10 import image_folders
 from cifar10.errors import DataError
 
 from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, class_colours,
-                      killed_after, run_script, known_env)
+                      killed_after, known_env, run_in_process)
 from image_writers import bmp_bytes, gif_bytes, palette_png_bytes
 
 tf1 = tf.compat.v1
@@ -489,13 +489,13 @@ def custom48(tmp_path_factory):
                                  width=size[1])
             _write(str(src / name / f'{i}.img'), writers[i % 3](image))
     data = root / 'data'
-    result = run_script('cifar10_convert_images.py', str(src), '--out', str(data),
-                        '--image_size=48', '--test_fraction=0.25')
+    result = run_in_process('cifar10_convert_images.py', str(src), '--out', str(data),
+                            '--image_size=48', '--test_fraction=0.25')
     assert result.returncode == 0, result.stderr
     train_dir = root / 'train'
-    result = run_script('cifar10_train.py', '--dataset=custom', f'--data_dir={data}',
-                        f'--train_dir={train_dir}', '--max_steps=30',
-                        '--log_frequency=5', *FAST_TRAIN_FLAGS)
+    result = run_in_process('cifar10_train.py', '--dataset=custom', f'--data_dir={data}',
+                            f'--train_dir={train_dir}', '--max_steps=30',
+                            '--log_frequency=5', *FAST_TRAIN_FLAGS)
     assert result.returncode == 0, result.stderr
     return src, data, train_dir, result.stdout.splitlines()
 
@@ -559,9 +559,9 @@ def test_custom_predict_on_a_folder_and_export(custom48, tmp_path):
     _write(str(photos / 'broken.png'), b'\x89PNG\r\n\x1a\nrest is missing')
     _write(str(photos / '.hidden.png'), b'skipped')
     _write(str(photos / 'notes.txt'), b'skipped too')
-    result = run_script('cifar10_predict.py', '--dataset=custom', f'--data_dir={data}',
-                        f'--checkpoint_dir={train_dir}', '--json', '--top_k=2',
-                        str(photos), str(src / 'red' / '1.img'))
+    result = run_in_process('cifar10_predict.py', '--dataset=custom', f'--data_dir={data}',
+                            f'--checkpoint_dir={train_dir}', '--json', '--top_k=2',
+                            str(photos), str(src / 'red' / '1.img'))
     assert result.returncode == 1
     errors = result.stderr.splitlines()
     assert len(errors) == 1 and errors[0].startswith(
@@ -599,9 +599,9 @@ def test_custom_checkpoint_of_another_size_or_class_count_is_refused(custom48, t
     # The same images at 32x32: same classes, another image size.
     other = tmp_path / 'at32'
     assert _convert(src, '--out', other, '--test_fraction=0.25') == 0
-    result = run_script('cifar10_eval.py', '--dataset=custom', f'--data_dir={other}',
-                        f'--checkpoint_dir={train_dir}', f'--eval_dir={tmp_path}',
-                        '--run_once')
+    result = run_in_process('cifar10_eval.py', '--dataset=custom', f'--data_dir={other}',
+                            f'--checkpoint_dir={train_dir}', f'--eval_dir={tmp_path}',
+                            '--run_once')
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].endswith(
         'was trained on crops of 33-36 pixels, but this run builds the network '
@@ -610,8 +610,8 @@ def test_custom_checkpoint_of_another_size_or_class_count_is_refused(custom48, t
     # Two of the classes: another class count.
     fewer = tmp_path / 'fewer'
     assert _convert(src, '--out', fewer, '--classes=red,blue', '--image_size=48') == 0
-    result = run_script('cifar10_predict.py', '--dataset=custom', f'--data_dir={fewer}',
-                        f'--checkpoint_dir={train_dir}', str(src / 'red' / '1.img'))
+    result = run_in_process('cifar10_predict.py', '--dataset=custom', f'--data_dir={fewer}',
+                            f'--checkpoint_dir={train_dir}', str(src / 'red' / '1.img'))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].endswith(
         'classifies into 3 classes, but this run has 2 (its --dataset); pass the '

@@ -12,7 +12,7 @@ from cifar10 import cifar10_train
 from cifar10 import precision
 from cifar10.errors import DataError
 
-from conftest import FAST_TRAIN_FLAGS, run_script
+from conftest import FAST_TRAIN_FLAGS, run_in_process
 
 tf1 = tf.compat.v1
 
@@ -209,10 +209,10 @@ def test_mixed_checkpoints_are_float32_and_read_both_ways(data_dir, tmp_path, ca
     train_dir = tmp_path / 'train'
 
     def train(steps, policy):
-        result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
-                            f'--train_dir={train_dir}', f'--max_steps={steps}',
-                            '--log_frequency=2', f'--precision={policy}',
-                            *FAST_TRAIN_FLAGS)
+        result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                                f'--train_dir={train_dir}', f'--max_steps={steps}',
+                                '--log_frequency=2', f'--precision={policy}',
+                                *FAST_TRAIN_FLAGS)
         assert result.returncode == 0, result.stderr
         return result.stdout.splitlines()
 

@@ -15,7 +15,7 @@ from cifar10 import cifar10_export
 from cifar10 import cifar10_predict
 from cifar10 import cifar10_metrics
 
-from conftest import TIMEOUT_SECS, run_script, known_env, write_random_checkpoint
+from conftest import TIMEOUT_SECS, known_env, run_in_process, write_random_checkpoint
 
 tf1 = tf.compat.v1
 
@@ -64,11 +64,11 @@ def test_predictions_are_normalized():
 
 def test_predict_files_and_records(checkpoint_dir, image_files, data_dir):
     record_file = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
-    result = run_script('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
-                        f'--data_dir={data_dir}', '--json', '--top_k=10',
-                        str(image_files['png0']), str(image_files['png1']),
-                        str(image_files['jpeg']), str(image_files['big']),
-                        str(image_files['grey']), f'{record_file}:0-19')
+    result = run_in_process('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
+                            f'--data_dir={data_dir}', '--json', '--top_k=10',
+                            str(image_files['png0']), str(image_files['png1']),
+                            str(image_files['jpeg']), str(image_files['big']),
+                            str(image_files['grey']), f'{record_file}:0-19')
     assert result.returncode == 0, result.stderr
     assert result.stderr == ''
     out = json.loads(result.stdout)
@@ -95,9 +95,9 @@ def test_predict_files_and_records(checkpoint_dir, image_files, data_dir):
 def test_predict_text_output_and_bad_files(checkpoint_dir, image_files, data_dir, tmp_path):
     record_file = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
     missing = tmp_path / 'missing.png'
-    result = run_script('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
-                        f'--data_dir={data_dir}', str(image_files['text']),
-                        str(image_files['png0']), str(missing), f'{record_file}:10000')
+    result = run_in_process('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
+                            f'--data_dir={data_dir}', str(image_files['text']),
+                            str(image_files['png0']), str(missing), f'{record_file}:10000')
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f'error: {image_files["text"]}: not a JPEG, PNG, BMP or GIF image',
@@ -113,8 +113,8 @@ def test_predict_text_output_and_bad_files(checkpoint_dir, image_files, data_dir
 
 
 def test_predict_without_checkpoint(tmp_path, image_files):
-    result = run_script('cifar10_predict.py', f'--checkpoint_dir={tmp_path}',
-                        str(image_files['png0']))
+    result = run_in_process('cifar10_predict.py', f'--checkpoint_dir={tmp_path}',
+                            str(image_files['png0']))
     assert result.returncode == 1
     assert result.stderr.strip() == f'error: no checkpoint found in {tmp_path}'
 
@@ -137,8 +137,8 @@ def test_predict_agrees_with_evaluation(checkpoint_dir, synthetic_data, tmp_path
 def test_export_loads_in_fresh_process_and_matches_predict(checkpoint_dir, synthetic_data,
                                                            tmp_path):
     _, images, _ = synthetic_data[1]['test_batch.bin']
-    result = run_script('cifar10_export.py', f'--checkpoint_dir={checkpoint_dir}',
-                        f'--export_dir={tmp_path / "model"}')
+    result = run_in_process('cifar10_export.py', f'--checkpoint_dir={checkpoint_dir}',
+                            f'--export_dir={tmp_path / "model"}')
     assert result.returncode == 0, result.stderr
     export_dir = tmp_path / 'model' / '42'
     assert f'Exported {export_dir}' in result.stdout
@@ -160,8 +160,8 @@ def test_export_loads_in_fresh_process_and_matches_predict(checkpoint_dir, synth
     assert served['classes'] == expected.argmax(axis=1).tolist()
 
     # A second export of the same step refuses to overwrite it.
-    again = run_script('cifar10_export.py', f'--checkpoint_dir={checkpoint_dir}',
-                       f'--export_dir={tmp_path / "model"}')
+    again = run_in_process('cifar10_export.py', f'--checkpoint_dir={checkpoint_dir}',
+                           f'--export_dir={tmp_path / "model"}')
     assert again.returncode == 1
     assert again.stderr.strip() == (f'error: {export_dir} exists already; remove it or '
                                     'choose another --export_dir')

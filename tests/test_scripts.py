@@ -24,8 +24,8 @@ from cifar10 import datasets
 from cifar10 import session
 from cifar10 import training
 
-from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, run_script,
-                      known_env, write_constant_checkpoint)
+from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, known_env,
+                      run_in_process, run_script, write_constant_checkpoint)
 
 tf1 = tf.compat.v1
 
@@ -222,9 +222,9 @@ def test_train_script_resumes_from_newest_checkpoint(trained, synthetic_data, tm
     # Copy so the other tests keep their step-12 checkpoint.
     import shutil
     shutil.copytree(train_dir, resumed)
-    result = run_script('cifar10_train.py', f'--data_dir={synthetic_data[0]}',
-                        f'--train_dir={resumed}', '--max_steps=15',
-                        '--log_frequency=1', *FAST_TRAIN_FLAGS)
+    result = run_in_process('cifar10_train.py', f'--data_dir={synthetic_data[0]}',
+                            f'--train_dir={resumed}', '--max_steps=15',
+                            '--log_frequency=1', *FAST_TRAIN_FLAGS)
     assert result.returncode == 0, result.stderr
     assert 'Resuming from checkpoint' in result.stdout
     assert 'model.ckpt-12 at step 12.' in result.stdout
@@ -232,8 +232,8 @@ def test_train_script_resumes_from_newest_checkpoint(trained, synthetic_data, tm
     assert steps == [14, 15]  # timing starts after the first step (13)
     assert _ckpt_step(resumed) == 15
     # Already there: nothing to do, and it says so.
-    again = run_script('cifar10_train.py', f'--data_dir={synthetic_data[0]}',
-                       f'--train_dir={resumed}', '--max_steps=15', *FAST_TRAIN_FLAGS)
+    again = run_in_process('cifar10_train.py', f'--data_dir={synthetic_data[0]}',
+                           f'--train_dir={resumed}', '--max_steps=15', *FAST_TRAIN_FLAGS)
     assert again.returncode == 0
     assert 'has reached --max_steps=15; nothing to do' in again.stdout
     assert _ckpt_step(resumed) == 15
@@ -282,7 +282,7 @@ def test_train_script_bad_data_one_line_error(tmp_path):
 
 
 def test_train_script_bad_flag_exit_2():
-    result = run_script('cifar10_train.py', '--use_fp16=perhaps')
+    result = run_in_process('cifar10_train.py', '--use_fp16=perhaps')
     assert result.returncode == 2
     assert "argument --use_fp16: expected true or false, got 'perhaps'" in result.stderr
 
@@ -360,9 +360,9 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
     # 300 examples at batch 128: three batches, the last counted only in
     # part. Of the first 300 test records 30 are class 0, so the precision
     # is 0.100; counting all 384 records of three batches would give 0.297.
-    result = run_script('cifar10_eval.py', f'--data_dir={data_dir}',
-                        f'--checkpoint_dir={ckpt_dir}', f'--eval_dir={eval_dir}',
-                        '--run_once', '--num_examples=300', '--batch_size=128')
+    result = run_in_process('cifar10_eval.py', f'--data_dir={data_dir}',
+                            f'--checkpoint_dir={ckpt_dir}', f'--eval_dir={eval_dir}',
+                            '--run_once', '--num_examples=300', '--batch_size=128')
     assert result.returncode == 0, result.stderr
     _clean_stderr(result.stderr)
     lines = result.stdout.strip().splitlines()
@@ -511,8 +511,8 @@ def test_eval_vanished_checkpoint(data_dir, tmp_path):
 
 
 def test_eval_run_once_without_checkpoint_fails_clearly(tmp_path):
-    result = run_script('cifar10_eval.py', f'--checkpoint_dir={tmp_path}', '--run_once',
-                        f'--data_dir={tmp_path / "nodata"}')
+    result = run_in_process('cifar10_eval.py', f'--checkpoint_dir={tmp_path}', '--run_once',
+                            f'--data_dir={tmp_path / "nodata"}')
     assert result.returncode == 1
     assert result.stderr.strip() == f'error: no checkpoint found in {tmp_path}'
 
@@ -614,8 +614,8 @@ def test_training_on_damaged_checkpoint_is_a_clear_error(tmp_path):
 def test_train_dir_that_is_a_file_is_a_clear_error(data_dir, tmp_path):
     path = tmp_path / 'file'
     path.write_text('x')
-    result = run_script('cifar10_train.py', f'--train_dir={path}',
-                        f'--data_dir={data_dir}')
+    result = run_in_process('cifar10_train.py', f'--train_dir={path}',
+                            f'--data_dir={data_dir}')
     assert result.returncode == 1
     assert result.stderr.strip() == f'error: --train_dir={path} exists and is not a directory'
     assert path.read_text() == 'x'
@@ -639,9 +639,9 @@ def test_op_error_summary_finds_the_cause():
 
 
 def test_trace_step_writes_chrome_trace(data_dir, tmp_path):
-    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
-                        f'--train_dir={tmp_path}', '--max_steps=4', '--trace_step=3',
-                        *FAST_TRAIN_FLAGS)
+    result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={tmp_path}', '--max_steps=4', '--trace_step=3',
+                            *FAST_TRAIN_FLAGS)
     assert result.returncode == 0, result.stderr
     path = tmp_path / 'timeline-step-3.json'
     assert f'Wrote a trace of step 3 to {path}' in result.stdout
@@ -708,9 +708,9 @@ def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
     ('--batch_splits=4',),
 ])
 def test_trainer_runs_with_knobs(flags, data_dir, tmp_path):
-    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
-                        f'--train_dir={tmp_path}', '--max_steps=3', *FAST_TRAIN_FLAGS,
-                        *flags)
+    result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={tmp_path}', '--max_steps=3', *FAST_TRAIN_FLAGS,
+                            *flags)
     assert result.returncode == 0, result.stderr
     assert _ckpt_step(tmp_path) == 3
 
