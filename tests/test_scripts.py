@@ -561,7 +561,7 @@ def test_eval_watch_mode_evaluates_each_new_checkpoint_once(data_dir, tmp_path):
                             os.remove(ckpt_dir / name)
                 else:
                     break
-        time.sleep(2.5)  # several polls: the same checkpoint is not redone
+        time.sleep(1.0)  # several polls: the same checkpoint is not redone
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=TIMEOUT_SECS)
     assert precisions == ['0.100', '0.100']
@@ -572,15 +572,21 @@ def test_eval_watch_mode_evaluates_each_new_checkpoint_once(data_dir, tmp_path):
     assert sorted(step for step, _ in _event_values(str(eval_dir), 'Precision @ 1')) == [1, 2]
 
 
-def test_eval_agrees_with_independent_numpy_forward_pass(trained, data_dir, tmp_path):
+@pytest.fixture
+def reference_eval(monkeypatch):
+    """scripts/reference_eval.py as a module; what its main() adds to
+    sys.path and os.environ is undone afterwards."""
+    monkeypatch.setattr(sys, 'path', [os.path.join(REPO, 'scripts'), *sys.path])
+    monkeypatch.delenv('TF_CPP_MIN_LOG_LEVEL', raising=False)
+    import reference_eval
+    return reference_eval
+
+
+def test_eval_agrees_with_independent_numpy_forward_pass(trained, data_dir, tmp_path,
+                                                         reference_eval):
     """The evaluator and a float64 numpy re-implementation of the network
     (scripts/reference_eval.py) find the same precision on a trained
     checkpoint, so restore, preprocessing and forward pass are right."""
-    sys.path.insert(0, os.path.join(REPO, 'scripts'))
-    try:
-        import reference_eval
-    finally:
-        sys.path.pop(0)
     train_dir, result = trained
     assert result.returncode == 0
     ckpt = tf1.train.latest_checkpoint(str(train_dir))
@@ -747,7 +753,7 @@ def _run_benchmark(*args, timeout=TIMEOUT_SECS):
 def test_benchmark_script_prints_its_table():
     """The benchmark runs on synthetic data when no --data_dir is given.
     (It measures speed; this only checks that it works and reports.)"""
-    result = _run_benchmark('--only', 'input,model', '--windows=1',
+    result = _run_benchmark('--only', 'input,model', '--windows=1', '--batch_size=32',
                             '--settings=batch/matmul/1,batch/matmul/2')
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -851,25 +857,19 @@ def test_benchmark_bad_data_dir_is_one_clear_line(tmp_path):
         'data_batch_1.bin: data file not found')
 
 
-def test_reference_eval_bad_data_is_one_clear_line(trained, tmp_path):
+def test_reference_eval_bad_data_is_one_clear_line(trained, tmp_path, reference_eval):
     train_dir, result = trained
     assert result.returncode == 0
     folder = tmp_path / 'cifar-10-batches-bin'
     folder.mkdir()
 
-    def run():
-        return subprocess.run(
-            [sys.executable, os.path.join('scripts', 'reference_eval.py'),
-             f'--checkpoint_dir={train_dir}', f'--data_dir={tmp_path}'],
-            cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS,
-            env=known_env())
-    result = run()
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        f'error: {folder / "test_batch.bin"}: data file not found')
+    def error():
+        """The message reference_eval exits with (status 1 when a string)."""
+        with pytest.raises(SystemExit) as exit_info:
+            reference_eval.main([f'--checkpoint_dir={train_dir}', f'--data_dir={tmp_path}'])
+        return exit_info.value.code
+    assert error() == f'error: {folder / "test_batch.bin"}: data file not found'
     (folder / 'test_batch.bin').write_bytes(bytes(3073 * 2 + 5))
-    result = run()
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
+    assert error() == (
         f'error: {folder / "test_batch.bin"}: 6,151 bytes is not a whole number '
         'of 3,073-byte CIFAR-10 records (truncated or not a CIFAR-10 binary file)')
