@@ -1,4 +1,6 @@
-"""Shared fixtures: synthetic CIFAR-10 files in the official record format.
+"""Shared fixtures and helpers: one known environment for the tests and the
+processes they start, ways to run the scripts, and synthetic CIFAR-10 files
+in the official record format.
 
 No test touches the network or the real data set. The synthetic images are
 learnable: each class has a colour of its own, and every image is that
@@ -192,7 +194,7 @@ def run_in_process(name, *args, env=None):
     A new process spends about 2 s of CPU importing TensorFlow, most of what
     a short test run costs; this one has it imported already. What only a
     process shows stays with run_script: what TensorFlow's C++ code writes
-    to file descriptor 2, signals, exit at interpreter level, a lock that
+    to file descriptor 2, signals, the interpreter's exit, a lock that
     another process holds, a fresh allocator.
 
     Args:

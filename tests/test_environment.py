@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from conftest import REPO, TIMEOUT_SECS, run_script, known_env
+from conftest import REPO, TIMEOUT_SECS, known_env, run_script
 
 # Settings users keep in their shell profiles, with values that would
 # change what the scripts print or do.
@@ -43,8 +43,8 @@ def test_children_get_the_known_environment(monkeypatch):
 
 def test_script_output_does_not_depend_on_the_callers_settings(monkeypatch):
     """The failure a user met: with TF_CPP_MIN_LOG_LEVEL=2 in the shell, a
-    script's --help printed TensorFlow's start-up lines on stderr; with
-    TF_CONFIG set, the distributed trainer took its task from it."""
+    script's --help printed TensorFlow's start-up lines on stderr. And with
+    TF_CONFIG set, the distributed trainer would take its task from it."""
     for name, value in USER_SETTINGS.items():
         monkeypatch.setenv(name, value)
     result = run_script('cifar10_train.py', '--help')

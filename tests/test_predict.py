@@ -15,7 +15,8 @@ from cifar10 import cifar10_export
 from cifar10 import cifar10_predict
 from cifar10 import cifar10_metrics
 
-from conftest import TIMEOUT_SECS, known_env, run_in_process, write_random_checkpoint
+from conftest import (TIMEOUT_SECS, known_env, run_in_process, run_script,
+                      write_random_checkpoint)
 
 tf1 = tf.compat.v1
 
@@ -64,11 +65,12 @@ def test_predictions_are_normalized():
 
 def test_predict_files_and_records(checkpoint_dir, image_files, data_dir):
     record_file = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
-    result = run_in_process('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
-                            f'--data_dir={data_dir}', '--json', '--top_k=10',
-                            str(image_files['png0']), str(image_files['png1']),
-                            str(image_files['jpeg']), str(image_files['big']),
-                            str(image_files['grey']), f'{record_file}:0-19')
+    # As a process: nothing on its stderr, TensorFlow's lines included.
+    result = run_script('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
+                        f'--data_dir={data_dir}', '--json', '--top_k=10',
+                        str(image_files['png0']), str(image_files['png1']),
+                        str(image_files['jpeg']), str(image_files['big']),
+                        str(image_files['grey']), f'{record_file}:0-19')
     assert result.returncode == 0, result.stderr
     assert result.stderr == ''
     out = json.loads(result.stdout)
