@@ -29,6 +29,7 @@ succeed).
 
 import argparse
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -42,18 +43,40 @@ TRAINER = os.path.join(REPO, 'cifar10', 'cifar10_distributed_train.py')
 GRACE_SECS = 60
 
 
-def free_ports(count):
-    """Returns ``count`` distinct TCP ports free on 127.0.0.1 right now."""
-    sockets = []
+def _ephemeral_ports_start():
+    """The first port of the range the kernel hands out on its own."""
     try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(('127.0.0.1', 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default; other systems start higher.
+
+
+def free_ports(count):
+    """Returns ``count`` distinct TCP ports free on 127.0.0.1 right now.
+
+    They are drawn at random from below the kernel's ephemeral range, not
+    asked of the kernel with port 0. A port of that range can be handed to
+    any outgoing connection (the tasks' own gRPC channels among them) in
+    the moment between this check and the task's bind, which then fails
+    with "port in use": that happened with two test suites running side by
+    side. Ports below the range go only to those who ask for them by
+    number.
+    """
+    top = _ephemeral_ports_start()
+    below = range(max(1024, top - 20000), top)
+    candidates = random.SystemRandom().sample(below, min(len(below), 200 + 4 * count))
+    ports = []
+    for port in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == count:
+            return ports
+    raise OSError(f'no {count} free ports found on 127.0.0.1 below {top}')
 
 
 def _positive_int(text):

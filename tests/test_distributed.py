@@ -26,13 +26,18 @@ tf1 = tf.compat.v1
 TRAINER = os.path.join('cifar10', 'cifar10_distributed_train.py')
 
 
-def _free_ports(count):
+def _launcher():
+    """scripts/run_local_cluster.py as a module."""
     sys.path.insert(0, os.path.join(REPO, 'scripts'))
     try:
         import run_local_cluster
     finally:
         sys.path.pop(0)
-    return run_local_cluster.free_ports(count)
+    return run_local_cluster
+
+
+def _free_ports(count):
+    return _launcher().free_ports(count)
 
 
 def _cluster_flags(ps, workers):
@@ -166,6 +171,18 @@ def test_reachability_and_ports():
                                     'down': f'127.0.0.1:{closed}'}, 0.5) == ['down']
     finally:
         listener.close()
+
+
+def test_free_ports_are_below_the_ephemeral_range_and_bindable():
+    """The kernel hands ephemeral ports to outgoing connections too; a port
+    picked from that range could be taken before the task binds it."""
+    top = _launcher()._ephemeral_ports_start()
+    ports = _free_ports(6)
+    assert len(set(ports)) == 6
+    assert all(1024 <= p < top for p in ports), (ports, top)
+    for port in ports:
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', port))
 
 
 # --- single tasks that cannot run ----------------------------------------------
@@ -309,9 +326,14 @@ class _Task:
         self.proc.wait(timeout=TIMEOUT_SECS)
 
 
-def _wait(condition, what):
+def _wait(condition, what, running=()):
+    """Waits for ``condition``; fails at once if a task of ``running`` ends
+    meanwhile (the others would wait for it until the timeout)."""
     deadline = time.monotonic() + TIMEOUT_SECS
     while not condition():
+        for task in running:
+            assert task.proc.poll() is None, (
+                f'{task.name} ended while waiting for {what}:\n{task.text()[-3000:]}')
         assert time.monotonic() < deadline, f'timed out waiting for {what}'
         time.sleep(0.1)
 
@@ -330,20 +352,23 @@ def test_cluster_survives_lost_tasks(data_dir, tmp_path):
     for task in tasks.values():
         task.start()
     chief, worker, ps_task = tasks['worker0'], tasks['worker1'], tasks['ps0']
+    every = tuple(tasks.values())
     try:
-        _wait(lambda: worker.step() >= 30, 'worker 1 to train')
+        _wait(lambda: worker.step() >= 30, 'worker 1 to train', every)
         worker.kill()
         # Synchronous steps need a gradient from each: the chief waits, and
         # says so.
         _wait(lambda: 'worker 0: waiting: no step finished in 3 s' in chief.text(),
-              'the chief to say it waits')
+              'the chief to say it waits', (chief, ps_task))
         worker.start()
-        _wait(lambda: worker.step() >= 0, 'worker 1 to rejoin')
-        _wait(lambda: _has_checkpoint(train_dir, chief.step() - 15), 'a newer checkpoint')
+        _wait(lambda: worker.step() >= 0, 'worker 1 to rejoin', every)
+        _wait(lambda: _has_checkpoint(train_dir, chief.step() - 15), 'a newer checkpoint',
+              every)
         chief.kill()
         chief.start()
-        _wait(lambda: chief.step() >= 0, 'the chief to resume')
-        _wait(lambda: _has_checkpoint(train_dir, chief.step() - 15), 'a newer checkpoint')
+        _wait(lambda: chief.step() >= 0, 'the chief to resume', every)
+        _wait(lambda: _has_checkpoint(train_dir, chief.step() - 15), 'a newer checkpoint',
+              every)
         # Synchronous steps stall while a task is down, so the cluster is
         # still far from --max_steps here (at about step 40 in practice). Were
         # it not, the new ps task would wait for workers that had finished.
