@@ -510,12 +510,9 @@ def test_custom_data_trains_at_image_size_48(custom48):
     losses = [float(line.split('loss = ')[1].split()[0]) for line in lines
               if 'loss = ' in line]
     # Finite and of the right size (three classes' cross entropy and the
-    # weight decay of the larger local3, about 6); a few steps at the
-    # recipe's learning rate are too noisy to show learning on these images,
-    # and one of them can jump: to 34-36 in 2 of 38 runs here, so one loss
-    # may stand out.
-    assert len(losses) == 6 and all(np.isfinite(losses)) and min(losses) > 1.0
-    assert sorted(losses)[-2] < 20.0, losses
+    # weight decay of the larger local3); a few steps at the recipe's
+    # learning rate are too noisy to show learning on these images.
+    assert len(losses) == 6 and all(1.0 < loss < 20.0 for loss in losses), losses
     assert lines[-1].startswith('Stopped at step 30 (reached --max_steps=30)')
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(train_dir)))
     # 48x48 images, 36x36 crops, pooled twice to 9x9x64.
