@@ -64,7 +64,7 @@ for _name in [k for k in os.environ if _is_foreign(k)]:
 # session; this process takes the one the scripts run with by default
 # (--bfc_allocator), so that a script's main() run here (run_in_process)
 # computes as its own process would. It matters: with TensorFlow's default
-# allocator, 6 of 59 short trainings of the 48-pixel custom-data test
+# allocator, 6 of 60 short trainings of the 48-pixel custom-data test
 # spiked past a loss of 20 or diverged, in this process or as processes
 # with --bfc_allocator=false; with BFC, 0 of 57.
 os.environ['TF_CPU_ALLOCATOR_USE_BFC'] = 'true'
