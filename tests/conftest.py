@@ -9,10 +9,13 @@ the cross entropy.
 """
 
 import contextlib
+import importlib
+import io
 import os
 import subprocess
 import sys
 import threading
+from unittest import mock
 
 # --- one known environment ----------------------------------------------------
 #
@@ -195,6 +198,18 @@ def run_script(name, *args, timeout=TIMEOUT_SECS, env=None):
         env=known_env(**(env or {})))
 
 
+@contextlib.contextmanager
+def as_script(*argv):
+    """Runs the body as a script's process would see it: ``sys.argv`` is
+    ``argv``, and the scripts' last act, freezing every object for a quick
+    exit (cli._skip_final_garbage_collection), is left out: this process
+    goes on, and its garbage must stay collectable."""
+    from cifar10 import cli
+    with mock.patch.object(sys, 'argv', list(argv)), \
+            mock.patch.object(cli, '_skip_final_garbage_collection', lambda: None):
+        yield
+
+
 def run_in_process(name, *args, env=None):
     """Runs one of the scripts' main() in this process, as run_script runs
     it in a new one, and returns the same kind of result.
@@ -216,20 +231,13 @@ def run_in_process(name, *args, env=None):
       with (sys.exit('error: ...') is 1 with the message on stderr), and
       what the script printed on stdout and stderr.
     """
-    import importlib
-    import io
-    from unittest import mock
-    from cifar10 import cli
     module = importlib.import_module('cifar10.' + name[:-len('.py')])
     stdout, stderr = io.StringIO(), io.StringIO()
     saved_env = dict(os.environ)
     os.environ.update(env or {})
     code = 0
     try:
-        # A process would freeze its objects for a quick exit; this one
-        # goes on, and its garbage must stay collectable.
-        with mock.patch.object(sys, 'argv', [os.path.join(REPO, 'cifar10', name)]), \
-                mock.patch.object(cli, '_skip_final_garbage_collection', lambda: None), \
+        with as_script(os.path.join(REPO, 'cifar10', name)), \
                 contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             module.main(list(args))
     except SystemExit as e:

@@ -24,8 +24,8 @@ from cifar10 import datasets
 from cifar10 import session
 from cifar10 import training
 
-from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, known_env,
-                      run_in_process, run_script, write_constant_checkpoint)
+from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, as_script, killed_after,
+                      known_env, run_in_process, run_script, write_constant_checkpoint)
 
 tf1 = tf.compat.v1
 
@@ -335,8 +335,6 @@ def test_console_scripts_are_installed(capsys):
     this process (a process costs about 2 s of TensorFlow import).
     """
     from importlib import metadata
-    from unittest import mock
-    from cifar10 import cli
     entry_points = {ep.name: ep for ep in metadata.entry_points(group='console_scripts')
                     if ep.value.startswith('cifar10.')}
     bin_dir = os.path.dirname(sys.executable)
@@ -349,9 +347,7 @@ def test_console_scripts_are_installed(capsys):
                        ('cifar10-convert-images', '--test_fraction')):
         path = os.path.join(bin_dir, name)
         assert os.path.exists(path), f'{name} not installed beside {sys.executable}'
-        with mock.patch.object(sys, 'argv', [path, '--help']), \
-                mock.patch.object(cli, '_skip_final_garbage_collection', lambda: None), \
-                pytest.raises(SystemExit) as exit_info:
+        with as_script(path, '--help'), pytest.raises(SystemExit) as exit_info:
             entry_points[name].load()()
         assert exit_info.value.code == 0, name
         out, err = capsys.readouterr()
