@@ -37,7 +37,8 @@ Why only where the processor has it: bfloat16 products are fast on
 processors with native bfloat16 arithmetic (x86 with AVX512_BF16 or AMX,
 recent Arm with BF16; NVIDIA GPUs from Ampere, compute capability 8.0, on;
 TPUs). Elsewhere oneDNN emulates them with AVX-512, and training is slower
-than in float32; without AVX-512 it has no bfloat16 convolution at all
+than in float32; without AVX-512 (or with oneDNN off) TensorFlow computes
+them in its generic kernels, ten times slower than float32
 (bfloat16_support decides; the trainers warn, or refuse).
 """
 
@@ -123,27 +124,50 @@ _ISA_EMULATED = ('AVX512_CORE', 'AVX512_CORE_VNNI')
 _ISA_NONE = ('SSE41', 'AVX', 'AVX2', 'AVX2_VNNI')
 
 
-def bfloat16_support(flags=None, capabilities=None, isa=None):
+def onednn_enabled():
+    """Whether TensorFlow runs its CPU ops through oneDNN in this process.
+
+    On Linux, TensorFlow turns oneDNN on by default only for CPUs with
+    AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX (TF_ENABLE_ONEDNN_OPTS
+    overrides it); elsewhere its generic (Eigen) kernels compute.
+    """
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):  # a build without the query
+        return True
+
+
+def bfloat16_support(flags=None, capabilities=None, isa=None, onednn=None):
     """Decides how this machine computes bfloat16 products.
 
     With a GPU visible, the products run there: native if every GPU is
-    Ampere (compute capability 8.0) or newer. On the CPU (oneDNN):
-    'native' with one of BF16_CPU_FLAGS; 'emulated' with AVX-512 but none
-    of them (measured here with the instructions turned off: a training
-    step takes 2.5x as long as in float32); 'none' without AVX-512, where
-    oneDNN has no bfloat16 convolution (it fails to create one, measured
-    here with ONEDNN_MAX_CPU_ISA=AVX2). A CPU whose flags the system does
-    not list (macOS, Windows) counts as emulated: it may run, slowly.
+    Ampere (compute capability 8.0) or newer. On an x86 CPU, which kernels
+    compute them decides:
+    - oneDNN, which TensorFlow gives bfloat16 products only on a CPU with
+      AVX-512: 'native' with one of BF16_CPU_FLAGS; 'emulated' with
+      AVX-512 alone (measured here with the bfloat16 instructions turned
+      off: a training step takes 2.5x as long as in float32); 'none' when
+      ONEDNN_MAX_CPU_ISA caps oneDNN below AVX-512 (TensorFlow still hands
+      it the products, and it fails to create the convolution).
+    - TensorFlow's generic kernels, without AVX-512 or with oneDNN off:
+      'generic', they compute but slowly (measured here with oneDNN off:
+      0.10x the speed of float32).
+    An Arm CPU is native with BF16, else emulated. A CPU whose flags the
+    system does not list (macOS, Windows) counts as emulated: it may run,
+    slowly.
 
     Args:
       flags: The CPU's feature flags (None: cpu_flags()).
       capabilities: The GPUs' compute capabilities (None: ask TensorFlow).
       isa: ONEDNN_MAX_CPU_ISA, which caps oneDNN's instructions (None: the
         environment's).
+      onednn: Whether TensorFlow's oneDNN kernels are on (None:
+        onednn_enabled()).
 
     Returns:
-      (support, device): 'native', 'emulated' or 'none', and the device in
-      a phrase for messages ('this CPU (AVX512_BF16)').
+      (support, device): 'native', 'emulated', 'generic' or 'none', and the
+      device in a phrase for messages ('this CPU (AVX512_BF16)').
     """
     if capabilities is None:
         capabilities = gpu_capabilities()
@@ -156,24 +180,49 @@ def bfloat16_support(flags=None, capabilities=None, isa=None):
         return 'native', 'the GPUs'
     if flags is None:
         flags = cpu_flags()
+    if not flags:
+        return 'emulated', 'this CPU (its features unlisted)'
+    native = [f for f in BF16_CPU_FLAGS if f in flags]
+    if 'asimd' in flags:  # Arm
+        if native:
+            return 'native', f'this CPU ({", ".join(f.upper() for f in native)})'
+        return 'emulated', 'this CPU (no BF16)'
+    if 'avx512f' not in flags:
+        return 'generic', 'this CPU (no AVX-512)'
+    if onednn is None:
+        onednn = onednn_enabled()
+    if not onednn:
+        return 'generic', "this CPU (TensorFlow's oneDNN kernels off)"
     if isa is None:
         isa = os.environ.get('ONEDNN_MAX_CPU_ISA', '')
     isa = isa.upper()
-    native = [f for f in BF16_CPU_FLAGS if f in flags]
     if isa in _ISA_NONE:
         return 'none', f'this CPU (ONEDNN_MAX_CPU_ISA={isa})'
     if native and isa not in _ISA_EMULATED:
         return 'native', f'this CPU ({", ".join(f.upper() for f in native)})'
     if isa in _ISA_EMULATED:
         return 'emulated', f'this CPU (ONEDNN_MAX_CPU_ISA={isa})'
-    if flags and 'avx512bw' not in flags and 'asimd' not in flags:
-        return 'none', 'this CPU (no AVX-512)'
     return 'emulated', 'this CPU (no AVX512_BF16, AMX or BF16)'
 
 
 # The training step's time with emulated bfloat16 against float32, as
 # measured (README, Mixed precision): 3,182 against 1,284 examples/sec.
 EMULATED_SLOWDOWN = 2.5
+# The model step's speed in TensorFlow's generic kernels, mixed_bfloat16
+# against float32 (oneDNN off; README, Mixed precision): 114 against 1,119
+# examples/sec.
+GENERIC_SLOWDOWN = 10
+
+
+def runs_here(support=None):
+    """Whether bfloat16 products compute on this machine at all (slowly or
+    not): False only where oneDNN is handed them and cannot.
+
+    Args:
+      support: bfloat16_support()'s answer (None: ask it).
+    """
+    state, _ = support if support is not None else bfloat16_support()
+    return state != 'none'
 
 
 def check_device(policy, support=None):
@@ -194,6 +243,10 @@ def check_device(policy, support=None):
     if state == 'none':
         return (f'{device} has no bfloat16 convolutions in TensorFlow\'s CPU '
                 'kernels (oneDNN needs AVX-512); use --precision=float32'), None
+    if state == 'generic':
+        return (f'{device} has no fast bfloat16 products: TensorFlow\'s generic '
+                f'kernels compute them about {GENERIC_SLOWDOWN}x slower than '
+                'float32 (measured); use --precision=float32'), None
     if state == 'emulated':
         return None, (f'warning: {device} has no native bfloat16 arithmetic: '
                       '--precision=mixed_bfloat16 is emulated there, and a '

@@ -253,16 +253,25 @@ def test_training_steps_agree_across_lrn_gradients():
             logits = cifar10.inference(tf.constant(images_v), gradient)
             total = cifar10.loss(logits, tf.constant(labels_v))
             train_op = cifar10.train(total, global_step, 16)
+            variables = tf1.trainable_variables()
             with tf1.Session() as sess:
                 sess.run(tf1.global_variables_initializer())
-                losses = [sess.run([train_op, total])[1] for _ in range(3)]
-                weights = sess.run(tf1.trainable_variables())
+                initial = sess.run(variables)
+                losses = [sess.run([train_op, total])[1]]
+                updates = [w - w0 for w, w0 in zip(sess.run(variables), initial)]
+                losses += [sess.run([train_op, total])[1] for _ in range(2)]
             op_types = [op.type for op in tf1.get_default_graph().get_operations()]
-        results[gradient] = losses, weights
+        results[gradient] = losses, updates
         # Each choice builds the gradient it names: LRNGrad only for builtin.
         assert op_types.count('LRNGrad') == (2 if gradient == 'builtin' else 0)
         assert op_types.count('LRN') == 2
     np.testing.assert_allclose(results['matmul'][0], results['builtin'][0],
                                rtol=1e-5)
+    # The first update, whose forward pass is the same bits either way:
+    # only the LRN gradients' round-off differs (measured: under 1e-5 of
+    # each update's size). Later updates are not compared elementwise: a
+    # round-off difference may flip a near-tie in a max pooling or a ReLU
+    # at zero, which moves one element's gradient whole (with TensorFlow's
+    # generic kernels the conv weights' third update differed by 3e-3).
     for got, want in zip(results['matmul'][1], results['builtin'][1]):
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+        assert np.linalg.norm(got - want) <= 1e-4 * np.linalg.norm(want)

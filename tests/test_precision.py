@@ -12,7 +12,7 @@ from cifar10 import cifar10_train
 from cifar10 import precision
 from cifar10.errors import DataError
 
-from conftest import FAST_TRAIN_FLAGS, run_in_process
+from conftest import FAST_TRAIN_FLAGS, run_in_process, run_script
 
 tf1 = tf.compat.v1
 
@@ -53,6 +53,16 @@ def _in_lrn(name):
     return 'norm1' in name or 'norm2' in name
 
 
+def _skip_unless_bfloat16_runs():
+    """Skips a test that runs bfloat16 products where they cannot run:
+    where oneDNN is handed them but capped below AVX-512, it fails to
+    create the convolution. (Everywhere else they run, if slowly.)"""
+    support = precision.bfloat16_support()
+    if not precision.runs_here(support):
+        pytest.skip(f'{support[1]} cannot compute bfloat16 convolutions: '
+                    'oneDNN is capped below AVX-512')
+
+
 @pytest.mark.parametrize('model, splits', [('tutorial', 1), ('local', 2)])
 def test_products_in_bfloat16_everything_else_float32(model, splits):
     # Two splits: the towers of the multi-GPU trainer (and --batch_splits).
@@ -88,6 +98,7 @@ def test_products_in_bfloat16_everything_else_float32(model, splits):
 def test_mixed_loss_and_update_are_close_to_float32():
     """Same weights, same batch: bfloat16 products round to 8 bits of
     mantissa, so the loss agrees to 1% and each update points the same way."""
+    _skip_unless_bfloat16_runs()
     initial, results = None, {}
     for policy in precision.POLICIES:
         with tf.Graph().as_default():
@@ -117,6 +128,7 @@ def test_mixed_loss_and_update_are_close_to_float32():
 
 
 def test_a_few_mixed_steps_lower_the_loss():
+    _skip_unless_bfloat16_runs()
     rng = np.random.RandomState(1)
     colours = rng.randn(10, 1, 1, 3).astype(np.float32)
     labels = rng.randint(0, 10, 64).astype(np.int32)
@@ -140,22 +152,33 @@ def test_a_few_mixed_steps_lower_the_loss():
 
 def test_bfloat16_support_follows_the_device():
     support = precision.bfloat16_support
-    cpu = dict(capabilities=[], isa='')
-    assert support(flags={'avx512f', 'avx512bw', 'avx512_bf16'}, **cpu) == (
+    cpu = dict(capabilities=[], isa='', onednn=True)
+    avx512 = {'avx2', 'avx512f', 'avx512bw'}
+    assert support(flags=avx512 | {'avx512_bf16'}, **cpu) == (
         'native', 'this CPU (AVX512_BF16)')
-    assert support(flags={'avx512bw', 'amx_bf16', 'amx_tile'}, **cpu)[0] == 'native'
+    assert support(flags=avx512 | {'amx_bf16', 'amx_tile'}, **cpu)[0] == 'native'
     assert support(flags={'fp', 'asimd', 'bf16'}, **cpu)[0] == 'native'  # Arm
-    assert support(flags={'avx512f', 'avx512bw', 'avx2'}, **cpu) == (
+    assert support(flags=avx512, **cpu) == (
         'emulated', 'this CPU (no AVX512_BF16, AMX or BF16)')
-    assert support(flags={'fp', 'asimd'}, **cpu)[0] == 'emulated'
-    assert support(flags={'avx2', 'fma'}, **cpu) == ('none', 'this CPU (no AVX-512)')
-    assert support(flags=set(), **cpu)[0] == 'emulated'  # the system does not say
-    # ONEDNN_MAX_CPU_ISA caps what oneDNN uses.
-    assert support(flags={'avx512bw', 'avx512_bf16'}, capabilities=[],
+    assert support(flags={'fp', 'asimd'}, **cpu) == ('emulated', 'this CPU (no BF16)')
+    assert support(flags=set(), **cpu) == (  # the system does not say
+        'emulated', 'this CPU (its features unlisted)')
+    # Without AVX-512, TensorFlow keeps bfloat16 products out of oneDNN
+    # (oneDNN on or off) and computes them in its generic kernels; with
+    # oneDNN off (TF_ENABLE_ONEDNN_OPTS=0, or by default on a CPU without
+    # AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX) on any CPU.
+    for onednn in (True, False):
+        assert support(flags={'avx2', 'fma', 'avx_vnni'}, capabilities=[], isa='',
+                       onednn=onednn) == ('generic', 'this CPU (no AVX-512)')
+    assert support(flags=avx512 | {'avx512_bf16'}, capabilities=[], isa='',
+                   onednn=False) == ('generic', "this CPU (TensorFlow's oneDNN kernels off)")
+    # ONEDNN_MAX_CPU_ISA caps what oneDNN uses (not what TensorFlow hands it).
+    assert support(flags=avx512 | {'avx512_bf16'}, capabilities=[], onednn=True,
                    isa='avx512_core') == ('emulated',
                                           'this CPU (ONEDNN_MAX_CPU_ISA=AVX512_CORE)')
-    assert support(flags={'avx512bw', 'avx512_bf16'}, capabilities=[],
-                   isa='AVX2')[0] == 'none'
+    assert support(flags=avx512 | {'avx512_bf16'}, capabilities=[], onednn=True,
+                   isa='AVX2') == ('none', 'this CPU (ONEDNN_MAX_CPU_ISA=AVX2)')
+    assert precision.runs_here(('generic', 'x')) and not precision.runs_here(('none', 'x'))
     # With GPUs the products run there: every one must be Ampere or newer.
     assert support(flags=set(), capabilities=[(8, 0), (9, 0)], isa='') == (
         'native', 'the GPUs')
@@ -163,8 +186,14 @@ def test_bfloat16_support_follows_the_device():
         'emulated', 'GPU 1 (compute capability 7.5)')
 
 
+def test_onednn_enabled_is_what_tensorflow_reports():
+    from tensorflow.python.framework import test_util
+    assert precision.onednn_enabled() == bool(test_util.IsMklEnabled())
+
+
 def test_trainers_warn_or_refuse_by_the_device():
     assert precision.check_device('float32', ('none', 'x')) == (None, None)
+    assert precision.check_device('float32', ('generic', 'x')) == (None, None)
     assert precision.check_device('mixed_bfloat16', ('native', 'x')) == (None, None)
     error, warning = precision.check_device(
         'mixed_bfloat16', ('emulated', 'this CPU (no AVX512_BF16, AMX or BF16)'))
@@ -174,26 +203,42 @@ def test_trainers_warn_or_refuse_by_the_device():
                        'there, and a training step takes about 2.5x as long as in '
                        'float32 (measured); use --precision=float32')
     error, warning = precision.check_device('mixed_bfloat16',
-                                            ('none', 'this CPU (no AVX-512)'))
+                                            ('generic', 'this CPU (no AVX-512)'))
     assert warning is None and error == (
-        "this CPU (no AVX-512) has no bfloat16 convolutions in TensorFlow's CPU "
-        'kernels (oneDNN needs AVX-512); use --precision=float32')
-
-
-def test_a_trainer_on_a_cpu_without_bfloat16_refuses_in_one_line(data_dir, tmp_path,
-                                                                  monkeypatch, capsys):
-    # ONEDNN_MAX_CPU_ISA=AVX2 makes this CPU one without AVX-512 for oneDNN
-    # (the rule reads it when a trainer starts).
-    monkeypatch.setenv('ONEDNN_MAX_CPU_ISA', 'AVX2')
-    args = cifar10_train.parse_args([
-        f'--data_dir={data_dir}', f'--train_dir={tmp_path / "train"}', '--max_steps=1',
-        '--precision=mixed_bfloat16'])
-    with pytest.raises(DataError) as error:
-        cifar10_train.train(args)
-    assert str(error.value) == (
+        "this CPU (no AVX-512) has no fast bfloat16 products: TensorFlow's generic "
+        'kernels compute them about 10x slower than float32 (measured); use '
+        '--precision=float32')
+    error, warning = precision.check_device(
+        'mixed_bfloat16', ('none', 'this CPU (ONEDNN_MAX_CPU_ISA=AVX2)'))
+    assert warning is None and error == (
         "this CPU (ONEDNN_MAX_CPU_ISA=AVX2) has no bfloat16 convolutions in "
         "TensorFlow's CPU kernels (oneDNN needs AVX-512); use --precision=float32")
-    assert capsys.readouterr().out == ''
+
+
+def _refusal(support):
+    error, _ = precision.check_device('mixed_bfloat16', support)
+    return error
+
+
+@pytest.mark.parametrize('setting, support', [
+    # A CPU with AVX-512 made to look like one without, for oneDNN.
+    ('ONEDNN_MAX_CPU_ISA=AVX2', dict(isa='AVX2')),
+    # TensorFlow's generic kernels, as on a CPU without AVX-512.
+    ('TF_ENABLE_ONEDNN_OPTS=0', dict(onednn=False))])
+def test_a_trainer_without_usable_bfloat16_refuses_in_one_line(data_dir, tmp_path,
+                                                              setting, support):
+    """Whatever this machine is, these settings leave it no usable bfloat16
+    (a CPU without AVX-512 refuses for that first); the trainer's process
+    says so in one line, exits 1 and writes nothing."""
+    expected = _refusal(precision.bfloat16_support(**support))
+    assert expected is not None
+    name, value = setting.split('=')
+    result = run_script('cifar10_train.py', f'--data_dir={data_dir}',
+                        f'--train_dir={tmp_path / "train"}', '--max_steps=1',
+                        '--precision=mixed_bfloat16', env={name: value})
+    assert result.returncode == 1
+    assert result.stderr == f'error: {expected}\n'
+    assert result.stdout == ''
     assert not (tmp_path / 'train').exists()
 
 
@@ -208,14 +253,27 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
 def test_mixed_checkpoints_are_float32_and_read_both_ways(data_dir, tmp_path, capsys):
     train_dir = tmp_path / 'train'
 
+    def run(steps, policy):
+        return run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                              f'--train_dir={train_dir}', f'--max_steps={steps}',
+                              '--log_frequency=2', f'--precision={policy}',
+                              *FAST_TRAIN_FLAGS)
+
     def train(steps, policy):
-        result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
-                                f'--train_dir={train_dir}', f'--max_steps={steps}',
-                                '--log_frequency=2', f'--precision={policy}',
-                                *FAST_TRAIN_FLAGS)
+        result = run(steps, policy)
         assert result.returncode == 0, result.stderr
         return result.stdout.splitlines()
 
+    support = precision.bfloat16_support()
+    refusal = _refusal(support)
+    if refusal:
+        # This device's answer: one line, exit 1, nothing written.
+        result = run(3, 'mixed_bfloat16')
+        assert (result.returncode, result.stdout) == (1, '')
+        assert result.stderr == f'error: {refusal}\n'
+        assert not train_dir.exists()
+        pytest.skip(f'{support[1]}: the trainers refuse --precision=mixed_bfloat16 '
+                    'here, so there is no mixed checkpoint to read')
     lines = train(3, 'mixed_bfloat16')
     assert lines[0] == ('Training the tutorial model (1,068,298 parameters, '
                         'mixed_bfloat16) on CIFAR-10 (10 classes).')
