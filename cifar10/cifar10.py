@@ -37,7 +37,18 @@ graph-mode ops; importing the module does nothing else.
 """
 
 import dataclasses
+import os
 import re
+import sys
+
+if __name__ == 'cifar10':
+    # Imported as a module of its own, from inside the package's folder (a
+    # learner's notebook or script beside the original's cifar10_train.py
+    # does "import cifar10"): this module then stands for the package too,
+    # so that its imports below, and "from cifar10 import cifar10"
+    # elsewhere, find the package's modules and this same module.
+    __path__ = [os.path.dirname(os.path.abspath(__file__))]
+    sys.modules['cifar10.cifar10'] = sys.modules[__name__]
 
 import numpy as np
 import tensorflow as tf

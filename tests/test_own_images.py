@@ -493,9 +493,13 @@ def custom48(tmp_path_factory):
                             '--image_size=48', '--test_fraction=0.25')
     assert result.returncode == 0, result.stderr
     train_dir = root / 'train'
+    # Five steps: at batch 16 and the recipe's learning rate, this larger
+    # model's loss jumps past 20, or training diverges, in about 1 of 15
+    # runs of 30 steps (with either allocator, either precision; see
+    # README, Tests); in 80 runs of five steps it stayed under 12.
     result = run_in_process('cifar10_train.py', '--dataset=custom', f'--data_dir={data}',
-                            f'--train_dir={train_dir}', '--max_steps=30',
-                            '--log_frequency=5', *FAST_TRAIN_FLAGS)
+                            f'--train_dir={train_dir}', '--max_steps=5',
+                            '--log_frequency=1', *FAST_TRAIN_FLAGS)
     assert result.returncode == 0, result.stderr
     return src, data, train_dir, result.stdout.splitlines()
 
@@ -512,8 +516,8 @@ def test_custom_data_trains_at_image_size_48(custom48):
     # Finite and of the right size (three classes' cross entropy and the
     # weight decay of the larger local3); a few steps at the recipe's
     # learning rate are too noisy to show learning on these images.
-    assert len(losses) == 6 and all(1.0 < loss < 20.0 for loss in losses), losses
-    assert lines[-1].startswith('Stopped at step 30 (reached --max_steps=30)')
+    assert len(losses) == 4 and all(1.0 < loss < 20.0 for loss in losses), losses
+    assert lines[-1].startswith('Stopped at step 5 (reached --max_steps=5)')
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(train_dir)))
     # 48x48 images, 36x36 crops, pooled twice to 9x9x64.
     assert reader.get_variable_to_shape_map()['local3/weights'] == [9 * 9 * 64, 384]

@@ -869,3 +869,39 @@ def test_reference_eval_bad_data_is_one_clear_line(trained, tmp_path, reference_
     assert error() == (
         f'error: {folder / "test_batch.bin"}: 6,151 bytes is not a whole number '
         'of 3,073-byte CIFAR-10 records (truncated or not a CIFAR-10 binary file)')
+
+
+@pytest.fixture
+def compare_allocators(monkeypatch):
+    """scripts/compare_allocators.py as a module."""
+    monkeypatch.syspath_prepend(os.path.join(REPO, 'scripts'))
+    import compare_allocators
+    return compare_allocators
+
+
+def test_compare_allocators_finds_the_tensors_that_differ(compare_allocators, tmp_path,
+                                                          capsys):
+    """The allocator comparison's dumps and comparison, in this process
+    (its allocator is fixed): the same steps twice give the same bits, and
+    a changed element is found and named."""
+    dumps = []
+    for run in ('a', 'b'):
+        dumps.append(str(tmp_path / f'{run}.npz'))
+        args = compare_allocators.parse_args(['--dump', dumps[-1], '--batch_size=8',
+                                              '--steps=2', '--batch_splits=2'])
+        compare_allocators.dump(args)
+    total, differ = compare_allocators.compare(*dumps)
+    # Two towers' forward and backward passes, their averaged gradients.
+    assert total > 300 and differ == []
+    tensors = dict(np.load(dumps[1]))
+    key = next(k for k in tensors if k.endswith(' tower_1/conv2/Conv2D:0'))
+    tensors[key] = tensors[key].copy()
+    tensors[key].flat[7] += 0.5
+    np.savez(dumps[1], **tensors)
+    total, differ = compare_allocators.compare(*dumps)
+    assert [d[:3] for d in differ] == [('tower_1/conv2/Conv2D:0', 1, tensors[key].size)]
+    assert differ[0][3] == pytest.approx(0.5, abs=1e-6)
+    with pytest.raises(SystemExit):
+        compare_allocators.parse_args(['--batch_size=6', '--batch_splits=4'])
+    assert capsys.readouterr().err.splitlines()[-1].endswith(
+        '--batch_size=6 does not split into --batch_splits=4 equal parts')
