@@ -34,7 +34,7 @@ scripts/run_local_cluster.py starts a whole cluster on one machine.
 The chief (worker 0, or the "chief" task of TF_CONFIG) initializes or
 restores the variables, writes checkpoints and summaries to --train_dir
 and holds its lock; the other workers need no access to it. Every process
-ends by itself at --max_steps. See README.md, "Distributed training".
+ends by itself at --max_steps. See docs/distributed.md.
 """
 
 import os

@@ -79,7 +79,7 @@ CONTRAST_UPPER = 1.8
 MIN_FRACTION_OF_EXAMPLES_IN_QUEUE = 0.4
 DEFAULT_NUM_PREPROCESS_THREADS = 16
 # The batch pipeline runs a few ops per batch, not per image: two threads
-# keep ahead of the model on the machines measured (README, Performance).
+# keep ahead of the model on the machines measured (docs/performance.md).
 DEFAULT_NUM_BATCH_THREADS = 2
 # Records the batch pipeline's reader returns per call when training. A
 # read's cost is mostly per call: 1.34 ms of CPU per 128 records read 128

@@ -16,7 +16,7 @@
 Usage:
   python cifar10_train.py [--train_dir=/tmp/cifar10_train] [--max_steps=N]
 
-Speed and precision: see README.md. Training resumes from the newest
+Speed and precision: see docs/performance.md and docs/learning.md. Training resumes from the newest
 checkpoint in --train_dir; SIGINT or SIGTERM stops it after the current step
 with a checkpoint at that step.
 """

@@ -27,11 +27,11 @@ Two policies, named as Keras names them:
   products' gradients are bfloat16 products too and every gradient that
   reaches a variable is float32.
 
-Why not more in bfloat16: measured on this project's training step (README,
-Mixed precision), the bfloat16 max-pooling gradient falls off oneDNN's
-fast path (22.7 ms against 2.6 ms in float32), and TensorFlow's LRN kernels
-have no bfloat16 version; keeping the element-wise work in float32 costs
-one cast of each product's output and of its gradient.
+Why not more in bfloat16: measured on this project's training step
+(docs/mixed-precision.md), the bfloat16 max-pooling gradient falls off
+oneDNN's fast path (22.7 ms against 2.6 ms in float32), and TensorFlow's
+LRN kernels have no bfloat16 version; keeping the element-wise work in
+float32 costs one cast of each product's output and of its gradient.
 
 Why only where the processor has it: bfloat16 products are fast on
 processors with native bfloat16 arithmetic (x86 with AVX512_BF16 or AMX,
@@ -206,10 +206,10 @@ def bfloat16_support(flags=None, capabilities=None, isa=None, onednn=None):
 
 
 # The training step's time with emulated bfloat16 against float32, as
-# measured (README, Mixed precision): 3,182 against 1,284 examples/sec.
+# measured (docs/mixed-precision.md): 3,182 against 1,284 examples/sec.
 EMULATED_SLOWDOWN = 2.5
 # The model step's speed in TensorFlow's generic kernels, mixed_bfloat16
-# against float32 (oneDNN off; README, Mixed precision): 114 against 1,119
+# against float32 (oneDNN off; docs/mixed-precision.md): 114 against 1,119
 # examples/sec.
 GENERIC_SLOWDOWN = 10
 

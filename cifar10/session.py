@@ -31,7 +31,7 @@ def session_config(log_device_placement=False, intra_op_threads=0,
     Soft placement lets graphs that ask for devices this machine lacks run
     on what it has. The thread pools default to TensorFlow's own choice
     from the machine's core count, which measured as fast as any fixed
-    setting on the 2-core machines here (see README, Performance).
+    setting on the 2-core machines here (see docs/performance.md).
 
     Args:
       log_device_placement: Log the device each op runs on.
@@ -66,7 +66,7 @@ def default_batch_splits(num_cores=None, num_gpus=None):
 
     One batch's ops form a chain that keeps a multi-core CPU's cores busy
     only ~93% of a step here; two half-batches side by side fill the gaps
-    (model step +4% on 2 cores, see README, Performance). On a GPU, halves
+    (model step +4% on 2 cores, see docs/performance.md). On a GPU, halves
     would only make its kernels smaller.
 
     Args:
@@ -87,7 +87,7 @@ def default_lrn_gradient(num_gpus=None):
     """How the trainers compute the LRN gradients by default.
 
     On a CPU the banded matrix products ('matmul') train faster than
-    TensorFlow's LRNGrad kernel (see README, Performance); on a GPU that
+    TensorFlow's LRNGrad kernel (see docs/performance.md); on a GPU that
     kernel (cuDNN's) is the known-good choice, and nothing here measured
     the matrix products there.
 

@@ -509,7 +509,7 @@ def main(argv=None):
             os.path.join(args.data_dir, needs)):
         what = needs if args.dataset == 'custom' else f'{needs} folder'
         parser.error(f'--data_dir={args.data_dir} holds no {what} '
-                     '(see README, Data)')
+                     '(see docs/data.md)')
     args.user_data_dir = args.data_dir
     with tempfile.TemporaryDirectory(prefix='cifar10-bench-') as tmp:
         if args.data_dir is None:

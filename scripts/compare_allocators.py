@@ -34,7 +34,7 @@ Measured (2026-12-03, 2 vCPU AMD EPYC with AVX-512 and AVX512_BF16): every
 tensor identical, BFC against default, for the tutorial model at batch 128
 on real images (one and two batch splits, one and two threads, float32 and
 mixed_bfloat16, oneDNN on and off) and at batch 16 on 48-pixel images over
-30 steps; see README, Tests.
+30 steps; see docs/tests.md.
 """
 
 import argparse

@@ -68,7 +68,7 @@ for _name in [k for k in os.environ if _is_foreign(k)]:
 # (--bfc_allocator), so that a script's main() run here (run_in_process)
 # runs as its own process would. (The allocator does not change what is
 # computed: scripts/compare_allocators.py finds every tensor of a training
-# step bit-identical under both; see README, Tests.)
+# step bit-identical under both; see docs/tests.md.)
 os.environ['TF_CPU_ALLOCATOR_USE_BFC'] = 'true'
 
 # numpy (its BLAS reads OMP_NUM_THREADS) and TensorFlow load only now.

@@ -496,7 +496,7 @@ def custom48(tmp_path_factory):
     # Five steps: at batch 16 and the recipe's learning rate, this larger
     # model's loss jumps past 20, or training diverges, in about 1 of 15
     # runs of 30 steps (with either allocator, either precision; see
-    # README, Tests); in 80 runs of five steps it stayed under 12.
+    # docs/tests.md); in 80 runs of five steps it stayed under 12.
     result = run_in_process('cifar10_train.py', '--dataset=custom', f'--data_dir={data}',
                             f'--train_dir={train_dir}', '--max_steps=5',
                             '--log_frequency=1', *FAST_TRAIN_FLAGS)

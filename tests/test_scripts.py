@@ -300,6 +300,26 @@ def test_module_invocation_and_help():
     assert result.returncode == 0 and '--save_checkpoint_steps' in result.stdout
 
 
+def test_import_cifar10_inside_the_package_folder():
+    """A learner's notebook or script beside the scripts (where the
+    original's cifar10_train.py does "import cifar10") gets the tutorial's
+    module, and the package's other modules see that same module."""
+    code = ('import cifar10\n'
+            'from cifar10 import cifar10_input, training\n'
+            'from cifar10 import cifar10 as again\n'
+            'names = ("distorted_inputs", "inputs", "inference", "loss", "train",\n'
+            '         "maybe_download_and_extract", "NUM_CLASSES", "INITIAL_LEARNING_RATE",\n'
+            '         "MOVING_AVERAGE_DECAY", "IMAGE_SIZE")\n'
+            'print(cifar10.__file__, all(hasattr(cifar10, n) for n in names),\n'
+            '      again is cifar10, training.cifar10 is cifar10, cifar10.NUM_CLASSES)\n')
+    result = subprocess.run([sys.executable, '-c', code], cwd=os.path.join(REPO, 'cifar10'),
+                            capture_output=True, text=True, timeout=TIMEOUT_SECS,
+                            env=known_env(TF_CPP_MIN_LOG_LEVEL='3'))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [os.path.join(REPO, 'cifar10', 'cifar10.py'),
+                                     'True', 'True', 'True', '10']
+
+
 @pytest.mark.parametrize('gc_enabled', [True, False])
 def test_tensorflow_import_spares_the_garbage_collector(gc_enabled):
     """The scripts' import of TensorFlow runs with the collector paused, then
@@ -842,7 +862,7 @@ def test_benchmark_bad_data_dir_is_one_clear_line(tmp_path):
     result = run(tmp_path / 'missing')
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1].endswith('holds no cifar-10-batches-bin '
-                                                   'folder (see README, Data)')
+                                                   'folder (see docs/data.md)')
     # A folder without the files: the child's own error, on one line.
     (tmp_path / 'cifar-10-batches-bin').mkdir()
     result = run(tmp_path)
