@@ -14,7 +14,12 @@
 """The TensorFlow CIFAR-10 tutorial, ported to TensorFlow 2.x graph mode.
 
 Modules:
-  cifar10        the models (tutorial, local): inputs, inference, loss, train
+  cifar10        the tutorial's module: inputs, inference, loss, train, and
+                 the recipe's constants (the rest importable from it too)
+  models         the two networks (tutorial, local)
+  layers         the layers they are built of, and their summaries
+  lrn            local response normalization and its gradients
+  network        Network, parameter counts, which network a checkpoint holds
   cifar10_input  the binary-record reader and input queues
   cifar10_data   download, verification and safe extraction of the data
   datasets       the data sets --dataset names: layout, files, classes
@@ -40,6 +45,7 @@ Modules:
   checkpoints    finding, reading, restoring checkpoints; the train_dir lock
   training       the one training loop and its hooks, for every trainer
   cli            running a script: quiet import, exit status, signals
+  script_setup   what a script does first when run as a program
 
 Importing the package imports nothing else (not even TensorFlow).
 """

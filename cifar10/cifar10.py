@@ -31,14 +31,15 @@ Summary of the functions:
 Two networks share the lower layers: the tutorial's ('tutorial', fully
 connected local3 and local4) and the cuda-convnet model its exercise points
 to ('local', locally connected local3 and local4); a Network names one, with
-its number of classes. All recipe constants (initializers, decays,
-learning-rate schedule) are defined once, below. Every function builds
+its number of classes. They are built in models.py from the layers of
+layers.py and lrn.py; network.py describes them and checks checkpoints
+against them. This module keeps the tutorial's functions and names (all of
+them importable from here, as in the original) and the training recipe's
+constants (decays, learning-rate schedule). Every function builds
 graph-mode ops; importing the module does nothing else.
 """
 
-import dataclasses
 import os
-import re
 import sys
 
 if __name__ == 'cifar10':
@@ -50,14 +51,16 @@ if __name__ == 'cifar10':
     __path__ = [os.path.dirname(os.path.abspath(__file__))]
     sys.modules['cifar10.cifar10'] = sys.modules[__name__]
 
-import numpy as np
 import tensorflow as tf
 
 from cifar10 import cifar10_data
 from cifar10 import cifar10_input
 from cifar10 import datasets
 from cifar10 import input_tf_data
-from cifar10 import precision as precisions
+from cifar10 import layers
+from cifar10 import lrn
+from cifar10 import models
+from cifar10 import network
 
 tf1 = tf.compat.v1
 
@@ -76,583 +79,35 @@ LEARNING_RATE_DECAY_FACTOR = 0.1  # Learning rate decay factor.
 INITIAL_LEARNING_RATE = 0.1       # Initial learning rate.
 LOSS_AVERAGE_DECAY = 0.9          # Smoothing of the loss summaries.
 
-# Local response normalization after conv1 and conv2.
-LRN_DEPTH_RADIUS = 4
-LRN_BIAS = 1.0
-LRN_ALPHA = 0.001 / 9.0
-LRN_BETA = 0.75
-# How the LRN gradient may be computed (see _lrn).
-LRN_GRADIENTS = ('matmul', 'builtin')
-DEFAULT_LRN_GRADIENT = 'matmul'
-
-# If a model is trained with multiple GPUs, op names are prefixed with
-# tower_N; the prefix is removed from summary names so that all towers
-# report under one name.
-TOWER_NAME = 'tower'
-# Graph collection of the layer outputs inference() summarizes.
-ACTIVATIONS = 'activations'
-# Graph collection of the model variables fine-tuning keeps fixed (see
-# inference's trainable_scopes): not trained, their averages not updated.
-FROZEN_VARIABLES = 'frozen_variables'
-
-# The networks inference() builds (--model).
-MODELS = ('tutorial', 'local')
-DEFAULT_MODEL = 'tutorial'
-# The scopes of the layers with variables, bottom to top (both models).
-LAYER_SCOPES = ('conv1', 'conv2', 'local3', 'local4', 'softmax_linear')
+# The tutorial's names for the parts that live in modules of their own:
+# the layers and their summaries (layers), local response normalization
+# (lrn), the two networks (models) and the Network description with its
+# checkpoint checks (network).
+LRN_DEPTH_RADIUS = lrn.LRN_DEPTH_RADIUS
+LRN_BIAS = lrn.LRN_BIAS
+LRN_ALPHA = lrn.LRN_ALPHA
+LRN_BETA = lrn.LRN_BETA
+LRN_GRADIENTS = lrn.LRN_GRADIENTS
+DEFAULT_LRN_GRADIENT = lrn.DEFAULT_LRN_GRADIENT
+TOWER_NAME = layers.TOWER_NAME
+ACTIVATIONS = layers.ACTIVATIONS
+strip_tower_prefix = layers.strip_tower_prefix
+scalar_summary = layers.scalar_summary
+histogram_summary = layers.histogram_summary
+add_activation_summaries = layers.add_activation_summaries
+MODELS = models.MODELS
+DEFAULT_MODEL = models.DEFAULT_MODEL
+LAYER_SCOPES = models.LAYER_SCOPES
+FROZEN_VARIABLES = models.FROZEN_VARIABLES
+inference = models.inference
+Network = network.Network
+parameter_count = network.parameter_count
+network_of_shapes = network.network_of_shapes
+check_checkpoint_fits = network.check_checkpoint_fits
 
 DEFAULT_BATCH_SIZE = 128
 # The folder the binary release extracts to, inside --data_dir.
 DATA_SUBDIR = cifar10_data.EXTRACTED_DIR
-
-
-def strip_tower_prefix(name):
-    """Drops any 'tower_N/' from an op name, so all towers share one name."""
-    return re.sub(f'{TOWER_NAME}_[0-9]*/', '', name)
-
-
-def scalar_summary(tag, value):
-    """Adds a scalar summary whose tag is exactly ``tag``.
-
-    tf.compat.v1.summary.scalar prefixes the tag with the enclosing name
-    scope (so each tower would report under tower_N/...) and mangles
-    characters such as spaces; the raw op takes the tag as given.
-
-    Args:
-      tag: The summary's tag.
-      value: A scalar tensor.
-    """
-    tf1.add_to_collection(tf1.GraphKeys.SUMMARIES,
-                          tf.raw_ops.ScalarSummary(tags=tag, values=value))
-
-
-def histogram_summary(tag, values):
-    """Adds a histogram summary whose tag is exactly ``tag``."""
-    tf1.add_to_collection(tf1.GraphKeys.SUMMARIES,
-                          tf.raw_ops.HistogramSummary(tag=tag, values=values))
-
-
-def add_activation_summaries(activations):
-    """Adds a histogram of a layer's activations and a scalar of their sparsity.
-
-    Args:
-      activations: The layer's output in each tower that computed part of
-        the batch (one tensor when a single device computed all of it).
-        They are summarized together, under the layer's name without any
-        tower prefix.
-    """
-    name = strip_tower_prefix(activations[0].op.name)
-    values = (activations[0] if len(activations) == 1
-              else tf.concat(activations, 0))
-    histogram_summary(name + '/activations', values)
-    scalar_summary(name + '/sparsity', tf.nn.zero_fraction(values))
-
-
-def _activation_summary(x):
-    """Summarizes a layer's output, and records it in ACTIVATIONS.
-
-    Args:
-      x: A tensor of activations.
-    """
-    # Towers that split one batch summarize their layers together from the
-    # collection (see cifar10_towers).
-    tf1.add_to_collection(ACTIVATIONS, x)
-    add_activation_summaries([x])
-
-
-def _variable_on_cpu(name, shape, initializer, dtype):
-    """Creates (or, under variable-scope reuse, fetches) a variable on the CPU.
-
-    The variables live in CPU memory so that towers on several devices can
-    share one copy.
-
-    Args:
-      name: Name of the variable.
-      shape: List of ints.
-      initializer: Initializer for the variable.
-      dtype: Data type of the variable.
-
-    Returns:
-      The variable.
-    """
-    with tf.device('/cpu:0'):
-        return tf1.get_variable(name, shape, initializer=initializer,
-                                dtype=dtype)
-
-
-def _variable_with_weight_decay(name, shape, stddev, wd, dtype):
-    """Creates a weight variable with truncated-normal init and weight decay.
-
-    Args:
-      name: Name of the variable.
-      shape: List of ints.
-      stddev: Standard deviation of the truncated normal initializer.
-      wd: L2 loss weight decay multiplier. A decay of 0.0 adds no term to
-        the loss (as the tutorial's wd=None), so the set of loss terms, and
-        thus the checkpoint's loss-average variables, match the original.
-      dtype: Data type of the variable.
-
-    Returns:
-      The variable.
-    """
-    var = _variable_on_cpu(
-        name, shape,
-        tf1.truncated_normal_initializer(stddev=stddev, dtype=dtype), dtype)
-    if wd:
-        weight_decay = tf.multiply(tf.nn.l2_loss(var), wd, name='weight_loss')
-        tf1.add_to_collection('losses', weight_decay)
-    return var
-
-
-def _conv_relu(inputs, scope_name, in_depth, out_depth, stddev, bias_init,
-               precision=precisions.DEFAULT_POLICY):
-    """A 5x5, stride-1, SAME convolution with bias and ReLU; the convolution
-    computes in the precision policy's type."""
-    dtype = inputs.dtype
-    with tf1.variable_scope(scope_name) as scope:
-        kernel = _variable_with_weight_decay(
-            'weights', shape=[5, 5, in_depth, out_depth], stddev=stddev,
-            wd=0.0, dtype=dtype)
-        conv = precisions.conv2d(inputs, kernel, [1, 1, 1, 1], 'SAME', precision)
-        biases = _variable_on_cpu('biases', [out_depth],
-                                  tf1.constant_initializer(bias_init), dtype)
-        activation = tf.nn.relu(tf.nn.bias_add(conv, biases), name=scope.name)
-    _activation_summary(activation)
-    return activation
-
-
-def _fully_connected(inputs, scope_name, out_dim, stddev, wd, bias_init,
-                     relu=True, precision=precisions.DEFAULT_POLICY):
-    """A fully connected layer, with ReLU unless ``relu`` is False; the
-    matrix product computes in the precision policy's type."""
-    dtype = inputs.dtype
-    in_dim = inputs.shape[-1]
-    with tf1.variable_scope(scope_name) as scope:
-        weights = _variable_with_weight_decay(
-            'weights', shape=[in_dim, out_dim], stddev=stddev, wd=wd,
-            dtype=dtype)
-        biases = _variable_on_cpu('biases', [out_dim],
-                                  tf1.constant_initializer(bias_init), dtype)
-        product = precisions.matmul(inputs, weights, precision)
-        if relu:
-            out = tf.nn.relu(product + biases, name=scope.name)
-        else:
-            out = tf.add(product, biases, name=scope.name)
-    _activation_summary(out)
-    return out
-
-
-def _locally_connected(inputs, scope_name, out_depth, stddev, wd, bias_init,
-                       precision=precisions.DEFAULT_POLICY):
-    """A 3x3, stride-1 locally connected layer with zero padding 1, and ReLU.
-
-    Like a SAME convolution, but each output position (i, j) has weights
-    and biases of its own: weights [H, W, 3, 3, in_depth, out_depth] and
-    biases [H, W, out_depth], H x W being the input's (and output's) size.
-    Position (i, j) sees input rows i-1..i+1 and columns j-1..j+1, zero
-    outside the input.
-
-    Args:
-      inputs: A [batch, H, W, in_depth] tensor with a static H, W, in_depth.
-      scope_name: The variable scope ('local3').
-      out_depth: Output channels.
-      stddev: Truncated-normal stddev of the weights.
-      wd: Weight decay of the weights.
-      bias_init: Initial value of the biases.
-      precision: The policy the products compute in (precision.POLICIES).
-
-    Returns:
-      The [batch, H, W, out_depth] activations.
-    """
-    dtype = inputs.dtype
-    height, width, in_depth = (int(d) for d in inputs.shape[1:])
-    with tf1.variable_scope(scope_name) as scope:
-        weights = _variable_with_weight_decay(
-            'weights', shape=[height, width, 3, 3, in_depth, out_depth],
-            stddev=stddev, wd=wd, dtype=dtype)
-        biases = _variable_on_cpu('biases', [height, width, out_depth],
-                                  tf1.constant_initializer(bias_init), dtype)
-        # Each position's 3x3 window of the zero-padded input, flattened in
-        # (filter row, filter column, input channel) order, the order of
-        # the weights' middle dimensions.
-        padded = tf.pad(inputs, [[0, 0], [1, 1], [1, 1], [0, 0]])
-        patches = tf.image.extract_patches(
-            padded, sizes=[1, 3, 3, 1], strides=[1, 1, 1, 1],
-            rates=[1, 1, 1, 1], padding='VALID')
-        # One matrix product per position, batched over the positions:
-        # [positions, batch, window] x [positions, window, out]. Forward and
-        # backward of local3 at a batch of 64 took 3.2 ms so, against 4.2 ms
-        # for the same product as an einsum and 7.3-8.4 ms with the windows
-        # cut as nine slices.
-        cells, window = height * width, 9 * in_depth
-        by_position = tf.transpose(tf.reshape(patches, [-1, cells, window]),
-                                   [1, 0, 2])
-        local = precisions.matmul(
-            by_position, tf.reshape(weights, [cells, window, out_depth]),
-            precision)
-        local = tf.reshape(tf.transpose(local, [1, 0, 2]),
-                           [-1, height, width, out_depth])
-        activation = tf.nn.relu(local + biases, name=scope.name)
-    _activation_summary(activation)
-    return activation
-
-
-def _max_pool(inputs, name):
-    """3x3 max pooling with stride 2, SAME padding."""
-    return tf.nn.max_pool2d(inputs, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                            padding='SAME', name=name)
-
-
-def _lrn(inputs, name, gradient, precision=precisions.DEFAULT_POLICY):
-    """Local response normalization with the tutorial's parameters.
-
-    In float32 the forward pass is always TensorFlow's LRN op, so outputs
-    are those of the original. ``gradient`` picks how its gradient is
-    computed: 'builtin' uses TensorFlow's LRNGrad kernel, which on a CPU
-    loops over each element's depth window and costs about a fifth of a
-    training step; 'matmul' (see _lrn_matmul_gradient) gets the same
-    gradient from two small matrix products and a few element-wise ops,
-    about 2.3x faster for the pair.
-
-    Under mixed precision with 'matmul', the forward pass is computed from
-    products too (_lrn_by_products): its window sums are a bfloat16 matrix
-    product, like the layers', and the gradient reuses the forward's
-    denominators.
-    """
-    if gradient == 'builtin':
-        return tf.nn.lrn(inputs, LRN_DEPTH_RADIUS, bias=LRN_BIAS,
-                         alpha=LRN_ALPHA, beta=LRN_BETA, name=name)
-    if gradient != 'matmul':
-        raise ValueError(f'unknown LRN gradient {gradient!r}; expected one '
-                         f'of {", ".join(LRN_GRADIENTS)}')
-    if precision != precisions.DEFAULT_POLICY and inputs.dtype == tf.float32:
-        return _lrn_by_products(inputs, name, precision)
-    return _lrn_matmul_gradient(inputs, name)
-
-
-def _depth_band(depth, dtype):
-    """[depth, depth] matrix of ones where |i - j| <= LRN_DEPTH_RADIUS.
-
-    Multiplying a [pixels, depth] tensor by it sums each channel's window
-    of neighbouring channels, the sum LRN normalizes by.
-    """
-    index = np.arange(depth)
-    band = np.abs(index[:, None] - index[None, :]) <= LRN_DEPTH_RADIUS
-    return tf.constant(band.astype(dtype.as_numpy_dtype))
-
-
-def _lrn_matmul_gradient(inputs, name):
-    """TensorFlow's LRN op, with its gradient from banded matrix products.
-
-    With t_i = bias + alpha * sum_{|j-i|<=r} x_j^2 and y_i = x_i * t_i^-beta,
-    the gradient of a loss with upstream gradient g is
-
-        dx_k = g_k * t_k^-beta
-               - 2 * alpha * beta * x_k * sum_{|i-k|<=r} g_i * y_i / t_i
-
-    and both window sums are a product with the symmetric band matrix.
-    Against a float64 computation this is as accurate as LRNGrad (measured
-    slightly more so; tests/test_model.py checks both).
-    """
-    @tf.custom_gradient
-    def lrn(x):
-        y = tf.nn.lrn(x, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA,
-                      beta=LRN_BETA)
-
-        def grad(dy):
-            depth = int(x.shape[-1])
-            band = _depth_band(depth, x.dtype)
-            flat_x = tf.reshape(x, [-1, depth])
-            flat_y = tf.reshape(y, [-1, depth])
-            flat_dy = tf.reshape(dy, [-1, depth])
-            # The same denominator LRN computed, recomputed rather than kept.
-            t = tf.nn.bias_add(
-                tf.matmul(tf.square(flat_x), band * LRN_ALPHA),
-                tf.fill([depth], tf.cast(LRN_BIAS, x.dtype)))
-            scale = tf.exp(tf.math.log(t) * -LRN_BETA)
-            window = tf.matmul(flat_dy * flat_y / t, band)
-            dx = flat_dy * scale - (2 * LRN_ALPHA * LRN_BETA) * flat_x * window
-            return tf.reshape(dx, tf.shape(x))
-
-        return y, grad
-
-    with tf.name_scope(name) as scope:
-        # The result keeps the name of the original's LRN op ("norm1").
-        return tf.identity(lrn(inputs), name=scope)
-
-
-def _lrn_by_products(inputs, name, precision):
-    """LRN and its gradient, both from banded matrix products.
-
-    With t_i = bias + alpha * sum_{|j-i|<=r} x_j^2, y_i = x_i * t_i^-beta:
-    the window sums are a product with the band matrix in the policy's
-    type, the rest is float32 element-wise work; the gradient (as in
-    _lrn_matmul_gradient) reuses t and t^-beta from the forward pass.
-    TensorFlow's LRN kernel took 3.3 ms per layer and step here (the
-    biggest op left in float32 under mixed precision); this way the pair of
-    layers, forward and backward, trains 1.14-1.16x faster.
-    """
-    @tf.custom_gradient
-    def lrn(x):
-        depth = int(x.shape[-1])
-        band = _depth_band(depth, x.dtype)
-        flat_x = tf.reshape(x, [-1, depth])
-        t = tf.nn.bias_add(
-            tf.matmul(tf.square(flat_x), band * LRN_ALPHA),
-            tf.fill([depth], tf.cast(LRN_BIAS, x.dtype)))
-        scale = tf.exp(tf.math.log(t) * -LRN_BETA)
-        flat_y = flat_x * scale
-
-        def grad(dy):
-            flat_dy = tf.reshape(dy, [-1, depth])
-            window = tf.matmul(flat_dy * flat_y / t, band)
-            dx = flat_dy * scale - (2 * LRN_ALPHA * LRN_BETA) * flat_x * window
-            return tf.reshape(dx, tf.shape(x))
-
-        return tf.reshape(flat_y, tf.shape(x)), grad
-
-    with tf.name_scope(name) as scope:
-        return tf.identity(lrn(inputs), name=scope)
-
-
-def _freezing_getter(trainable_scopes):
-    """A variable getter that makes variables outside the scopes frozen.
-
-    A frozen variable is created with trainable=False, so that no optimizer
-    and no moving average sees it, and is recorded in FROZEN_VARIABLES.
-    """
-    # TensorFlow passes the next getter as the keyword argument 'getter'.
-    def freezing(getter, name, *args, **kwargs):
-        if name.split('/')[0] in trainable_scopes:
-            return getter(name, *args, **kwargs)
-        kwargs['trainable'] = False
-        var = getter(name, *args, **kwargs)
-        if var not in tf1.get_collection(FROZEN_VARIABLES):
-            tf1.add_to_collection(FROZEN_VARIABLES, var)
-        return var
-    return freezing
-
-
-def inference(images, lrn_gradient=DEFAULT_LRN_GRADIENT, model=DEFAULT_MODEL,
-              num_classes=NUM_CLASSES, trainable_scopes=None,
-              precision=precisions.DEFAULT_POLICY):
-    """Builds the CIFAR-10 model.
-
-    Variables are created with ``get_variable`` under the tutorial's scope
-    names, so calling this again under a reusing variable scope shares them
-    (as the multi-GPU towers do), and checkpoints carry the same names as the
-    original's.
-
-    Args:
-      images: A [batch, IMAGE_SIZE, IMAGE_SIZE, 3] float tensor (or crops
-        of another static size: the layers size themselves from it); its
-        dtype (float32 or float16) sets the dtype of the variables. Any
-        batch size works, including an unknown one.
-      lrn_gradient: How the gradients of the two local response
-        normalizations are computed, one of LRN_GRADIENTS: 'matmul' (fast
-        on a CPU) or 'builtin' (TensorFlow's LRNGrad kernel). The forward
-        pass, and so evaluation, is the same either way.
-      model: One of MODELS: 'tutorial' (local3 and local4 fully connected,
-        1,068,298 parameters for 10 classes) or 'local' (local3 and local4
-        locally connected, as cuda-convnet's layers-conv-local-11pct,
-        1,116,490 parameters).
-      num_classes: The number of classes, the width of the logits.
-      trainable_scopes: None to train every variable; else the layer
-        scopes (such as ('local3', 'local4', 'softmax_linear')) whose
-        variables are trained, all others being frozen (see
-        FROZEN_VARIABLES).
-      precision: One of precision.POLICIES: 'float32', or 'mixed_bfloat16'
-        (convolutions and matrix products in bfloat16, all else float32;
-        the variables and the logits stay float32 either way).
-
-    Returns:
-      Logits: a [batch, num_classes] tensor, unnormalized.
-    """
-    if model not in MODELS:
-        raise ValueError(f'model must be one of {MODELS}, not {model!r}')
-    precisions.check(precision)
-    if trainable_scopes is None:
-        return _inference(images, lrn_gradient, model, num_classes, precision)
-    # The scope object re-entered keeps its reuse flag; without the name
-    # scope it would also reset, op names stay under the caller's (tower_N).
-    with tf1.variable_scope(tf1.get_variable_scope(),
-                            custom_getter=_freezing_getter(trainable_scopes),
-                            auxiliary_name_scope=False):
-        return _inference(images, lrn_gradient, model, num_classes, precision)
-
-
-def _inference(images, lrn_gradient, model, num_classes, precision):
-    """inference() without the argument checks and freezing."""
-    conv1 = _conv_relu(images, 'conv1', 3, 64, stddev=5e-2, bias_init=0.0,
-                       precision=precision)
-    pool1 = _max_pool(conv1, 'pool1')
-    norm1 = _lrn(pool1, 'norm1', lrn_gradient, precision)
-
-    conv2 = _conv_relu(norm1, 'conv2', 64, 64, stddev=5e-2, bias_init=0.1,
-                       precision=precision)
-    norm2 = _lrn(conv2, 'norm2', lrn_gradient, precision)
-    pool2 = _max_pool(norm2, 'pool2')
-
-    if model == 'local':
-        # cuda-convnet's top: two locally connected layers of 32 channels
-        # at pool2's 6x6 positions, then a linear layer over all of them.
-        local3 = _locally_connected(pool2, 'local3', 32, stddev=0.04,
-                                    wd=0.004, bias_init=0.1, precision=precision)
-        local4 = _locally_connected(local3, 'local4', 32, stddev=0.04,
-                                    wd=0.004, bias_init=0.1, precision=precision)
-        flat = tf.reshape(local4, [-1, _flat_size(local4)])
-        return _fully_connected(flat, 'softmax_linear', num_classes,
-                                stddev=0.01, wd=0.004, bias_init=0.0,
-                                relu=False, precision=precision)
-
-    # Flatten each example; the flattened size comes from the static shape
-    # (6x6x64 for 24x24 inputs), the batch size from the images at run time.
-    reshape = tf.reshape(pool2, [-1, _flat_size(pool2)])
-
-    local3 = _fully_connected(reshape, 'local3', 384, stddev=0.04, wd=0.004,
-                              bias_init=0.1, precision=precision)
-    local4 = _fully_connected(local3, 'local4', 192, stddev=0.04, wd=0.004,
-                              bias_init=0.1, precision=precision)
-    # No softmax here: tf.nn.sparse_softmax_cross_entropy_with_logits takes
-    # the unnormalized logits and is more efficient.
-    return _fully_connected(local4, 'softmax_linear', num_classes,
-                            stddev=1 / 192.0, wd=0.0, bias_init=0.0,
-                            relu=False, precision=precision)
-
-
-def _flat_size(tensor):
-    """Values per example of a [batch, ...] tensor with a static shape."""
-    size = 1
-    for dim in tensor.shape[1:]:
-        size *= int(dim)
-    return size
-
-
-@dataclasses.dataclass(frozen=True)
-class Network:
-    """Which network to build, for how many classes (see inference).
-
-    Attributes:
-      model: One of MODELS.
-      num_classes: Width of the logits (the data set's classes).
-      lrn_gradient: How the LRN gradients are computed (training only).
-      trainable_scopes: None, or the layer scopes to train (the rest frozen).
-      image_size: Side of the crops it sees (the data set's crop_size:
-        IMAGE_SIZE, 24, for 32x32 images).
-      precision: The policy its products compute in (precision.POLICIES);
-        checkpoints are the same either way.
-    """
-    model: str = DEFAULT_MODEL
-    num_classes: int = NUM_CLASSES
-    lrn_gradient: str = DEFAULT_LRN_GRADIENT
-    trainable_scopes: tuple | None = None
-    image_size: int = IMAGE_SIZE
-    precision: str = precisions.DEFAULT_POLICY
-
-    def logits(self, images):
-        """Builds the network on ``images``; returns its logits."""
-        return inference(images, self.lrn_gradient, self.model,
-                         self.num_classes, self.trainable_scopes,
-                         self.precision)
-
-    def describe(self):
-        """The network in a phrase: 'the local model (1,116,490 parameters)'."""
-        count = parameter_count(self.model, self.num_classes, self.image_size)
-        crops = (f', {self.image_size}x{self.image_size} crops'
-                 if self.image_size != IMAGE_SIZE else '')
-        mixed = (f', {self.precision}' if self.precision != precisions.DEFAULT_POLICY
-                 else '')
-        return f'the {self.model} model ({count:,} parameters{crops}{mixed})'
-
-
-def parameter_count(model, num_classes, image_size=IMAGE_SIZE):
-    """Learnable parameters of a model, counted from the layer shapes.
-
-    Args:
-      model: One of MODELS.
-      num_classes: The number of classes.
-      image_size: Side of the (square) input images.
-    """
-    side = image_size
-    for _ in range(2):  # Two stride-2 SAME poolings round up.
-        side = -(-side // 2)
-    lower = (5 * 5 * 3 * 64 + 64) + (5 * 5 * 64 * 64 + 64)
-    if model == 'local':
-        cells = side * side
-        top = (cells * 9 * 64 * 32 + cells * 32) + (cells * 9 * 32 * 32 + cells * 32)
-        return lower + top + cells * 32 * num_classes + num_classes
-    flat = side * side * 64
-    return (lower + flat * 384 + 384 + 384 * 192 + 192
-            + 192 * num_classes + num_classes)
-
-
-def network_of_shapes(shapes):
-    """Which network variables of these shapes belong to.
-
-    Args:
-      shapes: {variable name: shape (a list of ints)}, as a checkpoint's
-        variable-to-shape map or a graph's variables give them.
-
-    Returns:
-      (model, num_classes, pooled): the model of MODELS whose local3
-      weights have that rank, the width of softmax_linear, and the side of
-      pool2's output, which follows the size of the images the network
-      was built for (6 for 24x24 crops); each is None where the variables
-      do not tell.
-    """
-    local3 = shapes.get('local3/weights', ())
-    model = {2: 'tutorial', 6: 'local'}.get(len(local3))
-    biases = shapes.get('softmax_linear/biases')
-    pooled = None
-    if model == 'local':
-        pooled = int(local3[0])
-    elif model == 'tutorial':
-        pooled = round((int(local3[0]) // 64) ** 0.5)
-    return model, (int(biases[0]) if biases else None), pooled
-
-
-def _crop_sides(pooled):
-    """The crop sizes whose two stride-2 poolings give a side of ``pooled``."""
-    return f'{4 * pooled - 3}-{4 * pooled}'
-
-
-
-def check_checkpoint_fits(checkpoint_path):
-    """Refuses, in one line, a checkpoint of another model or class count.
-
-    Restoring one would otherwise fail with TensorFlow's shape error deep
-    in the restore, or, for the softmax layer alone, name no model at all.
-    The network restored into is the one in the default graph.
-
-    Args:
-      checkpoint_path: The checkpoint prefix.
-
-    Raises:
-      DataError: naming both models (or class counts) and the flag to pass.
-    """
-    try:
-        shapes = tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()
-    except (tf.errors.OpError, ValueError):
-        return  # Unreadable: the restore says so, with the reason.
-    model, num_classes, pooled = network_of_shapes(shapes)
-    built_model, built_classes, built_pooled = network_of_shapes(
-        {v.op.name: v.shape.as_list() for v in tf1.global_variables()})
-    if model and built_model and model != built_model:
-        raise DataError(
-            f'{checkpoint_path} holds the {model} model, but this run builds '
-            f'the {built_model} model (--model={built_model}); pass '
-            f'--model={model} to use it')
-    if num_classes and built_classes and num_classes != built_classes:
-        raise DataError(
-            f'{checkpoint_path} classifies into {num_classes} classes, but '
-            f'this run has {built_classes} (its --dataset); pass the data set '
-            'it was trained on')
-    if pooled and built_pooled and pooled != built_pooled:
-        raise DataError(
-            f'{checkpoint_path} was trained on crops of {_crop_sides(pooled)} '
-            f'pixels, but this run builds the network for crops of '
-            f'{_crop_sides(built_pooled)} (its --dataset\'s image size); pass '
-            'the data set it was trained on')
 
 
 def predictions(raw_images, network=Network()):

@@ -37,18 +37,14 @@ and holds its lock; the other workers need no access to it. Every process
 ends by itself at --max_steps. See docs/distributed.md.
 """
 
+import importlib
 import os
 import sys
 
 if __name__ == '__main__':
-    # Run as a file, this script's folder comes first on sys.path and
-    # "cifar10" would name the sibling module cifar10.py, not the package.
-    _here = os.path.dirname(os.path.abspath(__file__))
-    if not __package__:
-        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _here]
-        sys.path.insert(0, os.path.dirname(_here))
-    from cifar10.cli import import_tensorflow_quietly
-    import_tensorflow_quietly()
+    # The package on sys.path, TensorFlow imported quietly (script_setup).
+    importlib.import_module(
+        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
 
 import logging
 import threading

@@ -16,23 +16,17 @@
 Usage:
   python cifar10_train.py [--train_dir=/tmp/cifar10_train] [--max_steps=N]
 
-Speed and precision: see docs/performance.md and docs/learning.md. Training resumes from the newest
-checkpoint in --train_dir; SIGINT or SIGTERM stops it after the current step
-with a checkpoint at that step.
+Speed and precision: see docs/performance.md and docs/learning.md.
+Training resumes from the newest checkpoint in --train_dir; SIGINT or
+SIGTERM stops it after the current step with a checkpoint at that step.
 """
 
-import os
-import sys
+import importlib
 
 if __name__ == '__main__':
-    # Run as a file, this script's folder comes first on sys.path and
-    # "cifar10" would name the sibling module cifar10.py, not the package.
-    _here = os.path.dirname(os.path.abspath(__file__))
-    if not __package__:
-        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _here]
-        sys.path.insert(0, os.path.dirname(_here))
-    from cifar10.cli import import_tensorflow_quietly
-    import_tensorflow_quietly()
+    # The package on sys.path, TensorFlow imported quietly (script_setup).
+    importlib.import_module(
+        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
 
 import tensorflow as tf
 

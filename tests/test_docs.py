@@ -73,7 +73,7 @@ def _invocations(command):
     found = []
     for words in runs:
         while words and (re.match(r'[A-Z_]+=', words[0]) or words[0] in ('env', 'nice',
-                                                                          'time')):
+                                                                         'time')):
             words = words[1:]
         if not words:
             continue

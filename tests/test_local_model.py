@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10
+from cifar10 import layers
 from conftest import write_random_checkpoint
 
 tf1 = tf.compat.v1
@@ -85,8 +86,8 @@ def test_locally_connected_layer_matches_numpy():
     # Biases both ways of zero, so that the ReLU cuts some outputs.
     biases = rng.randn(6, 6, 4).astype(np.float32)
     with tf.Graph().as_default():
-        out = cifar10._locally_connected(tf.constant(x), 'local_test', 4,
-                                         stddev=0.04, wd=0.0, bias_init=0.1)
+        out = layers.locally_connected(tf.constant(x), 'local_test', 4,
+                                       stddev=0.04, wd=0.0, bias_init=0.1)
         variables = {v.op.name: v for v in tf1.global_variables()}
         assert variables['local_test/weights'].shape.as_list() == [6, 6, 3, 3, 5, 4]
         assert variables['local_test/biases'].shape.as_list() == [6, 6, 4]

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10
+from cifar10 import lrn
 
 tf1 = tf.compat.v1
 
@@ -190,14 +191,14 @@ def _numpy_lrn_and_gradient(x, dy):
 
 
 def _lrn_outputs_and_gradients(x_value, dy_value, dtype=tf.float32):
-    """Runs cifar10._lrn with each gradient choice on the same input."""
+    """Runs lrn.lrn with each gradient choice on the same input."""
     out = {}
     with tf.Graph().as_default():
         x = tf.constant(x_value, dtype)
         dy = tf.constant(dy_value, dtype)
         fetches = {}
         for gradient in cifar10.LRN_GRADIENTS:
-            y = cifar10._lrn(x, f'norm_{gradient}', gradient)
+            y = lrn.lrn(x, f'norm_{gradient}', gradient)
             fetches[gradient] = (y, tf.gradients(y, x, dy)[0])
         with tf1.Session() as sess:
             out = sess.run(fetches)

@@ -10,7 +10,6 @@ from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_train
 from cifar10 import precision
-from cifar10.errors import DataError
 
 from conftest import FAST_TRAIN_FLAGS, run_in_process, run_script
 
@@ -226,7 +225,7 @@ def _refusal(support):
     # TensorFlow's generic kernels, as on a CPU without AVX-512.
     ('TF_ENABLE_ONEDNN_OPTS=0', dict(onednn=False))])
 def test_a_trainer_without_usable_bfloat16_refuses_in_one_line(data_dir, tmp_path,
-                                                              setting, support):
+                                                               setting, support):
     """Whatever this machine is, these settings leave it no usable bfloat16
     (a CPU without AVX-512 refuses for that first); the trainer's process
     says so in one line, exits 1 and writes nothing."""
