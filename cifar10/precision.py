@@ -145,7 +145,7 @@ def bfloat16_support(flags=None, capabilities=None, isa=None, onednn=None):
     Ampere (compute capability 8.0) or newer. On an x86 CPU, which kernels
     compute them decides:
     - oneDNN, which TensorFlow gives bfloat16 products only on a CPU with
-      AVX-512: 'native' with one of BF16_CPU_FLAGS; 'emulated' with
+      AVX-512 (or AVX-NE-CONVERT): 'native' with one of BF16_CPU_FLAGS; 'emulated' with
       AVX-512 alone (measured here with the bfloat16 instructions turned
       off: a training step takes 2.5x as long as in float32); 'none' when
       ONEDNN_MAX_CPU_ISA caps oneDNN below AVX-512 (TensorFlow still hands
@@ -187,7 +187,9 @@ def bfloat16_support(flags=None, capabilities=None, isa=None, onednn=None):
         if native:
             return 'native', f'this CPU ({", ".join(f.upper() for f in native)})'
         return 'emulated', 'this CPU (no BF16)'
-    if 'avx512f' not in flags:
+    # TensorFlow hands oneDNN bfloat16 products on these only (its
+    # IsBF16SupportedByOneDNNOnThisCPU).
+    if 'avx512f' not in flags and 'avx_ne_convert' not in flags:
         return 'generic', 'this CPU (no AVX-512)'
     if onednn is None:
         onednn = onednn_enabled()

@@ -171,6 +171,9 @@ def test_bfloat16_support_follows_the_device():
                        onednn=onednn) == ('generic', 'this CPU (no AVX-512)')
     assert support(flags=avx512 | {'avx512_bf16'}, capabilities=[], isa='',
                    onednn=False) == ('generic', "this CPU (TensorFlow's oneDNN kernels off)")
+    # AVX-NE-CONVERT without AVX-512: oneDNN gets them, and converts only.
+    assert support(flags={'avx2', 'avx_vnni', 'avx_ne_convert'}, **cpu) == (
+        'emulated', 'this CPU (no AVX512_BF16, AMX or BF16)')
     # ONEDNN_MAX_CPU_ISA caps what oneDNN uses (not what TensorFlow hands it).
     assert support(flags=avx512 | {'avx512_bf16'}, capabilities=[], onednn=True,
                    isa='avx512_core') == ('emulated',
