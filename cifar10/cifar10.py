@@ -60,7 +60,7 @@ from cifar10 import input_tf_data
 from cifar10 import layers
 from cifar10 import lrn
 from cifar10 import models
-from cifar10 import network
+from cifar10 import network as networks
 
 tf1 = tf.compat.v1
 
@@ -100,10 +100,10 @@ DEFAULT_MODEL = models.DEFAULT_MODEL
 LAYER_SCOPES = models.LAYER_SCOPES
 FROZEN_VARIABLES = models.FROZEN_VARIABLES
 inference = models.inference
-Network = network.Network
-parameter_count = network.parameter_count
-network_of_shapes = network.network_of_shapes
-check_checkpoint_fits = network.check_checkpoint_fits
+Network = networks.Network
+parameter_count = networks.parameter_count
+network_of_shapes = networks.network_of_shapes
+check_checkpoint_fits = networks.check_checkpoint_fits
 
 DEFAULT_BATCH_SIZE = 128
 # The folder the binary release extracts to, inside --data_dir.
