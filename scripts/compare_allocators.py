@@ -45,8 +45,9 @@ import tempfile
 
 import numpy as np
 
+import reference_eval
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ALLOCATORS = ('bfc', 'default')
 # Fill byte for glibc's MALLOC_PERTURB_ (freed and fresh malloc memory).
 PERTURB_BYTE = '85'
 
@@ -77,26 +78,22 @@ def parse_args(argv):
 
 def fixed_batch(data_dir, batch_size):
     """The first batch_size training records, center-cropped to 24x24 and
-    standardized per image (as for evaluation); or a seeded synthetic batch.
+    standardized per image as evaluation prepares them (reference_eval's
+    reader and preprocessing); or a seeded synthetic batch.
 
     Returns:
       (images [batch, 24, 24, 3] float32, labels [batch] int32).
     """
+    from cifar10 import datasets
     if data_dir is None:
         rng = np.random.RandomState(0)
-        raw = rng.randint(0, 256, (batch_size, 32, 32, 3)).astype(np.float32)
-        labels = rng.randint(0, 10, batch_size).astype(np.int32)
+        raw = rng.randint(0, 256, (batch_size, 32, 32, 3)).astype(np.uint8)
+        labels = rng.randint(0, 10, batch_size)
     else:
         path = os.path.join(data_dir, 'cifar-10-batches-bin', 'data_batch_1.bin')
-        records = np.fromfile(path, np.uint8, count=3073 * batch_size)
-        records = records.reshape(batch_size, 3073)
-        labels = records[:, 0].astype(np.int32)
-        raw = records[:, 1:].reshape(batch_size, 3, 32, 32).transpose(0, 2, 3, 1)
-        raw = raw.astype(np.float32)
-    crops = raw[:, 4:28, 4:28]
-    mean = crops.mean(axis=(1, 2, 3), keepdims=True)
-    std = np.maximum(crops.std(axis=(1, 2, 3), keepdims=True), 1 / np.sqrt(crops[0].size))
-    return (crops - mean) / std, labels
+        raw, labels = reference_eval.read_records([path], batch_size, datasets.CIFAR10)
+    images = reference_eval.preprocess(raw, 24).astype(np.float32)
+    return images, labels.astype(np.int32)
 
 
 def step_tensors(graph, train_op):
