@@ -109,13 +109,6 @@ class _Parsed(Exception):
 def _parser_of(script):
     """The argparse parser a script's main() builds."""
     path = os.path.join(REPO, script)
-    if script.startswith('cifar10/'):
-        module = importlib.import_module('cifar10.' + os.path.basename(script)[:-3])
-    else:
-        spec = importlib.util.spec_from_file_location(
-            '_docs_' + os.path.basename(script)[:-3], path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
     seen = []
 
     def stop(self, args=None, namespace=None):
@@ -124,6 +117,16 @@ def _parser_of(script):
 
     saved_path, saved_env = list(sys.path), dict(os.environ)
     try:
+        if script.startswith('cifar10/'):
+            module = importlib.import_module('cifar10.' + os.path.basename(script)[:-3])
+        else:
+            # As when it runs as a file: its folder first on sys.path, for
+            # the scripts that import their neighbours.
+            sys.path.insert(0, os.path.dirname(path))
+            spec = importlib.util.spec_from_file_location(
+                '_docs_' + os.path.basename(script)[:-3], path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
         with mock.patch.object(argparse.ArgumentParser, 'parse_known_args', stop):
             with pytest.raises(_Parsed):
                 module.main(['--help'])
