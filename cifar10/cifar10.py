@@ -183,10 +183,10 @@ def add_loss_averages(losses):
     loss_averages = tf1.train.ExponentialMovingAverage(LOSS_AVERAGE_DECAY,
                                                        name='avg')
     loss_averages_op = loss_averages.apply(losses)
-    for l in losses:
+    for one_loss in losses:
         # The raw value is noisy; its average is what to look at.
-        scalar_summary(l.op.name + ' (raw)', l)
-        scalar_summary(l.op.name, loss_averages.average(l))
+        scalar_summary(one_loss.op.name + ' (raw)', one_loss)
+        scalar_summary(one_loss.op.name, loss_averages.average(one_loss))
     return loss_averages_op
 
 

@@ -60,7 +60,7 @@ MAX_LISTED_PROBLEMS = 20
 def _test_fraction(text):
     """Parses a fraction strictly between 0 and 1."""
     return flags.number(text, float, lambda v: 0.0 < v < 1.0,
-                         'between 0 and 1 (exclusive)')
+                        'between 0 and 1 (exclusive)')
 
 
 def _image_size(text):

@@ -298,7 +298,6 @@ def wait_reason(args):
     return 'a ps task may be unreachable'
 
 
-
 def _quiet_cancelled_queue_runners(previous=threading.excepthook):
     """Installs a thread exception hook that drops one known shutdown error.
 

@@ -101,7 +101,7 @@ def parse_args(argv):
                              "tutorial's 10,000; with --dataset=custom, every "
                              'record of --eval_data).')
     flags.add_bool_flag(parser, 'run_once', False,
-                              'Whether to run eval only once.')
+                        'Whether to run eval only once.')
     flags.add_dataset_flags(parser)
     flags.add_model_flag(parser)
     flags.add_input_pipeline_flag(
@@ -117,12 +117,12 @@ def parse_args(argv):
                              'own session run; results do not depend on it.')
     flags.add_session_flags(parser)
     flags.add_bool_flag(parser, 'use_moving_averages', True,
-                              'Restore the moving averages of the weights, '
-                              'as the tutorial does; false evaluates the raw '
-                              'trained weights.')
+                        'Restore the moving averages of the weights, '
+                        'as the tutorial does; false evaluates the raw '
+                        'trained weights.')
     flags.add_bool_flag(parser, 'use_fp16', False,
-                              'Evaluate in fp16 (for checkpoints trained with '
-                              '--use_fp16).')
+                        'Evaluate in fp16 (for checkpoints trained with '
+                        '--use_fp16).')
     return parser.parse_args(argv)
 
 
@@ -382,7 +382,7 @@ def evaluate(args):
     network = flags.network_from_flags(args)
     cifar10.maybe_download_and_extract(args.data_dir, dataset=dataset)
     num_examples = args.num_examples or default_num_examples(dataset,
-                                                              args.eval_data)
+                                                             args.eval_data)
     evaluator = Evaluator(args.eval_data, args.data_dir, args.batch_size,
                           num_examples, args.eval_dir,
                           session.session_config_from_flags(args),

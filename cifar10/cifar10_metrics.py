@@ -399,4 +399,3 @@ def pr_curve_plugin_content(num_thresholds=PR_CURVE_THRESHOLDS):
         if not value:
             break
     return b'\x10' + bytes(encoded)
-

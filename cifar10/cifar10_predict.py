@@ -90,7 +90,7 @@ def parse_args(argv):
                              "data set's classes; default 3, or all of them "
                              'when there are fewer).')
     flags.add_bool_flag(parser, 'json', False,
-                              'Print machine-readable JSON instead of text.')
+                        'Print machine-readable JSON instead of text.')
     args = parser.parse_args(argv)
     num_classes = datasets.from_flags(args).num_classes
     if args.top_k is None:

@@ -44,6 +44,7 @@ import os
 
 from cifar10.errors import DataError
 
+
 @dataclasses.dataclass(frozen=True)
 class Dataset:
     """One data set's layout, files and classes.

@@ -121,8 +121,9 @@ class LoggerHook(tf1.train.SessionRunHook):
             examples_per_sec = self._examples_per_step * runs / duration
             cluster = ''
             if self._examples_per_global_step:
-                cluster = (f'; cluster {self._examples_per_global_step * (self.step - last_step) / duration:.1f}'
-                           ' examples/sec')
+                global_rate = (self._examples_per_global_step * (self.step - last_step)
+                               / duration)
+                cluster = f'; cluster {global_rate:.1f} examples/sec'
             print(f'{datetime.now()}: {self._prefix}step {self.step}, '
                   f'loss = {loss:.2f} '
                   f'({examples_per_sec:.1f} examples/sec; '
