@@ -122,7 +122,12 @@ def test_learning_rate_schedule():
             assert sess.run(lr, {step: 2 * decay_steps}) == pytest.approx(0.001)
 
 
-def test_train_op_steps_and_updates_moving_averages():
+def test_train_op_steps_and_updates_moving_averages(monkeypatch):
+    # At the recipe's 0.1, five steps on this one batch of 8 end with the
+    # loss at 0.91-0.93 of the first (median) but up to 0.99 in 80
+    # initializations, and once above it (1.02, in CI); at 0.03 at 0.89 and
+    # at most 0.90. What this test checks does not depend on the rate.
+    monkeypatch.setattr(cifar10, 'INITIAL_LEARNING_RATE', 0.03)
     rng = np.random.RandomState(0)
     images_v = rng.randn(8, 24, 24, 3).astype(np.float32)
     labels_v = rng.randint(0, 10, 8).astype(np.int32)
