@@ -106,7 +106,7 @@ def test_local_model_learns_a_fixed_batch(monkeypatch):
     # At the recipe's 0.1, 30 steps end anywhere from 0.28 to 1.07 of the
     # first cross entropy over 12 seeds (this seed's 0.38-0.48 with oneDNN
     # off and on: too near a bound of 0.5 for every kind of CPU); at 0.03,
-    # 60 steps end at 0.41-0.56 for every seed, oneDNN on or off.
+    # 60 steps end at 0.41-0.56 over the same seeds, oneDNN on or off.
     monkeypatch.setattr(cifar10, 'INITIAL_LEARNING_RATE', 0.03)
     rng = np.random.RandomState(0)
     images = rng.randn(16, 24, 24, 3).astype(np.float32)
