@@ -15,7 +15,7 @@
 
 import re
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 with open('cifar10/__init__.py', encoding='utf-8') as f:
     VERSION = re.search(r"__version__ = '([^']+)'", f.read()).group(1)
@@ -26,20 +26,20 @@ setup(
     description=('The classic TensorFlow CIFAR-10 tutorial, runnable on '
                  'TensorFlow 2.x in graph mode'),
     license='Apache-2.0',
-    packages=['cifar10'],
+    packages=find_packages(include=['cifar10', 'cifar10.*']),
     python_requires='>=3.10',
     install_requires=['tensorflow>=2.16', 'numpy', 'six'],
     # svhn: scipy reads the SVHN .mat files (scripts/svhn_to_binary.py).
     extras_require={'test': ['pytest'], 'svhn': ['scipy']},
     entry_points={
         'console_scripts': [
-            'cifar10-train=cifar10.cli:train',
-            'cifar10-eval=cifar10.cli:evaluate',
-            'cifar10-multi-gpu-train=cifar10.cli:multi_gpu_train',
-            'cifar10-distributed-train=cifar10.cli:distributed_train',
-            'cifar10-predict=cifar10.cli:predict',
-            'cifar10-export=cifar10.cli:export',
-            'cifar10-convert-images=cifar10.cli:convert_images',
+            'cifar10-train=cifar10.runtime.cli:train',
+            'cifar10-eval=cifar10.runtime.cli:evaluate',
+            'cifar10-multi-gpu-train=cifar10.runtime.cli:multi_gpu_train',
+            'cifar10-distributed-train=cifar10.runtime.cli:distributed_train',
+            'cifar10-predict=cifar10.runtime.cli:predict',
+            'cifar10-export=cifar10.runtime.cli:export',
+            'cifar10-convert-images=cifar10.runtime.cli:convert_images',
         ],
     },
 )

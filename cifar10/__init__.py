@@ -13,39 +13,28 @@
 # limitations under the License.
 """The TensorFlow CIFAR-10 tutorial, ported to TensorFlow 2.x graph mode.
 
-Modules:
-  cifar10        the tutorial's module: inputs, inference, loss, train, and
-                 the recipe's constants (the rest importable from it too)
-  models         the two networks (tutorial, local)
-  layers         the layers they are built of, and their summaries
-  lrn            local response normalization and its gradients
-  network        Network, parameter counts, which network a checkpoint holds
-  cifar10_input  the binary-record reader and input queues
-  cifar10_data   download, verification and safe extraction of the data
-  datasets       the data sets --dataset names: layout, files, classes
-                 (your own images: from the converter's dataset.json)
-  image_files    reading image files of any kind into square RGB images
-  image_folders  class folders: finding, splitting, writing a data set
-  cifar10_convert_images  the script converting your image folders
-  precision      mixed precision: products in bfloat16, where it pays
-  fine_tuning    starting a run from another model's fitting variables
-  cifar10_train  the single-device training script
-  cifar10_eval   the evaluation script
-  cifar10_multi_gpu_train  the multi-GPU (tower) training script
-  cifar10_distributed_train  the distributed (ps and workers) training script
-  cluster        cluster specs, TF_CONFIG, reachability
-  replicas       placement, updates and shared state of a cluster's workers
-  cifar10_towers  model replicas sharing variables, gradients averaged
-  cifar10_metrics  per-class figures, confusion matrix, ROC and PR curves
-  cifar10_predict  classifies image files with a trained model
-  cifar10_export   writes a SavedModel for serving
-  errors         the errors the scripts report in one line
-  flags          command-line flags the scripts share
-  session        session settings and the defaults that follow the device
-  checkpoints    finding, reading, restoring checkpoints; the train_dir lock
-  training       the one training loop and its hooks, for every trainer
-  cli            running a script: quiet import, exit status, signals
-  script_setup   what a script does first when run as a program
+The tutorial, as a learner reads it:
+  cifar10        the model: inputs, inference, loss, train, and the
+                 recipe's constants
+  cifar10_input  the input: binary-record readers, distortions, queues
+  cifar10_train  trains on one device
+  cifar10_eval   evaluates the moving averages of each new checkpoint
+  cifar10_multi_gpu_train  trains with one tower per device
+
+The scripts added since:
+  cifar10_distributed_train  a parameter server or worker of a cluster
+  cifar10_convert_images     folders of your own images into a data set
+  cifar10_predict            classifies image files with a trained model
+  cifar10_export             writes a SavedModel for serving
+
+The machinery beneath them, a folder per role:
+  data/          data sets, download, record files, distortions, tf.data,
+                 your own image files
+  model/         layers, LRN, the two networks, mixed precision
+  training/      the training loop, flags, checkpoints, fine-tuning
+  parallel/      towers, clusters, replicas
+  metrics/       per-class figures, ROC and PR, TensorBoard summaries
+  runtime/       one-line errors, session and devices, running a script
 
 Importing the package imports nothing else (not even TensorFlow).
 """

@@ -31,9 +31,9 @@ Summary of the functions:
 Two networks share the lower layers: the tutorial's ('tutorial', fully
 connected local3 and local4) and the cuda-convnet model its exercise points
 to ('local', locally connected local3 and local4); a Network names one, with
-its number of classes. They are built in models.py from the layers of
-layers.py and lrn.py; network.py describes them and checks checkpoints
-against them. This module keeps the tutorial's functions and names (all of
+its number of classes. They are built in model/architectures.py from the
+layers of model/layers.py and model/lrn.py; model/network.py describes them
+and checks checkpoints against them. This module keeps the tutorial's functions and names (all of
 them importable from here, as in the original) and the training recipe's
 constants (decays, learning-rate schedule). Every function builds
 graph-mode ops; importing the module does nothing else.
@@ -53,14 +53,16 @@ if __name__ == 'cifar10':
 
 import tensorflow as tf
 
-from cifar10 import cifar10_data
 from cifar10 import cifar10_input
-from cifar10 import datasets
-from cifar10 import input_tf_data
-from cifar10 import layers
-from cifar10 import lrn
-from cifar10 import models
-from cifar10 import network as networks
+from cifar10.data import datasets
+from cifar10.data import download
+from cifar10.data import tf_data
+from cifar10.data import transforms
+from cifar10.model import architectures
+from cifar10.model import layers
+from cifar10.model import lrn
+from cifar10.model import network as networks
+from cifar10.runtime import errors
 
 tf1 = tf.compat.v1
 
@@ -69,8 +71,8 @@ IMAGE_SIZE = cifar10_input.IMAGE_SIZE
 NUM_CLASSES = cifar10_input.NUM_CLASSES
 NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN
 NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
-DataError = cifar10_input.DataError
-maybe_download_and_extract = cifar10_data.maybe_download_and_extract
+DataError = errors.DataError
+maybe_download_and_extract = download.maybe_download_and_extract
 
 # Constants describing the training process.
 MOVING_AVERAGE_DECAY = 0.9999     # The decay to use for the moving average.
@@ -79,10 +81,10 @@ LEARNING_RATE_DECAY_FACTOR = 0.1  # Learning rate decay factor.
 INITIAL_LEARNING_RATE = 0.1       # Initial learning rate.
 LOSS_AVERAGE_DECAY = 0.9          # Smoothing of the loss summaries.
 
-# The tutorial's names for the parts that live in modules of their own:
-# the layers and their summaries (layers), local response normalization
-# (lrn), the two networks (models) and the Network description with its
-# checkpoint checks (network).
+# The tutorial's names for the parts that live in modules of their own
+# under model/: the layers and their summaries (layers.py), local response
+# normalization (lrn.py), the two networks (architectures.py) and the
+# Network description with its checkpoint checks (network.py).
 LRN_DEPTH_RADIUS = lrn.LRN_DEPTH_RADIUS
 LRN_BIAS = lrn.LRN_BIAS
 LRN_ALPHA = lrn.LRN_ALPHA
@@ -95,11 +97,11 @@ strip_tower_prefix = layers.strip_tower_prefix
 scalar_summary = layers.scalar_summary
 histogram_summary = layers.histogram_summary
 add_activation_summaries = layers.add_activation_summaries
-MODELS = models.MODELS
-DEFAULT_MODEL = models.DEFAULT_MODEL
-LAYER_SCOPES = models.LAYER_SCOPES
-FROZEN_VARIABLES = models.FROZEN_VARIABLES
-inference = models.inference
+MODELS = architectures.MODELS
+DEFAULT_MODEL = architectures.DEFAULT_MODEL
+LAYER_SCOPES = architectures.LAYER_SCOPES
+FROZEN_VARIABLES = architectures.FROZEN_VARIABLES
+inference = architectures.inference
 Network = networks.Network
 parameter_count = networks.parameter_count
 network_of_shapes = networks.network_of_shapes
@@ -107,7 +109,7 @@ check_checkpoint_fits = networks.check_checkpoint_fits
 
 DEFAULT_BATCH_SIZE = 128
 # The folder the binary release extracts to, inside --data_dir.
-DATA_SUBDIR = cifar10_data.EXTRACTED_DIR
+DATA_SUBDIR = download.EXTRACTED_DIR
 
 
 def predictions(raw_images, network=Network()):
@@ -123,8 +125,8 @@ def predictions(raw_images, network=Network()):
         normalized predictions the tutorial's exercise asks for).
       classes: [batch] int64, the most probable class of each image.
     """
-    images = cifar10_input.eval_image(tf.cast(raw_images, tf.float32),
-                                      network.image_size)
+    images = transforms.eval_image(tf.cast(raw_images, tf.float32),
+                                   network.image_size)
     logits = tf.cast(network.logits(images), tf.float32)
     probabilities = tf.nn.softmax(logits, name='probabilities')
     classes = tf.argmax(logits, axis=1, name='classes')
@@ -302,7 +304,7 @@ def train(total_loss, global_step, batch_size, update=apply_update,
 
 # Training input pipelines: 'queues' (the default: queue runners, a batch
 # at a time), 'per_image' (the tutorial's own queues, one image per op) and
-# 'tf_data' (tf.data, the same math; input_tf_data). 'batch' is the old
+# 'tf_data' (tf.data, the same math; data/tf_data.py). 'batch' is the old
 # name of 'queues'. Evaluation reads through 'queues' or 'tf_data'.
 INPUT_PIPELINES = ('queues', 'per_image', 'tf_data')
 EVAL_INPUT_PIPELINES = ('queues', 'tf_data')
@@ -330,10 +332,10 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
       min_fraction_of_examples_in_queue: See cifar10_input.distorted_inputs.
       pipeline: 'queues' (cifar10_input.distorted_inputs_batched),
         'per_image' (cifar10_input.distorted_inputs) or 'tf_data'
-        (input_tf_data.distorted_inputs); same math.
+        (tf_data.distorted_inputs); same math.
       dataset: The data set (a datasets.Dataset).
       shard: (readers, this reader): with tf_data, this worker's share of
-        the data in a cluster (input_tf_data.shard_plan); the queues read
+        the data in a cluster (tf_data.shard_plan); the queues read
         all of it.
 
     Returns:
@@ -347,7 +349,7 @@ def distorted_inputs(data_dir, batch_size=DEFAULT_BATCH_SIZE, use_fp16=False,
     if pipeline not in INPUT_PIPELINES:
         raise ValueError(f'pipeline must be one of {INPUT_PIPELINES}, not {pipeline!r}')
     if pipeline == 'tf_data':
-        images, labels = input_tf_data.distorted_inputs(
+        images, labels = tf_data.distorted_inputs(
             dataset.folder(data_dir), batch_size,
             min_fraction_of_examples_in_queue, dataset, shard=shard)
     else:
@@ -375,8 +377,8 @@ def inputs(eval_data, data_dir, batch_size=DEFAULT_BATCH_SIZE,
       use_fp16: Return float16 images.
       dataset: The data set (a datasets.Dataset).
       pipeline: 'queues' (cifar10_input.inputs) or 'tf_data'
-        (input_tf_data.inputs, whose iterator initializer is in the
-        input_tf_data.INITIALIZERS collection).
+        (tf_data.inputs, whose iterator initializer is in the
+        tf_data.INITIALIZERS collection).
 
     Returns:
       images, labels, num_records: see cifar10_input.inputs.
@@ -388,7 +390,7 @@ def inputs(eval_data, data_dir, batch_size=DEFAULT_BATCH_SIZE,
     if pipeline not in EVAL_INPUT_PIPELINES:
         raise ValueError(f'pipeline must be one of {EVAL_INPUT_PIPELINES}, '
                          f'not {pipeline!r}')
-    build = input_tf_data.inputs if pipeline == 'tf_data' else cifar10_input.inputs
+    build = tf_data.inputs if pipeline == 'tf_data' else cifar10_input.inputs
     images, labels, num_records = build(
         eval_data, dataset.folder(data_dir), batch_size, dataset)
     if use_fp16:

@@ -38,7 +38,7 @@ import sys
 if __name__ == '__main__':
     # The package on sys.path, TensorFlow imported quietly (script_setup).
     importlib.import_module(
-        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
+        'cifar10.runtime.script_setup' if __package__ else 'runtime.script_setup').prepare()
 
 import argparse
 import signal
@@ -46,12 +46,12 @@ import time
 
 import numpy as np
 
-from cifar10 import cli
-from cifar10 import datasets
-from cifar10 import flags
-from cifar10 import image_files
-from cifar10 import image_folders
-from cifar10.errors import DataError
+from cifar10.data import datasets
+from cifar10.data import image_files
+from cifar10.data import image_folders
+from cifar10.runtime import cli
+from cifar10.runtime.errors import DataError
+from cifar10.training import flags
 
 # Problems listed one per line before the rest are counted.
 MAX_LISTED_PROBLEMS = 20

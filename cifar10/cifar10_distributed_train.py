@@ -44,7 +44,7 @@ import sys
 if __name__ == '__main__':
     # The package on sys.path, TensorFlow imported quietly (script_setup).
     importlib.import_module(
-        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
+        'cifar10.runtime.script_setup' if __package__ else 'runtime.script_setup').prepare()
 
 import logging
 import threading
@@ -54,14 +54,14 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_train
-from cifar10 import cli
-from cifar10 import cluster
-from cifar10 import datasets
-from cifar10 import flags
-from cifar10 import replicas
-from cifar10 import session
-from cifar10 import training
-from cifar10.errors import DataError
+from cifar10.data import datasets
+from cifar10.parallel import cluster
+from cifar10.parallel import replicas
+from cifar10.runtime import cli
+from cifar10.runtime import session
+from cifar10.runtime.errors import DataError
+from cifar10.training import flags
+from cifar10.training import loop
 
 tf1 = tf.compat.v1
 
@@ -249,14 +249,14 @@ def build_worker_graph(args, task, state):
         global_step = tf1.train.get_or_create_global_step()
         # With tf.data each worker reads its own share of the data; the
         # queues read all of it, in an order of their own.
-        images, labels = training.training_inputs(
+        images, labels = loop.training_inputs(
             args, shard=(task.num_workers, task.replica_index))
         update = (replicas.sync_update(args.replicas_to_aggregate, task.num_workers, built)
                   if args.sync_replicas else replicas.async_update(args.max_steps))
         train_op, loss, summary_op = cifar10_train.build_train_op(
             images, labels, global_step, args.batch_size, args.batch_splits,
             flags.network_from_flags(args), update=update,
-            examples_per_epoch=training.examples_per_epoch(args))
+            examples_per_epoch=loop.examples_per_epoch(args))
         with tf.control_dependencies([train_op]):
             step_after = global_step.read_value()
         if not args.sync_replicas:
@@ -334,10 +334,10 @@ def run_worker(args, task):
     _quiet_cancelled_queue_runners()
     tf.get_logger().addFilter(_RecoveryNoise())
     if task.is_chief:
-        lock = training.prepare_training(args)
+        lock = loop.prepare_training(args)
     else:
         lock = None
-        slower = training.check_precision(args)
+        slower = loop.check_precision(args)
         if slower:
             print(f'{task.name}: {slower}', file=sys.stderr, flush=True)
         cifar10.maybe_download_and_extract(
@@ -365,7 +365,7 @@ def run_worker(args, task):
             tf1.add_to_collection(tf1.GraphKeys.LOCAL_INIT_OP, scaffold_local_init)
             per_global_step = args.batch_size * (
                 args.replicas_to_aggregate if args.sync_replicas else 1)
-            replica = training.Replica(
+            replica = loop.Replica(
                 master=server.target, name=task.name, is_chief=task.is_chief,
                 config=config, step_after=step_after,
                 examples_per_global_step=per_global_step, hooks=hooks,
@@ -377,7 +377,7 @@ def run_worker(args, task):
                 stop_grace_period_secs=2,
                 stopped_by_chief=lambda: stop_hook.stopped or bool(
                     lockstep and lockstep.saw_stop))
-            outcome = training.run_training_from_flags(
+            outcome = loop.run_training_from_flags(
                 args, train_op, loss, global_step,
                 examples_per_step=args.batch_size, summary_op=summary_op,
                 replica=replica)

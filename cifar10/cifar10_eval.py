@@ -38,7 +38,7 @@ import sys
 if __name__ == '__main__':
     # The package on sys.path, TensorFlow imported quietly (script_setup).
     importlib.import_module(
-        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
+        'cifar10.runtime.script_setup' if __package__ else 'runtime.script_setup').prepare()
 
 import concurrent.futures
 import dataclasses
@@ -50,13 +50,14 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import cifar10_metrics
-from cifar10 import checkpoints
-from cifar10 import cli
-from cifar10 import datasets
-from cifar10 import input_tf_data
-from cifar10 import flags
-from cifar10 import session
+from cifar10.data import datasets
+from cifar10.data import tf_data
+from cifar10.metrics import scores
+from cifar10.metrics import summaries
+from cifar10.runtime import cli
+from cifar10.runtime import session
+from cifar10.training import checkpoints
+from cifar10.training import flags
 
 tf1 = tf.compat.v1
 
@@ -190,21 +191,20 @@ class Evaluator:
                       f'evaluating each of them once.', file=sys.stderr)
                 num_examples = num_records
             self.num_examples = num_examples
-            self.class_names = cifar10_metrics.read_class_names(
-                dataset.folder(data_dir), dataset)
+            self.class_names = dataset.class_names_in(dataset.folder(data_dir))
             logits = network.logits(images)
             # Top-1 predictions, class probabilities and the labels feed
             # every metric: precision @ 1, per-class figures, the confusion
             # matrix and the ranking figures and curves, in one pass.
-            self._predictions = tf.argmax(logits, axis=1, output_type=tf.int32)
-            self._probabilities = tf.nn.softmax(tf.cast(logits, tf.float32))
-            self._labels = labels
+            self._fetches = [
+                labels, tf.argmax(logits, axis=1, output_type=tf.int32),
+                tf.nn.softmax(tf.cast(logits, tf.float32))]
             self._saver = cifar10.restoring_saver(use_moving_averages)
             self._summary_op = tf1.summary.merge_all()
             # The queues' epoch counter, or the tf.data iterator.
             self._init_local = tf.group(
                 tf1.local_variables_initializer(),
-                *tf1.get_collection(input_tf_data.INITIALIZERS))
+                *tf1.get_collection(tf_data.INITIALIZERS))
             self._writer = tf1.summary.FileWriter(eval_dir, self.graph)
             self.graph.finalize()
 
@@ -233,83 +233,106 @@ class Evaluator:
             coord = tf1.train.Coordinator()
             threads = tf1.train.start_queue_runners(sess=sess, coord=coord)
             try:
-                labels, predictions, probabilities, summary = self._collect(sess)
+                (labels, predictions, probabilities), summary = _collect(
+                    sess, self._fetches, self._summary_op, self.num_examples,
+                    self._batch_size, self._concurrent_batches)
             finally:
                 coord.request_stop()
                 coord.join(threads, stop_grace_period_secs=10)
-
-        confusion = cifar10_metrics.confusion_matrix(
-            labels, predictions, len(self.class_names))
-        auc, ap = cifar10_metrics.ranking_metrics(labels, probabilities)
-        result = EvalResult(precision=float(np.trace(confusion)) / len(labels),
-                            global_step=global_step, confusion=confusion,
-                            roc_auc=auc, average_precision=ap)
-        print(f'{datetime.now()}: precision @ 1 = {result.precision:.3f}',
-              flush=True)
-        print(cifar10_metrics.format_report(confusion, self.class_names, auc, ap),
-              flush=True)
-        self._write_summaries(result, summary, labels, probabilities)
+        result = _results(labels, predictions, probabilities, global_step,
+                          self.class_names)
+        self._writer.add_summary(
+            _summaries(result, summary, self.class_names, labels, probabilities),
+            result.global_step)
+        self._writer.flush()
         return result
 
-    def _write_summaries(self, result, graph_summary, labels, probabilities):
-        """Writes the metrics to TensorBoard at the checkpoint's step."""
-        summary = tf1.Summary()
-        summary.ParseFromString(graph_summary)
-        summary.value.add(tag='Precision @ 1', simple_value=result.precision)
-        for tag, value in cifar10_metrics.summary_values(
-                result.confusion, self.class_names, result.roc_auc,
-                result.average_precision):
-            summary.value.add(tag=tag, simple_value=value)
-        # One precision-recall curve per class, as the PR-curves dashboard
-        # reads them: a [6, thresholds] tensor with the plugin's metadata.
-        content = cifar10_metrics.pr_curve_plugin_content()
-        for c, name in enumerate(self.class_names):
-            data = cifar10_metrics.pr_curve(labels == c, probabilities[:, c])
-            summary.value.add(
-                tag=f'PR curve/{name}', tensor=tf.make_tensor_proto(data),
-                metadata=tf1.SummaryMetadata(
-                    display_name=f'PR curve/{name}',
-                    plugin_data=tf1.SummaryMetadata.PluginData(
-                        plugin_name=cifar10_metrics.PR_CURVES_PLUGIN,
-                        content=content)))
-        image = cifar10_metrics.confusion_image(result.confusion)
-        summary.value.add(tag='Confusion matrix', image=tf1.Summary.Image(
-            height=image.shape[0], width=image.shape[1], colorspace=3,
-            encoded_image_string=cifar10_metrics.encode_png(image)))
-        self._writer.add_summary(summary, result.global_step)
-        self._writer.flush()
 
-    def _collect(self, sess):
-        """Returns labels, predictions, probabilities and the summaries, the
-        first three for exactly self.num_examples examples.
+def _collect(sess, fetches, summary_op, num_examples, batch_size,
+             concurrent_batches):
+    """Runs the evaluation batches of one checkpoint.
 
-        The input keeps file order, so the batches handed out are the first
-        ones of the file whoever runs them. The first batch also runs the
-        summaries; the whole batches after it that lie within num_examples
-        run several at once, in any order; the batch that runs past
-        num_examples runs alone after them, so it is the last one handed
-        out and only its surplus is dropped.
-        """
-        fetches = [self._labels, self._predictions, self._probabilities]
-        try:
-            *first, summary = sess.run(fetches + [self._summary_op])
-            batches = [tuple(first)]
-            labels = first[0]
-            whole = max(self.num_examples - len(labels), 0) // self._batch_size
-            batches += _run_concurrently(lambda: sess.run(fetches), whole,
-                                         self._concurrent_batches)
-            total = sum(len(batch[0]) for batch in batches)
-            while total < self.num_examples:
-                batches.append(sess.run(fetches))
-                total += len(batches[-1][0])
-        except tf.errors.OutOfRangeError:
-            raise cifar10.DataError(
-                f'the input ended before {self.num_examples} examples') from None
-        # Only the last batch can run past num_examples.
-        labels, predictions, probabilities = (
-            np.concatenate([batch[i] for batch in batches])[:self.num_examples]
-            for i in range(3))
-        return labels, predictions, probabilities, summary
+    The input keeps file order, so the batches handed out are the first
+    ones of the file whoever runs them. The first batch also runs the
+    summaries; the whole batches after it that lie within num_examples run
+    several at once, in any order; the batch that runs past num_examples
+    runs alone after them, so it is the last one handed out and only its
+    surplus is dropped.
+
+    Args:
+      sess: The session, with the checkpoint restored and the input running.
+      fetches: The labels, predictions and probabilities of a batch.
+      summary_op: The graph's summaries, run with the first batch.
+      num_examples: Examples to collect.
+      batch_size: Examples per batch (the last may hold fewer).
+      concurrent_batches: Batches run at the same time.
+
+    Returns:
+      ([labels, predictions, probabilities] for exactly num_examples
+      examples, the serialized summaries).
+
+    Raises:
+      DataError: if the input ends before num_examples examples.
+    """
+    try:
+        *first, summary = sess.run(fetches + [summary_op])
+        batches = [tuple(first)]
+        whole = max(num_examples - len(first[0]), 0) // batch_size
+        batches += _run_concurrently(lambda: sess.run(fetches), whole,
+                                     concurrent_batches)
+        total = sum(len(batch[0]) for batch in batches)
+        while total < num_examples:
+            batches.append(sess.run(fetches))
+            total += len(batches[-1][0])
+    except tf.errors.OutOfRangeError:
+        raise cifar10.DataError(
+            f'the input ended before {num_examples} examples') from None
+    # Only the last batch can run past num_examples.
+    return [np.concatenate([batch[i] for batch in batches])[:num_examples]
+            for i in range(len(fetches))], summary
+
+
+def _results(labels, predictions, probabilities, global_step, class_names):
+    """Computes and prints one checkpoint's figures; returns an EvalResult."""
+    confusion = scores.confusion_matrix(labels, predictions, len(class_names))
+    auc, ap = scores.ranking_metrics(labels, probabilities)
+    result = EvalResult(precision=float(np.trace(confusion)) / len(labels),
+                        global_step=global_step, confusion=confusion,
+                        roc_auc=auc, average_precision=ap)
+    print(f'{datetime.now()}: precision @ 1 = {result.precision:.3f}',
+          flush=True)
+    print(scores.format_report(confusion, class_names, auc, ap), flush=True)
+    return result
+
+
+def _summaries(result, graph_summary, class_names, labels, probabilities):
+    """The metrics of one checkpoint as a Summary for TensorBoard: the
+    graph's own summaries, precision @ 1, the per-class scalars, a
+    precision-recall curve per class and the confusion matrix picture."""
+    summary = tf1.Summary()
+    summary.ParseFromString(graph_summary)
+    summary.value.add(tag='Precision @ 1', simple_value=result.precision)
+    for tag, value in summaries.summary_values(
+            result.confusion, class_names, result.roc_auc,
+            result.average_precision):
+        summary.value.add(tag=tag, simple_value=value)
+    # One precision-recall curve per class, as the PR-curves dashboard
+    # reads them: a [6, thresholds] tensor with the plugin's metadata.
+    content = summaries.pr_curve_plugin_content()
+    for c, name in enumerate(class_names):
+        data = summaries.pr_curve(labels == c, probabilities[:, c])
+        summary.value.add(
+            tag=f'PR curve/{name}', tensor=tf.make_tensor_proto(data),
+            metadata=tf1.SummaryMetadata(
+                display_name=f'PR curve/{name}',
+                plugin_data=tf1.SummaryMetadata.PluginData(
+                    plugin_name=summaries.PR_CURVES_PLUGIN,
+                    content=content)))
+    image = summaries.confusion_image(result.confusion)
+    summary.value.add(tag='Confusion matrix', image=tf1.Summary.Image(
+        height=image.shape[0], width=image.shape[1], colorspace=3,
+        encoded_image_string=summaries.encode_png(image)))
+    return summary
 
 
 class _Skipped(Exception):

@@ -36,7 +36,7 @@ import os
 if __name__ == '__main__':
     # The package on sys.path, TensorFlow imported quietly (script_setup).
     importlib.import_module(
-        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
+        'cifar10.runtime.script_setup' if __package__ else 'runtime.script_setup').prepare()
 
 import shutil
 import tempfile
@@ -44,11 +44,10 @@ import tempfile
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import checkpoints
-from cifar10 import cifar10_metrics
-from cifar10 import cli
-from cifar10 import datasets
-from cifar10 import flags
+from cifar10.data import datasets
+from cifar10.runtime import cli
+from cifar10.training import checkpoints
+from cifar10.training import flags
 
 tf1 = tf.compat.v1
 
@@ -142,8 +141,7 @@ def main(argv=None):
         args = parse_args(argv)
         dataset = datasets.from_flags(args)
         network = flags.network_from_flags(args)
-        names = cifar10_metrics.read_class_names(dataset.folder(args.data_dir),
-                                                 dataset)
+        names = dataset.class_names_in(dataset.folder(args.data_dir))
         size = dataset.image_size
         dest = export(checkpoints.newest_checkpoint(args.checkpoint_dir),
                       args.export_dir, network, names, size)

@@ -31,15 +31,15 @@ import importlib
 if __name__ == '__main__':
     # The package on sys.path, TensorFlow imported quietly (script_setup).
     importlib.import_module(
-        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
+        'cifar10.runtime.script_setup' if __package__ else 'runtime.script_setup').prepare()
 
 import tensorflow as tf
 
-from cifar10 import cifar10_towers
-from cifar10 import cli
-from cifar10 import flags
-from cifar10 import session
-from cifar10 import training
+from cifar10.parallel import towers
+from cifar10.runtime import cli
+from cifar10.runtime import session
+from cifar10.training import flags
+from cifar10.training import loop
 
 tf1 = tf.compat.v1
 
@@ -115,7 +115,7 @@ def train(args):
     Returns:
       The exit status (0).
     """
-    with training.prepare_training(args), tf.Graph().as_default():
+    with loop.prepare_training(args), tf.Graph().as_default():
         available = session.visible_gpus()
         if available < args.num_gpus:
             where = (f'{available} GPU(s), shared by the towers' if available
@@ -124,13 +124,13 @@ def train(args):
                   f'running the {args.num_gpus} tower(s) on {where}.', flush=True)
         devices = tower_devices(args.num_gpus, available)
         global_step = tf1.train.get_or_create_global_step()
-        images, labels = training.training_inputs(args)
+        images, labels = loop.training_inputs(args)
         tower_inputs = batch_queue_inputs(images, labels, args.num_gpus)
-        train_op, loss, summary_op = cifar10_towers.build_train_op(
+        train_op, loss, summary_op = towers.build_train_op(
             tower_inputs, global_step, args.batch_size, devices,
             flags.network_from_flags(args),
-            examples_per_epoch=training.examples_per_epoch(args))
-        training.run_training_from_flags(
+            examples_per_epoch=loop.examples_per_epoch(args))
+        loop.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size * args.num_gpus,
             summary_op=summary_op)

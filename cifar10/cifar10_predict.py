@@ -40,7 +40,7 @@ import sys
 if __name__ == '__main__':
     # The package on sys.path, TensorFlow imported quietly (script_setup).
     importlib.import_module(
-        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
+        'cifar10.runtime.script_setup' if __package__ else 'runtime.script_setup').prepare()
 
 import json
 import re
@@ -49,13 +49,13 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import cifar10_input
-from cifar10 import cifar10_metrics
-from cifar10 import checkpoints
-from cifar10 import cli
-from cifar10 import datasets
-from cifar10 import flags
-from cifar10 import image_files
+from cifar10.data import datasets
+from cifar10.data import image_files
+from cifar10.data import record_files
+from cifar10.runtime import cli
+from cifar10.runtime.errors import DataError
+from cifar10.training import checkpoints
+from cifar10.training import flags
 
 tf1 = tf.compat.v1
 
@@ -115,8 +115,8 @@ def load_records(path, first, last, dataset=datasets.CIFAR10):
         of range.
     """
     try:
-        cifar10_input.validate_data_files([path], dataset)
-    except cifar10_input.DataError as e:
+        record_files.validate_data_files([path], dataset)
+    except DataError as e:
         raise InputError(str(e)) from None
     count = os.path.getsize(path) // dataset.record_bytes
     if last < first or last >= count:
@@ -230,8 +230,7 @@ def predict(args):
     checkpoint = checkpoints.newest_checkpoint(args.checkpoint_dir)
     dataset = datasets.from_flags(args)
     network = flags.network_from_flags(args)
-    names = cifar10_metrics.read_class_names(dataset.folder(args.data_dir),
-                                             dataset)
+    names = dataset.class_names_in(dataset.folder(args.data_dir))
     examples, errors = load_inputs(args.inputs, dataset)
     for _, message in errors:
         print(f'error: {message}', file=sys.stderr, flush=True)

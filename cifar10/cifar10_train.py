@@ -26,15 +26,15 @@ import importlib
 if __name__ == '__main__':
     # The package on sys.path, TensorFlow imported quietly (script_setup).
     importlib.import_module(
-        'cifar10.script_setup' if __package__ else 'script_setup').prepare()
+        'cifar10.runtime.script_setup' if __package__ else 'runtime.script_setup').prepare()
 
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import cifar10_towers
-from cifar10 import cli
-from cifar10 import flags
-from cifar10 import training
+from cifar10.parallel import towers
+from cifar10.runtime import cli
+from cifar10.training import flags
+from cifar10.training import loop
 
 tf1 = tf.compat.v1
 
@@ -68,7 +68,7 @@ def build_train_op(images, labels, global_step, batch_size, splits,
       global_step: The global step variable.
       batch_size: Examples per step.
       splits: Equal parts to split the batch into (1 for none); each part
-        is a tower (see cifar10_towers) and the parts' gradients are
+        is a tower (see parallel/towers.py) and the parts' gradients are
         averaged, which gives the whole batch's gradient.
       network: The cifar10.Network to build (model, classes, LRN
         gradient, frozen layers).
@@ -89,9 +89,9 @@ def build_train_op(images, labels, global_step, batch_size, splits,
                                  examples_per_epoch)
         return train_op, loss, None
     parts = list(zip(tf.split(images, splits), tf.split(labels, splits)))
-    return cifar10_towers.build_train_op(
+    return towers.build_train_op(
         lambda i: parts[i], global_step, batch_size, [''] * splits,
-        network, layer_summaries=cifar10_towers.ALL_TOWERS, update=update,
+        network, layer_summaries=towers.ALL_TOWERS, update=update,
         examples_per_epoch=examples_per_epoch)
 
 
@@ -104,14 +104,14 @@ def train(args):
     Returns:
       The exit status (0).
     """
-    with training.prepare_training(args), tf.Graph().as_default():
+    with loop.prepare_training(args), tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
-        images, labels = training.training_inputs(args)
+        images, labels = loop.training_inputs(args)
         train_op, loss, summary_op = build_train_op(
             images, labels, global_step, args.batch_size, args.batch_splits,
             flags.network_from_flags(args),
-            examples_per_epoch=training.examples_per_epoch(args))
-        training.run_training_from_flags(
+            examples_per_epoch=loop.examples_per_epoch(args))
+        loop.run_training_from_flags(
             args, train_op, loss, global_step,
             examples_per_step=args.batch_size, summary_op=summary_op)
         return 0

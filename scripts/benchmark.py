@@ -78,14 +78,15 @@ def _tf():
 
 def _dataset(args):
     """The --dataset of a child (it has imported the package)."""
-    from cifar10 import datasets
+    from cifar10.data import datasets
     return datasets.get(args.dataset, args.cifar100_label, args.data_dir)
 
 
 def child_input(args):
     """Input pipeline alone: distorted images/sec and time to first batch."""
     tf = _tf()
-    from cifar10 import cifar10, session
+    from cifar10 import cifar10
+    from cifar10.runtime import session
     tf1 = tf.compat.v1
     with tf.Graph().as_default():
         with tf.device('/cpu:0'):
@@ -115,7 +116,9 @@ def child_model(args):
     """
     tf = _tf()
     import numpy as np
-    from cifar10 import cifar10, cifar10_train, session
+    from cifar10 import cifar10
+    from cifar10 import cifar10_train
+    from cifar10.runtime import session
     tf1 = tf.compat.v1
     dataset = _dataset(args)
     crop = dataset.crop_size
@@ -170,7 +173,10 @@ def child_eval_original(args):
     """
     tf = _tf()
     import numpy as np
-    from cifar10 import cifar10, cifar10_input
+    from cifar10 import cifar10
+    from cifar10 import cifar10_input
+    from cifar10.data import record_files
+    from cifar10.data import transforms
     tf1 = tf.compat.v1
     dataset = _dataset(args)
     examples = (dataset.num_test if dataset.name == 'custom'
@@ -178,12 +184,12 @@ def child_eval_original(args):
     crop = dataset.crop_size
     with tf.Graph().as_default() as graph:
         with tf.device('/cpu:0'):
-            filenames = cifar10_input.eval_filenames(
+            filenames = record_files.eval_filenames(
                 'test', dataset.folder(args.data_dir), dataset)
             record = cifar10_input.read_cifar10(
                 tf1.train.string_input_producer(filenames), dataset)
-            image = cifar10_input.eval_image(tf.cast(record.uint8image, tf.float32),
-                                             crop)
+            image = transforms.eval_image(tf.cast(record.uint8image, tf.float32),
+                                          crop)
             image.set_shape([crop, crop, 3])
             record.label.set_shape([1])
             images, labels = tf1.train.batch(
@@ -376,7 +382,7 @@ def compare_eval(args, train_dir, tmp):
              'print(time.perf_counter() - start)')
     import_cmds = {
         'import': timed.format(repo=REPO, statement=(
-            'from cifar10.cli import import_tensorflow_quietly; '
+            'from cifar10.runtime.cli import import_tensorflow_quietly; '
             'import_tensorflow_quietly()')),
         'plain_import': timed.format(repo=REPO, statement='import tensorflow')}
     ours, original = [], []

@@ -84,7 +84,7 @@ def fixed_batch(data_dir, batch_size):
     Returns:
       (images [batch, 24, 24, 3] float32, labels [batch] int32).
     """
-    from cifar10 import datasets
+    from cifar10.data import datasets
     if data_dir is None:
         rng = np.random.RandomState(0)
         raw = rng.randint(0, 256, (batch_size, 32, 32, 3)).astype(np.uint8)
@@ -124,7 +124,7 @@ def dump(args):
     """Runs the steps in this process (its allocator was chosen by the
     environment) and saves the last step's tensors to args.dump."""
     sys.path.insert(0, REPO)
-    from cifar10 import cli
+    from cifar10.runtime import cli
     cli.import_tensorflow_quietly()
     import tensorflow as tf
     from cifar10 import cifar10

@@ -148,7 +148,7 @@ def precision(checkpoint_path, paths, num_examples, dataset=None, chunk=500):
     """Returns (precision @ 1, examples) over the first num_examples records
     of the files of ``dataset`` (a datasets.Dataset; None for CIFAR-10)."""
     if dataset is None:
-        from cifar10 import datasets
+        from cifar10.data import datasets
         dataset = datasets.CIFAR10
     weights = load_averaged_weights(checkpoint_path)
     images, labels = read_records(paths, num_examples, dataset)
@@ -179,16 +179,18 @@ def main(argv=None):
     if not path:
         sys.exit(f'error: no checkpoint found in {args.checkpoint_dir}')
     sys.path.insert(0, REPO)
-    from cifar10 import cifar10_input, datasets
+    from cifar10.data import datasets
+    from cifar10.data import record_files
+    from cifar10.runtime.errors import DataError
     try:
         dataset = datasets.get(args.dataset, args.cifar100_label, args.data_dir)
-        paths = cifar10_input.eval_filenames(
+        paths = record_files.eval_filenames(
             args.eval_data, dataset.folder(args.data_dir), dataset)
-        records = cifar10_input.validate_data_files(paths, dataset)
-    except cifar10_input.DataError as e:
+        num_records = record_files.validate_data_files(paths, dataset)
+    except DataError as e:
         sys.exit(f'error: {e}')
     num_examples = args.num_examples or (
-        records if args.dataset == 'custom' else 10000)
+        num_records if args.dataset == 'custom' else 10000)
     try:
         value, count = precision(path, paths, num_examples, dataset)
     except (tf.errors.OpError, KeyError, ValueError) as e:

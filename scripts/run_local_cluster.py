@@ -113,6 +113,14 @@ def parse_args(argv):
     return args
 
 
+def _cli():
+    """The package's cli module (running scripts, their lifetimes)."""
+    if REPO not in sys.path:
+        sys.path.insert(0, REPO)
+    from cifar10.runtime import cli
+    return cli
+
+
 class Cluster:
     """The task processes, their output and their ending."""
 

@@ -123,11 +123,11 @@ def _fetch(mat_dir, split, download):
         raise ConversionError(f'{path} not found; download it from '
                               f'{BASE_URL}{name}')
     sys.path.insert(0, REPO)
-    from cifar10 import cifar10_data
-    from cifar10.errors import DataError
+    from cifar10.data import download
+    from cifar10.runtime.errors import DataError
     os.makedirs(mat_dir, exist_ok=True)
     try:
-        cifar10_data.download(BASE_URL + name, path, size, md5)
+        download.download(BASE_URL + name, path, size, md5)
     except DataError as e:
         raise ConversionError(f'{e}; to work offline, place {name} in '
                               f'{mat_dir}') from None

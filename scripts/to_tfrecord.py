@@ -45,11 +45,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
     sys.path.insert(0, REPO)
-    from cifar10.cli import import_tensorflow_quietly
+    from cifar10.runtime.cli import import_tensorflow_quietly
     import_tensorflow_quietly()
     import numpy as np
-    from cifar10 import cifar10_input, datasets, image_folders
-    from cifar10.errors import DataError
+    from cifar10.data import datasets
+    from cifar10.data import image_folders
+    from cifar10.data import record_files
+    from cifar10.runtime.errors import DataError
 
     try:
         dataset = datasets.get(args.dataset, args.cifar100_label, args.data_dir)
@@ -59,8 +61,8 @@ def main(argv=None):
         size = dataset.image_size
         images, labels, splits = [], [], {}
         for split, eval_data in (('train', 'train_eval'), ('test', 'test')):
-            paths = cifar10_input.eval_filenames(eval_data, folder, dataset)
-            cifar10_input.validate_data_files(paths, dataset)
+            paths = record_files.eval_filenames(eval_data, folder, dataset)
+            record_files.validate_data_files(paths, dataset)
             start = sum(len(x) for x in labels)
             for path in paths:
                 data = np.fromfile(path, np.uint8).reshape(-1, dataset.record_bytes)

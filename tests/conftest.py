@@ -203,7 +203,7 @@ def as_script(*argv):
     ``argv``, and the scripts' last act, freezing every object for a quick
     exit (cli._skip_final_garbage_collection), is left out: this process
     goes on, and its garbage must stay collectable."""
-    from cifar10 import cli
+    from cifar10.runtime import cli
     with mock.patch.object(sys, 'argv', list(argv)), \
             mock.patch.object(cli, '_skip_final_garbage_collection', lambda: None):
         yield

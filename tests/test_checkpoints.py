@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar10 import checkpoints
-from cifar10 import training
+from cifar10.training import checkpoints
+from cifar10.training import loop
 
 from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, known_env,
                       run_in_process, write_constant_checkpoint, write_random_checkpoint)
@@ -41,7 +41,7 @@ def _toy_training(train_dir, max_steps, save_steps=2):
         weight = tf1.get_variable('w', [], initializer=tf1.ones_initializer())
         loss = tf.identity(weight)
         train_op = tf.group(tf1.assign_add(global_step, 1), tf1.assign_add(weight, 1.0))
-        training.run_training(train_op, loss, global_step, train_dir=str(train_dir),
+        loop.run_training(train_op, loss, global_step, train_dir=str(train_dir),
                               max_steps=max_steps, examples_per_step=1,
                               save_checkpoint_steps=save_steps)
 
@@ -196,7 +196,7 @@ def test_lock_is_exclusive_until_released(tmp_path):
 
 
 _HOLDER = ('import sys, time\n'
-           'from cifar10 import checkpoints\n'
+           'from cifar10.training import checkpoints\n'
            'lock = checkpoints.lock_train_dir(sys.argv[1])\n'
            'print("locked", flush=True)\n'
            'time.sleep(%d)\n' % TIMEOUT_SECS)

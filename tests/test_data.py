@@ -1,4 +1,4 @@
-"""Tests of cifar10_data: download through a local server, safe extraction."""
+"""Tests of data/download.py: download through a local server, safe extraction."""
 
 import hashlib
 import http.server
@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from cifar10 import cifar10_data
-from cifar10.cifar10_input import DataError
+from cifar10.data import download
+from cifar10.runtime.errors import DataError
 
 FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin',
          'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']
@@ -77,7 +77,7 @@ def _md5(data):
 def test_download_with_matching_checksum_extracts(tmp_path):
     payload = make_tarball()
     with _Server(payload) as server:
-        cifar10_data.maybe_download_and_extract(
+        download.maybe_download_and_extract(
             str(tmp_path), url=server.url, expected_size=len(payload),
             expected_md5=_md5(payload), progress=False)
     assert (tmp_path / 'cifar-10-binary.tar.gz').read_bytes() == payload
@@ -91,7 +91,7 @@ def test_download_with_wrong_checksum_leaves_nothing(tmp_path):
     payload = make_tarball()
     with _Server(payload) as server:
         with pytest.raises(DataError) as err:
-            cifar10_data.maybe_download_and_extract(
+            download.maybe_download_and_extract(
                 str(tmp_path), url=server.url, expected_size=len(payload),
                 expected_md5='0' * 32, progress=False)
     message = str(err.value)
@@ -105,7 +105,7 @@ def test_download_dropped_midway_leaves_nothing(tmp_path):
     payload = make_tarball() * 20
     with _Server(payload, drop_after=len(payload) // 3) as server:
         with pytest.raises(DataError) as err:
-            cifar10_data.maybe_download_and_extract(
+            download.maybe_download_and_extract(
                 str(tmp_path), url=server.url, expected_size=len(payload),
                 expected_md5=_md5(payload), progress=False)
     assert server.url in str(err.value)
@@ -117,7 +117,7 @@ def test_download_refused_connection_names_url(tmp_path):
         url = server.url
     # The server is closed: the port refuses connections.
     with pytest.raises(DataError, match='download of .*127.0.0.1.* failed'):
-        cifar10_data.maybe_download_and_extract(str(tmp_path / 'd'), url=url,
+        download.maybe_download_and_extract(str(tmp_path / 'd'), url=url,
                                                 progress=False)
     assert os.listdir(tmp_path / 'd') == []
 
@@ -125,7 +125,7 @@ def test_download_refused_connection_names_url(tmp_path):
 def test_download_progress_is_shown(tmp_path, capsys):
     payload = make_tarball()
     with _Server(payload) as server:
-        cifar10_data.maybe_download_and_extract(
+        download.maybe_download_and_extract(
             str(tmp_path), url=server.url, expected_size=len(payload),
             expected_md5=_md5(payload))
     err = capsys.readouterr().err
@@ -138,24 +138,24 @@ def _full_size_folder(root):
     folder.mkdir()
     for name in FILES:
         with open(folder / name, 'wb') as f:
-            f.truncate(cifar10_data.OFFICIAL_FILE_BYTES)
+            f.truncate(download.OFFICIAL_FILE_BYTES)
     return folder
 
 
 def test_extracted_data_is_used_without_network(tmp_path):
     _full_size_folder(tmp_path)
     # An unusable URL: any network access would fail.
-    cifar10_data.maybe_download_and_extract(str(tmp_path), url='http://127.0.0.1:1/x.tar.gz')
+    download.maybe_download_and_extract(str(tmp_path), url='http://127.0.0.1:1/x.tar.gz')
 
 
 def test_hand_placed_tarball_with_other_md5_is_used_with_warning(tmp_path, capsys):
     payload = make_tarball()
     (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(payload)
-    cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
+    download.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
     err = capsys.readouterr().err
     warnings = [line for line in err.splitlines() if line.startswith('warning:')]
     assert len(warnings) == 1 and 'not the official' in warnings[0]
-    assert cifar10_data.is_extracted(str(tmp_path))
+    assert download.is_extracted(str(tmp_path))
 
 
 def _member(name, kind=tarfile.REGTYPE, linkname='', data=b'evil'):
@@ -179,7 +179,7 @@ def test_unsafe_members_are_refused(tmp_path, member, why):
     data_dir.mkdir()
     (data_dir / 'cifar-10-binary.tar.gz').write_bytes(make_tarball([member]))
     with pytest.raises(DataError, match=why):
-        cifar10_data.maybe_download_and_extract(str(data_dir), url=_NO_SERVER_URL)
+        download.maybe_download_and_extract(str(data_dir), url=_NO_SERVER_URL)
     # Nothing extracted, nothing written outside the data folder.
     assert os.listdir(data_dir) == ['cifar-10-binary.tar.gz']
     assert os.listdir(tmp_path) == ['data']
@@ -190,7 +190,7 @@ def test_corrupt_archive_is_reported_and_nothing_extracted(tmp_path):
     payload = make_tarball()
     (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(payload[:len(payload) // 2])
     with pytest.raises(DataError) as err:
-        cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
+        download.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
     message = str(err.value)
     assert 'cifar-10-binary.tar.gz: corrupt or unreadable archive' in message
     assert '\n' not in message
@@ -205,7 +205,7 @@ def test_archive_without_data_files_is_refused(tmp_path):
         tar.addfile(info, io.BytesIO(b'x'))
     (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(buf.getvalue())
     with pytest.raises(DataError, match='lacks cifar-10-batches-bin/data_batch_1.bin'):
-        cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
+        download.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
     assert os.listdir(tmp_path) == ['cifar-10-binary.tar.gz']
 
 
@@ -221,7 +221,7 @@ def test_incomplete_extracted_folder_is_named_not_overwritten(tmp_path, with_tar
     before = sorted(os.listdir(folder))
     with pytest.raises(DataError) as e:
         # Any download would fail with another message.
-        cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
+        download.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
     again = ('cifar-10-binary.tar.gz is extracted again' if with_tarball
              else 'the data is downloaded again')
     assert str(e.value) == (
@@ -240,7 +240,7 @@ def test_one_missing_file_says_restore_it(tmp_path):
     (folder / 'data_batch_3.bin').unlink()
     with pytest.raises(DataError, match=r'cifar-10-batches-bin: data_batch_3\.bin is '
                                         r'missing; restore it, or remove the folder'):
-        cifar10_data.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
+        download.maybe_download_and_extract(str(tmp_path), url=_NO_SERVER_URL)
 
 
 def test_extraction_leaves_a_folder_that_appeared_meanwhile(tmp_path):
@@ -249,6 +249,6 @@ def test_extraction_leaves_a_folder_that_appeared_meanwhile(tmp_path):
     folder = tmp_path / 'cifar-10-batches-bin'
     folder.mkdir()
     (folder / 'data_batch_1.bin').write_bytes(b'other run')
-    cifar10_data.extract(str(archive), str(tmp_path))
+    download.extract(str(archive), str(tmp_path))
     assert os.listdir(folder) == ['data_batch_1.bin']
     assert sorted(os.listdir(tmp_path)) == ['cifar-10-batches-bin', 'cifar-10-binary.tar.gz']

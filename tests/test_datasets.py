@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar10 import cifar10_data
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_export
 from cifar10 import cifar10_input
 from cifar10 import cifar10_predict
-from cifar10 import datasets
-from cifar10.errors import DataError
+from cifar10.data import datasets
+from cifar10.data import download
+from cifar10.data import record_files
+from cifar10.runtime.errors import DataError
 from conftest import REPO, FAST_TRAIN_FLAGS, run_in_process
 
 tf1 = tf.compat.v1
@@ -119,7 +120,7 @@ def test_cifar100_records_decode_with_fine_or_coarse_labels(tmp_path):
 
 
 def test_validation_knows_each_dataset(tmp_path):
-    validate = cifar10_input.validate_data_files
+    validate = record_files.validate_data_files
     fine = datasets.CIFAR100_FINE
     path = str(tmp_path / 'train.bin')
     np.zeros((3, 3073), np.uint8).tofile(path)
@@ -162,13 +163,13 @@ def test_cifar100_tarball_is_extracted_and_checked(tmp_path):
     dataset = datasets.CIFAR100_FINE
     # A placed tarball is used (with a warning, as its MD5 is not the
     # official one) and extracted into cifar-100-binary/.
-    cifar10_data.maybe_download_and_extract(str(data_dir), dataset=dataset)
+    download.maybe_download_and_extract(str(data_dir), dataset=dataset)
     folder = data_dir / 'cifar-100-binary'
     assert sorted(os.listdir(folder)) == ['coarse_label_names.txt',
                                           'fine_label_names.txt', 'test.bin', 'train.bin']
     # Its files are short of the official sizes: named, nothing re-extracted.
     with pytest.raises(DataError) as e:
-        cifar10_data.maybe_download_and_extract(str(data_dir), dataset=dataset)
+        download.maybe_download_and_extract(str(data_dir), dataset=dataset)
     assert 'train.bin is cut short (15,370 of 153,700,000 bytes)' in str(e.value)
 
     other = tmp_path / 'other'
@@ -178,13 +179,13 @@ def test_cifar100_tarball_is_extracted_and_checked(tmp_path):
         tar.add(source / 'cifar-100-binary', arcname='cifar-100-binary')
     with pytest.raises(DataError, match='archive lacks cifar-100-binary/test.bin; it is '
                                         'not the CIFAR-100 binary release'):
-        cifar10_data.maybe_download_and_extract(str(other), dataset=dataset)
+        download.maybe_download_and_extract(str(other), dataset=dataset)
     assert not (other / 'cifar-100-binary').exists()
 
 
 def test_missing_svhn_points_to_the_converter(tmp_path):
     with pytest.raises(DataError) as e:
-        cifar10_data.maybe_download_and_extract(str(tmp_path), dataset=datasets.SVHN)
+        download.maybe_download_and_extract(str(tmp_path), dataset=datasets.SVHN)
     assert str(e.value) == (
         f'{tmp_path}: no SVHN data (svhn-bin/ is missing); convert the official '
         'train_32x32.mat and test_32x32.mat with "python scripts/svhn_to_binary.py '

@@ -13,10 +13,10 @@ import time
 import pytest
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10_distributed_train as dist
 from cifar10 import cifar10_eval
-from cifar10 import cluster
+from cifar10.parallel import cluster
+from cifar10.training import checkpoints
 
 from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, killed_after, known_env,
                       run_in_process, run_script)
@@ -145,7 +145,7 @@ def test_help_says_how_the_schedule_counts_epochs(capsys):
 
 
 def test_greedy_placement_balances_bytes():
-    from cifar10 import replicas
+    from cifar10.parallel import replicas
     with tf.Graph().as_default():
         strategy = replicas.GreedyBySize(2)
         sizes = [('big', [1000]), ('a', [10]), ('b', [10]), ('mid', [600]), ('c', [500])]

@@ -8,9 +8,9 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_train
-from cifar10 import checkpoints
-from cifar10 import fine_tuning
-from cifar10.errors import DataError
+from cifar10.runtime.errors import DataError
+from cifar10.training import checkpoints
+from cifar10.training import fine_tuning
 from conftest import FAST_TRAIN_FLAGS, run_in_process, write_random_checkpoint
 
 tf1 = tf.compat.v1

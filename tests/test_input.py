@@ -7,7 +7,11 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10_input
-from cifar10.cifar10_input import DataError
+
+from cifar10.data import record_files
+
+from cifar10.data import transforms
+from cifar10.runtime.errors import DataError
 
 from conftest import make_records
 
@@ -156,8 +160,8 @@ def test_distorted_inputs_batches_and_shuffles(data_dir):
 
 
 def test_min_queue_examples_follows_fraction():
-    assert cifar10_input.min_queue_examples() == 20000
-    assert cifar10_input.min_queue_examples(0.1) == 5000
+    assert record_files.min_queue_examples() == 20000
+    assert record_files.min_queue_examples(0.1) == 5000
 
 
 # --- validation ------------------------------------------------------------
@@ -170,27 +174,27 @@ def _write(path, data):
 def test_validate_counts_records(tmp_path):
     _, data = make_records(np.zeros(7, dtype=np.uint8), seed=0)
     path = _write(tmp_path / 'mine.bin', data)
-    assert cifar10_input.validate_data_files([path, path]) == 14
+    assert record_files.validate_data_files([path, path]) == 14
 
 
 def test_validate_missing_file(tmp_path):
     path = str(tmp_path / 'nope.bin')
     with pytest.raises(DataError, match=r'nope\.bin: data file not found'):
-        cifar10_input.validate_data_files([path])
+        record_files.validate_data_files([path])
 
 
 @pytest.mark.parametrize('size', [0, 3072, 3074, 3073 * 5 + 100])
 def test_validate_partial_record(tmp_path, size):
     path = _write(tmp_path / 'part.bin', b'\x01' * size)
     with pytest.raises(DataError, match=r'part\.bin: .*not a whole number of 3,073-byte'):
-        cifar10_input.validate_data_files([path])
+        record_files.validate_data_files([path])
 
 
 def test_validate_official_name_needs_10000_records(tmp_path):
     _, data = make_records(np.zeros(9999, dtype=np.uint8), seed=0)
     path = _write(tmp_path / 'data_batch_3.bin', data)
     with pytest.raises(DataError, match=r'data_batch_3\.bin: holds 9,999 records'):
-        cifar10_input.validate_data_files([path])
+        record_files.validate_data_files([path])
 
 
 def test_validate_bad_label_names_record(tmp_path):
@@ -200,7 +204,7 @@ def test_validate_bad_label_names_record(tmp_path):
     data[17 * 3073] = 200
     path = _write(tmp_path / 'bad.bin', bytes(data))
     with pytest.raises(DataError, match=r'bad\.bin: record 17 has label 200'):
-        cifar10_input.validate_data_files([path])
+        record_files.validate_data_files([path])
 
 
 def test_inputs_validate_before_building_queues(tmp_path):
@@ -211,10 +215,10 @@ def test_inputs_validate_before_building_queues(tmp_path):
 
 
 def test_eval_filenames():
-    assert cifar10_input.eval_filenames('test', 'd') == [os.path.join('d', 'test_batch.bin')]
-    assert len(cifar10_input.eval_filenames('train_eval', 'd')) == 5
+    assert record_files.eval_filenames('test', 'd') == [os.path.join('d', 'test_batch.bin')]
+    assert len(record_files.eval_filenames('train_eval', 'd')) == 5
     with pytest.raises(ValueError):
-        cifar10_input.eval_filenames('validation', 'd')
+        record_files.eval_filenames('validation', 'd')
 
 
 # --- batch-level training pipeline ------------------------------------------
@@ -228,10 +232,10 @@ def test_distort_batch_equals_per_image_ops_with_same_parameters():
               'delta': np.array([-63.0, 62.9, 0.0, 10.5, -3.0, 30.0], np.float32),
               'contrast': np.array([0.2, 1.79, 1.0, 0.5, 1.3, 0.9], np.float32)}
     with tf.Graph().as_default():
-        batch = cifar10_input.distort_batch(
+        batch = transforms.distort_batch(
             tf.constant(images), {k: tf.constant(v) for k, v in params.items()})
         # The pipeline passes the raw uint8 images: the same result exactly.
-        from_uint8 = cifar10_input.distort_batch(
+        from_uint8 = transforms.distort_batch(
             tf.constant(images.astype(np.uint8)),
             {k: tf.constant(v) for k, v in params.items()})
         singles = []
@@ -252,7 +256,7 @@ def test_distort_batch_equals_per_image_ops_with_same_parameters():
 
 def test_distortion_parameters_follow_the_per_image_distributions():
     with tf.Graph().as_default():
-        params = cifar10_input.distortion_params(20000)
+        params = transforms.distortion_params(20000)
         with tf1.Session() as sess:
             p = sess.run(params)
     # Crop offsets: uniform over 0..8 (random_crop), each direction.

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import layers
+from cifar10.model import layers
 from conftest import write_random_checkpoint
 
 tf1 = tf.compat.v1

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import lrn
+from cifar10.model import lrn
 
 tf1 = tf.compat.v1
 

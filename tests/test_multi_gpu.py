@@ -1,4 +1,4 @@
-"""Tests of the towers (cifar10_towers): gradient averaging, equivalence with
+"""Tests of the towers (parallel/towers.py): gradient averaging, equivalence with
 one device, summaries; of cifar10_multi_gpu_train.py's real run on the CPU;
 and of cifar10_train.py's towers that split a batch (--batch_splits)."""
 
@@ -12,10 +12,10 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_multi_gpu_train as multi
-from cifar10 import cifar10_towers as towers
 from cifar10 import cifar10_train
-from cifar10 import checkpoints
-from cifar10 import session
+from cifar10.parallel import towers
+from cifar10.runtime import session
+from cifar10.training import checkpoints
 
 from conftest import FAST_TRAIN_FLAGS, run_in_process
 

@@ -23,10 +23,10 @@ from cifar10 import cifar10_export
 from cifar10 import cifar10_input
 from cifar10 import cifar10_predict
 from cifar10 import cifar10_train
-from cifar10 import datasets
-from cifar10 import image_files
-from cifar10 import image_folders
-from cifar10.errors import DataError
+from cifar10.data import datasets
+from cifar10.data import image_files
+from cifar10.data import image_folders
+from cifar10.runtime.errors import DataError
 
 from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, class_colours,
                       killed_after, known_env, run_in_process)

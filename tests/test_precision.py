@@ -9,7 +9,7 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_train
-from cifar10 import precision
+from cifar10.model import precision
 
 from conftest import FAST_TRAIN_FLAGS, run_in_process, run_script
 

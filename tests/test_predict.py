@@ -13,7 +13,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_export
 from cifar10 import cifar10_predict
-from cifar10 import cifar10_metrics
+from cifar10.metrics import scores
 
 from conftest import (TIMEOUT_SECS, known_env, run_in_process, run_script,
                       write_random_checkpoint)
@@ -126,7 +126,7 @@ def test_predict_agrees_with_evaluation(checkpoint_dir, synthetic_data, tmp_path
     labels, images, _ = contents['test_batch.bin']
     ckpt = tf1.train.latest_checkpoint(str(checkpoint_dir))
     probabilities = cifar10_predict.classify(images[:200].astype(np.float32), ckpt)
-    expected = cifar10_metrics.confusion_matrix(labels[:200], probabilities.argmax(axis=1))
+    expected = scores.confusion_matrix(labels[:200], probabilities.argmax(axis=1))
     evaluator = cifar10_eval.Evaluator('test', data_dir, 64, 200, str(tmp_path))
     try:
         result = evaluator.evaluate(ckpt)

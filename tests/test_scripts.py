@@ -16,13 +16,13 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_eval
-from cifar10 import cifar10_metrics
 from cifar10 import cifar10_train
-from cifar10 import checkpoints
-from cifar10 import errors
-from cifar10 import datasets
-from cifar10 import session
-from cifar10 import training
+from cifar10.data import datasets
+from cifar10.metrics import summaries
+from cifar10.runtime import errors
+from cifar10.runtime import session
+from cifar10.training import checkpoints
+from cifar10.training import loop
 
 from conftest import (FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, as_script, killed_after,
                       known_env, run_in_process, run_script, write_constant_checkpoint)
@@ -164,7 +164,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, capsys):
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=7)
         with pytest.raises(errors.NanLossError) as err:
-            training.run_training(train_op, loss, global_step,
+            loop.run_training(train_op, loss, global_step,
                                      train_dir=str(tmp_path), max_steps=100,
                                      examples_per_step=1, save_checkpoint_steps=2)
     message = str(err.value)
@@ -179,7 +179,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, capsys):
 def test_max_steps_leaves_checkpoint_at_exactly_max_steps(tmp_path):
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
-        training.run_training(train_op, loss, global_step,
+        loop.run_training(train_op, loss, global_step,
                                  train_dir=str(tmp_path), max_steps=13,
                                  examples_per_step=1, save_checkpoint_steps=5)
     assert _ckpt_step(tmp_path) == 13
@@ -305,13 +305,13 @@ def test_import_cifar10_inside_the_package_folder():
     original's cifar10_train.py does "import cifar10") gets the tutorial's
     module, and the package's other modules see that same module."""
     code = ('import cifar10\n'
-            'from cifar10 import cifar10_input, training\n'
+            'from cifar10.training import loop\n'
             'from cifar10 import cifar10 as again\n'
             'names = ("distorted_inputs", "inputs", "inference", "loss", "train",\n'
             '         "maybe_download_and_extract", "NUM_CLASSES", "INITIAL_LEARNING_RATE",\n'
             '         "MOVING_AVERAGE_DECAY", "IMAGE_SIZE")\n'
             'print(cifar10.__file__, all(hasattr(cifar10, n) for n in names),\n'
-            '      again is cifar10, training.cifar10 is cifar10, cifar10.NUM_CLASSES)\n')
+            '      again is cifar10, loop.cifar10 is cifar10, cifar10.NUM_CLASSES)\n')
     result = subprocess.run([sys.executable, '-c', code], cwd=os.path.join(REPO, 'cifar10'),
                             capture_output=True, text=True, timeout=TIMEOUT_SECS,
                             env=known_env(TF_CPP_MIN_LOG_LEVEL='3'))
@@ -328,7 +328,7 @@ def test_tensorflow_import_spares_the_garbage_collector(gc_enabled):
             f'if not {gc_enabled}: gc.disable()\n'
             'calls = []\n'
             'gc.callbacks.append(lambda phase, info: calls.append(phase))\n'
-            'from cifar10.cli import import_tensorflow_quietly\n'
+            'from cifar10.runtime.cli import import_tensorflow_quietly\n'
             'before = len(calls)\n'
             'import_tensorflow_quietly()\n'
             'print("tensorflow" in sys.modules, len(calls) - before,'
@@ -442,7 +442,7 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
     expected[:, 0] = 30
     np.testing.assert_array_equal(
         tf.io.decode_png(images[0][1].encoded_image_string).numpy(),
-        cifar10_metrics.confusion_image(expected))
+        summaries.confusion_image(expected))
 
 
 def test_eval_whole_test_file(data_dir, tmp_path):
@@ -642,14 +642,14 @@ def test_eval_damaged_checkpoint_is_a_clear_error(data_dir, tmp_path):
 def test_training_on_damaged_checkpoint_is_a_clear_error(tmp_path):
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
-        training.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
+        loop.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
                                  max_steps=3, examples_per_step=1)
     _damage(tmp_path)
     before = sorted(os.listdir(tmp_path))
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
         with pytest.raises(cifar10.DataError, match=r'model\.ckpt-3: cannot restore'):
-            training.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
+            loop.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
                                      max_steps=6, examples_per_step=1)
     # Nothing was overwritten.
     assert sorted(os.listdir(tmp_path)) == before
@@ -726,10 +726,10 @@ def test_session_knobs_build_the_asked_config(monkeypatch):
 def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
     """In a fresh process (the allocator is chosen once), TensorFlow's own
     log says which allocator the CPU device got."""
-    code = ('from cifar10.cli import import_tensorflow_quietly\n'
+    code = ('from cifar10.runtime.cli import import_tensorflow_quietly\n'
             'import_tensorflow_quietly()\n'
             'import tensorflow as tf\n'
-            'from cifar10 import session\n'
+            'from cifar10.runtime import session\n'
             'with tf.Graph().as_default():\n'
             '    x = tf.random.normal([100, 100])\n'
             f'    config = session.session_config(bfc_allocator={bfc})\n'

@@ -12,10 +12,12 @@ from cifar10 import cifar10_convert_images
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_input
 from cifar10 import cifar10_train
-from cifar10 import datasets
-from cifar10 import image_folders
-from cifar10 import input_tf_data
-from cifar10.errors import DataError
+from cifar10.data import datasets
+from cifar10.data import image_folders
+from cifar10.data import record_files
+from cifar10.data import tf_data
+from cifar10.data import transforms
+from cifar10.runtime.errors import DataError
 
 from conftest import class_colours, write_random_checkpoint
 
@@ -70,7 +72,7 @@ def _run(tensors, batches, initializers=()):
 def _all_records(data_dir, dataset):
     """(images, labels) of every training record, decoded by the queues'
     function in a plain session."""
-    paths = cifar10_input.train_filenames(str(data_dir), dataset)
+    paths = record_files.train_filenames(str(data_dir), dataset)
     values = []
     for path in paths:
         if dataset.record_format == 'tfrecord':
@@ -80,7 +82,7 @@ def _all_records(data_dir, dataset):
             values += [data[i:i + dataset.record_bytes]
                        for i in range(0, len(data), dataset.record_bytes)]
     with tf.Graph().as_default(), tf1.Session() as sess:
-        return sess.run(cifar10_input.decode_records(tf.constant(values), dataset))
+        return sess.run(record_files.decode_records(tf.constant(values), dataset))
 
 
 @pytest.mark.parametrize('fmt', ['records', 'tfrecord'])
@@ -90,14 +92,14 @@ def test_both_pipelines_give_the_same_images_for_the_same_records(converted, fmt
     images, labels = _all_records(converted[fmt], dataset)
     # What every record must become under the fixed parameters.
     with tf.Graph().as_default(), tf1.Session() as sess:
-        expected = sess.run(cifar10_input.distort_batch(
+        expected = sess.run(transforms.distort_batch(
             tf.constant(images), _fixed_params(len(images), 32, 24), 24))
     drawn = {}
     for name, build in (
             ('queues', lambda: cifar10_input.distorted_inputs_batched(
                 data_dir, 9, num_threads=1, min_fraction_of_examples_in_queue=0.2,
                 dataset=dataset, params_fn=_fixed_params)),
-            ('tf_data', lambda: input_tf_data.distorted_inputs(
+            ('tf_data', lambda: tf_data.distorted_inputs(
                 data_dir, 9, 0.2, dataset, params_fn=_fixed_params, num_gpus=0))):
         with tf.Graph().as_default():
             batches = _run(build(), 12)
@@ -120,7 +122,7 @@ def test_both_pipelines_give_the_same_images_for_the_same_records(converted, fmt
 def test_tf_data_shuffles_with_a_buffer_as_deep_as_the_queue(converted, capsys):
     dataset = datasets.custom(str(converted['records']))
     with tf.Graph().as_default():
-        input_tf_data.distorted_inputs(str(converted['records']), 9, 0.4, dataset,
+        tf_data.distorted_inputs(str(converted['records']), 9, 0.4, dataset,
                                        num_gpus=0)
     out = capsys.readouterr().out.splitlines()
     assert out == [
@@ -128,13 +130,13 @@ def test_tf_data_shuffles_with_a_buffer_as_deep_as_the_queue(converted, capsys):
         'buffer, prefetch).',
         # 40% of the 27 training images, as the queue's min_after_dequeue.
         'Filling the shuffle buffer with 10 images before starting to train.']
-    assert cifar10_input.min_queue_examples(0.4, 27) == 10
+    assert record_files.min_queue_examples(0.4, 27) == 10
 
 
 @pytest.mark.parametrize('num_files', range(1, 8))
 @pytest.mark.parametrize('workers', range(1, 5))
 def test_shards_are_disjoint_and_cover_the_data(num_files, workers):
-    shares = [input_tf_data.shard_plan(num_files, workers, i) for i in range(workers)]
+    shares = [tf_data.shard_plan(num_files, workers, i) for i in range(workers)]
     if num_files >= workers:
         files = [f for kind, share in shares for f in share]
         assert all(kind == 'files' for kind, _ in shares)
@@ -148,12 +150,12 @@ def test_each_worker_reads_its_own_records(converted, workers):
     """1 training file (27 records) for 2 or 3 workers: record shards; the
     union is every record once."""
     dataset = datasets.custom(str(converted['tfrecord']))
-    paths = cifar10_input.train_filenames(str(converted['tfrecord']), dataset)
+    paths = record_files.train_filenames(str(converted['tfrecord']), dataset)
     assert len(paths) == 1
     read = []
     for index in range(workers):
         with tf.Graph().as_default():
-            files, records = input_tf_data.records(paths, dataset, (workers, index))
+            files, records = tf_data.records(paths, dataset, (workers, index))
             value = tf1.data.make_one_shot_iterator(records(files).batch(100)).get_next()
             with tf1.Session() as sess:
                 read.append(list(sess.run(value)))
@@ -162,9 +164,9 @@ def test_each_worker_reads_its_own_records(converted, workers):
 
 
 def test_gpu_prefetch_rule():
-    assert input_tf_data.prefetch_device(num_gpus=0) is None
-    assert input_tf_data.prefetch_device(num_gpus=1) == '/gpu:0'
-    assert input_tf_data.prefetch_device(num_gpus=4) == '/gpu:0'
+    assert tf_data.prefetch_device(num_gpus=0) is None
+    assert tf_data.prefetch_device(num_gpus=1) == '/gpu:0'
+    assert tf_data.prefetch_device(num_gpus=4) == '/gpu:0'
 
 
 def test_evaluation_counts_exactly_and_agrees_across_pipelines_and_formats(
@@ -222,7 +224,7 @@ def test_tfrecords_written_by_plain_tensorflow_are_read(converted, tmp_path, cap
         with tf.Graph().as_default():
             batch, batch_labels, count = cifar10.inputs(
                 'test', str(folder), 7, dataset=plain, pipeline=pipeline)
-            inits = tf1.get_collection(input_tf_data.INITIALIZERS)
+            inits = tf1.get_collection(tf_data.INITIALIZERS)
             with tf1.Session() as sess:
                 sess.run([tf1.local_variables_initializer(), *inits])
                 coord = tf1.train.Coordinator()

@@ -24,9 +24,9 @@ import argparse
 import math
 
 from cifar10 import cifar10
-from cifar10 import datasets
-from cifar10 import precision
-from cifar10 import session
+from cifar10.data import datasets
+from cifar10.model import precision
+from cifar10.runtime import session
 
 _TRUE = ('true', 't', 'yes', 'y', '1', 'on')
 _FALSE = ('false', 'f', 'no', 'n', '0', 'off')

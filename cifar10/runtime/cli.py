@@ -32,7 +32,7 @@ import os
 import signal
 import sys
 
-from cifar10.errors import DataError, NanLossError, op_error_summary
+from cifar10.runtime.errors import DataError, NanLossError, op_error_summary
 
 
 def import_tensorflow_quietly():

@@ -15,8 +15,8 @@
 
 The same files, the same math: records are decoded, cropped and flipped,
 shuffled, then brightened, contrasted and standardized by the very
-functions the queue pipeline uses (cifar10_input.decode_records,
-read_time_distortions, batch_time_distortions, eval_batch), in the same
+functions the queue pipeline uses (record_files.decode_records,
+transforms.read_time_distortions, batch_time_distortions, eval_batch), in the same
 order; only the plumbing differs:
 
   training:   file names, shuffled anew each epoch
@@ -38,8 +38,9 @@ files (shard_plan). Nothing runs at import time.
 
 import tensorflow as tf
 
-from cifar10 import cifar10_input
-from cifar10 import session
+from cifar10.data import record_files
+from cifar10.data import transforms
+from cifar10.runtime import session
 
 tf1 = tf.compat.v1
 
@@ -137,7 +138,7 @@ def distorted_inputs(data_dir, batch_size, min_fraction_of_examples_in_queue,
       dataset: The data set (a datasets.Dataset).
       shard: (readers, this reader): this worker's share (shard_plan).
       prefetch_batches: Batches kept ready.
-      params_fn: As cifar10_input.distortion_params (None means it).
+      params_fn: As transforms.distortion_params (None means it).
       num_gpus: Visible GPUs (None: ask), for prefetch_device.
 
     Returns:
@@ -147,26 +148,26 @@ def distorted_inputs(data_dir, batch_size, min_fraction_of_examples_in_queue,
     Raises:
       DataError: if a training file is missing or malformed.
     """
-    filenames = cifar10_input.train_filenames(data_dir, dataset)
-    cifar10_input.validate_data_files(filenames, dataset)
-    cifar10_input.print_pipeline('tf_data', dataset)
+    filenames = record_files.train_filenames(data_dir, dataset)
+    record_files.validate_data_files(filenames, dataset)
+    record_files.print_pipeline('tf_data', dataset)
     files, read = records(filenames, dataset, shard)
     files = files.shuffle(len(filenames), reshuffle_each_iteration=True).repeat()
-    min_examples = cifar10_input.min_queue_examples(
+    min_examples = record_files.min_queue_examples(
         min_fraction_of_examples_in_queue, dataset.num_train)
     print(f'Filling the shuffle buffer with {min_examples} images before '
           'starting to train.', flush=True)
 
     def decode_and_crop(values):
-        images, labels = cifar10_input.decode_records(values, dataset)
-        return cifar10_input.read_time_distortions(images, dataset, params_fn), labels
+        images, labels = record_files.decode_records(values, dataset)
+        return transforms.read_time_distortions(images, dataset, params_fn), labels
 
     def colours(crops, labels):
-        return (cifar10_input.batch_time_distortions(crops, batch_size, dataset,
-                                                     params_fn), labels)
+        return (transforms.batch_time_distortions(crops, batch_size, dataset,
+                                                  params_fn), labels)
 
     pipeline = (read(files)
-                .batch(cifar10_input.TRAIN_RECORDS_PER_READ)
+                .batch(record_files.TRAIN_RECORDS_PER_READ)
                 .map(decode_and_crop, num_parallel_calls=AUTOTUNE)
                 .unbatch()
                 .shuffle(max(min_examples, 1))
@@ -208,13 +209,13 @@ def inputs(eval_data, data_dir, batch_size, dataset):
     Raises:
       DataError: if a file is missing or malformed.
     """
-    filenames = cifar10_input.eval_filenames(eval_data, data_dir, dataset)
-    num_records = cifar10_input.validate_data_files(filenames, dataset)
-    cifar10_input.print_pipeline('tf_data', dataset, 'Evaluation')
+    filenames = record_files.eval_filenames(eval_data, data_dir, dataset)
+    num_records = record_files.validate_data_files(filenames, dataset)
+    record_files.print_pipeline('tf_data', dataset, 'Evaluation')
 
     def prepare(values):
-        images, labels = cifar10_input.decode_records(values, dataset)
-        return cifar10_input.eval_batch(images, dataset), labels
+        images, labels = record_files.decode_records(values, dataset)
+        return transforms.eval_batch(images, dataset), labels
 
     files, read = records(filenames, dataset)
     pipeline = (read(files)

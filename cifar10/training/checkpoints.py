@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from cifar10.errors import DataError, op_error_summary
+from cifar10.runtime.errors import DataError, op_error_summary
 
 tf1 = tf.compat.v1
 

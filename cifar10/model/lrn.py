@@ -23,7 +23,7 @@ precision with 'matmul' the forward pass is computed from products too.
 import numpy as np
 import tensorflow as tf
 
-from cifar10 import precision as precisions
+from cifar10.model import precision as precisions
 
 
 # The tutorial's parameters.

@@ -14,9 +14,9 @@
 """Evaluation metrics beyond precision @ 1: per-class figures and confusion,
 ROC AUC, average precision and precision-recall curves.
 
-Everything here is plain numpy (and the standard library's zlib for the
-confusion-matrix picture) on the predictions and class probabilities the
-evaluator collects in its one pass over the data.
+Everything here is plain numpy on the predictions and class probabilities
+the evaluator collects in its one pass over the data; summaries turns the
+results into what TensorBoard shows.
 
 ROC and precision-recall figures are per class, one class against the
 rest, scored by the softmax probability of that class (SPEC, "ROC and
@@ -31,32 +31,12 @@ precision-recall curves"):
     positive.
 """
 
-import struct
-import zlib
-
 import numpy as np
 
-from cifar10 import datasets
-from cifar10.cifar10_input import NUM_CLASSES
+from cifar10.data import datasets
 
 
-def read_class_names(bin_dir, dataset=datasets.CIFAR10):
-    """Returns the class names, from the data set's names file when usable.
-
-    Args:
-      bin_dir: The folder holding the binary files (cifar-10-batches-bin).
-      dataset: The data set (a datasets.Dataset); CIFAR-100's names are in
-        fine_label_names.txt or coarse_label_names.txt.
-
-    Returns:
-      A list of the data set's class count of names: the non-empty lines
-      of batches.meta.txt (for CIFAR-10) if it has exactly that many, else
-      the built-in names.
-    """
-    return dataset.class_names_in(bin_dir)
-
-
-def confusion_matrix(labels, predictions, num_classes=NUM_CLASSES):
+def confusion_matrix(labels, predictions, num_classes=datasets.CIFAR10.num_classes):
     """Counts (true class, predicted class) pairs.
 
     Args:
@@ -111,7 +91,8 @@ def _figure(value, width):
     return f'{value:{width}.3f}' if np.isfinite(value) else f'{"n/a":>{width}}'
 
 
-def _mean(values):
+def finite_mean(values):
+    """The mean of the finite values (NaN when there is none)."""
     finite = np.asarray(values)[np.isfinite(values)]
     return float(finite.mean()) if finite.size else float('nan')
 
@@ -144,7 +125,7 @@ def format_report(confusion, class_names, auc=None, ap=None):
             f'{"":6}  {total:8d}')
     if ranked:
         # The class means (macro averages).
-        line += f'  {_figure(_mean(auc), 7)}  {_figure(_mean(ap), 13)}'
+        line += f'  {_figure(finite_mean(auc), 7)}  {_figure(finite_mean(ap), 13)}'
     lines.append(line)
     lines.append('')
     if len(class_names) > MAX_PRINTED_MATRIX:
@@ -174,93 +155,6 @@ def _top_confusions(confusion, class_names, count=PRINTED_CONFUSIONS):
         lines.append(f'  {class_names[true]} taken for {class_names[predicted]}: '
                      f'{off[true, predicted]}')
     return '\n'.join(lines)
-
-
-def confusion_image(confusion, cell=None):
-    """Draws the confusion matrix as an RGB picture for TensorBoard.
-
-    Each cell is a ``cell`` x ``cell`` square whose darkness is the fraction
-    of the true class (row) predicted as the column's class, from white (0)
-    to dark blue (1); the diagonal then shows each class's recall.
-
-    Args:
-      confusion: A [C, C] array from confusion_matrix.
-      cell: Side of a cell in pixels; None for 24 with 10 classes, smaller
-        with more (the picture stays about 240 to 400 pixels wide).
-
-    Returns:
-      A uint8 [C * cell, C * cell, 3] array.
-    """
-    confusion = np.asarray(confusion, np.float64)
-    if cell is None:
-        cell = max(4, 240 // len(confusion))
-    rows = confusion.sum(axis=1, keepdims=True)
-    fraction = np.divide(confusion, rows, out=np.zeros_like(confusion),
-                         where=rows > 0)
-    white = np.array([255.0, 255.0, 255.0])
-    blue = np.array([8.0, 48.0, 107.0])
-    colours = white + fraction[..., None] * (blue - white)
-    image = np.repeat(np.repeat(colours, cell, axis=0), cell, axis=1)
-    # Thin grey grid lines between cells.
-    image[::cell, :, :] = 200
-    image[:, ::cell, :] = 200
-    return np.round(image).astype(np.uint8)
-
-
-def encode_png(image):
-    """Encodes an RGB picture as PNG bytes.
-
-    The evaluator's graph is finalized and its session closed by the time
-    the picture exists; TensorFlow's encode_png would start the eager
-    runtime for this one call (~40 ms, 1% of an evaluation). A PNG is a
-    signature and three chunks around zlib-compressed rows.
-
-    Args:
-      image: A uint8 [H, W, 3] array.
-
-    Returns:
-      The PNG file's bytes (8-bit RGB, no filtering).
-    """
-    image = np.ascontiguousarray(image, np.uint8)
-    height, width, channels = image.shape
-    if channels != 3:
-        raise ValueError(f'expected an RGB image, got {channels} channels')
-    # Each row starts with its filter type, 0 (none).
-    rows = np.zeros((height, 1 + width * 3), np.uint8)
-    rows[:, 1:] = image.reshape(height, width * 3)
-
-    def chunk(kind, data):
-        return (struct.pack('>I', len(data)) + kind + data +
-                struct.pack('>I', zlib.crc32(kind + data)))
-
-    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) +
-            chunk(b'IDAT', zlib.compress(rows.tobytes(), 6)) +
-            chunk(b'IEND', b''))
-
-
-def summary_values(confusion, class_names, auc=None, ap=None):
-    """Returns (tag, value) pairs of the per-class scalars for TensorBoard.
-
-    Args:
-      confusion: A [C, C] array from confusion_matrix.
-      class_names: C class names.
-      auc, ap: Per-class ROC AUC and average precision, or None; undefined
-        (NaN) figures are left out.
-    """
-    precision, recall = per_class(confusion)
-    values = []
-    for i, name in enumerate(class_names):
-        values.append((f'Precision per class/{name}', float(precision[i])))
-        values.append((f'Recall per class/{name}', float(recall[i])))
-        for tag, figures in (('ROC AUC', auc), ('Average precision', ap)):
-            if figures is not None and np.isfinite(figures[i]):
-                values.append((f'{tag} per class/{name}', float(figures[i])))
-    for tag, figures in (('ROC AUC (class mean)', auc),
-                         ('Average precision (class mean)', ap)):
-        if figures is not None and np.isfinite(figures).any():
-            values.append((tag, _mean(figures)))
-    return values
 
 
 def roc_auc(is_positive, scores):
@@ -342,60 +236,3 @@ def ranking_metrics(labels, probabilities):
     ap = np.array([average_precision(labels == c, probabilities[:, c])
                    for c in range(num_classes)])
     return auc, ap
-
-
-# TensorBoard's PR-curves dashboard: its plugin name, and thresholds
-# i / (n - 1) for i = 0..n-1.
-PR_CURVES_PLUGIN = 'pr_curves'
-PR_CURVE_THRESHOLDS = 201
-# Keeps a count of zero from dividing, as TensorBoard's own summaries do.
-_MINIMUM_COUNT = 1e-7
-
-
-def pr_curve(is_positive, scores, num_thresholds=PR_CURVE_THRESHOLDS):
-    """The data of a TensorBoard precision-recall curve for one class.
-
-    At threshold t_i = i / (num_thresholds - 1), an example is called
-    positive when its score is at least t_i.
-
-    Args:
-      is_positive: Boolean array, whether each example is of the class.
-      scores: Float array of scores in [0, 1] (clipped to it).
-      num_thresholds: Number of thresholds, at least 2.
-
-    Returns:
-      A float32 [6, num_thresholds] array, rows true positives, false
-      positives, true negatives, false negatives, precision and recall:
-      the tensor the PR-curves dashboard reads.
-    """
-    is_positive = np.asarray(is_positive, bool)
-    scores = np.clip(np.asarray(scores, np.float64), 0.0, 1.0)
-    # Bucket b holds the scores in [t_b, t_{b+1}); a score of 1 the last.
-    buckets = np.floor(scores * (num_thresholds - 1)).astype(np.int64)
-    pos = np.bincount(buckets[is_positive], minlength=num_thresholds)
-    neg = np.bincount(buckets[~is_positive], minlength=num_thresholds)
-    # Counts at or above each threshold: sums from the top bucket down.
-    tp = np.cumsum(pos[::-1])[::-1].astype(np.float64)
-    fp = np.cumsum(neg[::-1])[::-1].astype(np.float64)
-    fn = is_positive.sum() - tp
-    tn = (~is_positive).sum() - fp
-    precision = tp / np.maximum(_MINIMUM_COUNT, tp + fp)
-    recall = tp / np.maximum(_MINIMUM_COUNT, tp + fn)
-    return np.stack([tp, fp, tn, fn, precision, recall]).astype(np.float32)
-
-
-def pr_curve_plugin_content(num_thresholds=PR_CURVE_THRESHOLDS):
-    """The PR-curves plugin's metadata content, serialized.
-
-    It is TensorBoard's PrCurvePluginData message: version (field 1, 0,
-    which proto3 leaves out) and num_thresholds (field 2, a varint),
-    written by hand so that tensorboard need not be installed.
-    """
-    value, encoded = int(num_thresholds), bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        encoded.append(byte | (0x80 if value else 0))
-        if not value:
-            break
-    return b'\x10' + bytes(encoded)

@@ -28,8 +28,8 @@ import sys
 
 import tensorflow as tf
 
-from cifar10 import checkpoints
-from cifar10.errors import DataError, op_error_summary
+from cifar10.runtime.errors import DataError, op_error_summary
+from cifar10.training import checkpoints
 
 tf1 = tf.compat.v1
 

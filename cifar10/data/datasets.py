@@ -34,7 +34,7 @@ records of some label bytes followed by a 32x32 RGB image, plane by plane
   output folder itself.
 
 Nothing here touches TensorFlow, and only custom() reads a file (the
-manifest); the readers (cifar10_input) and the download (cifar10_data)
+manifest); the readers (cifar10_input, record_files) and the download
 take a Dataset.
 """
 
@@ -42,7 +42,7 @@ import dataclasses
 import json
 import os
 
-from cifar10.errors import DataError
+from cifar10.runtime.errors import DataError
 
 
 @dataclasses.dataclass(frozen=True)

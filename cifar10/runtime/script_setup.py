@@ -20,12 +20,12 @@ console scripts go through cli. Each script starts with
 
     if __name__ == '__main__':
         importlib.import_module(
-            'cifar10.script_setup' if __package__ else 'script_setup').prepare()
+            'cifar10.runtime.script_setup' if __package__ else 'runtime.script_setup').prepare()
 
-Run as a file, the script's folder comes first on sys.path, so this
-module is found there under its own name, and "cifar10" would name the
-sibling module cifar10.py rather than the package: prepare() puts the
-package's parent folder there instead. Either way it then imports
+Run as a file, the script's folder (the package's) comes first on
+sys.path, so this module is found there as runtime.script_setup, and
+"cifar10" would name the sibling module cifar10.py rather than the
+package: prepare() puts the package's parent folder there instead. Either way it then imports
 TensorFlow quietly (cli.import_tensorflow_quietly), before the script's own
 imports load it.
 
@@ -36,13 +36,14 @@ may not be importable until prepare() has run.
 import os
 import sys
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+# The package's folder (cifar10/), which holds the scripts.
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def prepare():
     """Makes the package importable and imports TensorFlow quietly."""
-    if __name__ != 'cifar10.script_setup':  # loaded from the scripts' folder
-        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _HERE]
-        sys.path.insert(0, os.path.dirname(_HERE))
-    from cifar10.cli import import_tensorflow_quietly
+    if __name__ != 'cifar10.runtime.script_setup':  # loaded from the scripts' folder
+        sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _PACKAGE]
+        sys.path.insert(0, os.path.dirname(_PACKAGE))
+    from cifar10.runtime.cli import import_tensorflow_quietly
     import_tensorflow_quietly()

@@ -42,9 +42,9 @@ import time
 import urllib.error
 import urllib.request
 
-from cifar10 import datasets
-from cifar10.cifar10_input import (DataError, RECORD_BYTES,
-                                   RECORDS_PER_OFFICIAL_FILE)
+from cifar10.data import datasets
+from cifar10.data.record_files import RECORD_BYTES, RECORDS_PER_OFFICIAL_FILE
+from cifar10.runtime.errors import DataError
 
 CIFAR10 = datasets.CIFAR10
 DATA_URL = CIFAR10.url
@@ -222,7 +222,7 @@ def folder_problems(folder, dataset=CIFAR10):
       A list of phrases ('data_batch_3.bin is missing', 'test_batch.bin is
       cut short (1,000 of 30,730,000 bytes)'), empty if all six files are
       there at their full size. Files that are too long or hold bad
-      records are left to cifar10_input.validate_data_files.
+      records are left to record_files.validate_data_files.
     """
     problems = []
     for name, records in dataset.official_records.items():

@@ -21,10 +21,10 @@ locally connected, as cuda-convnet's layers-conv-local-11pct.
 
 import tensorflow as tf
 
-from cifar10 import cifar10_input
-from cifar10 import layers
-from cifar10 import lrn
-from cifar10 import precision as precisions
+from cifar10.data import datasets
+from cifar10.model import layers
+from cifar10.model import lrn
+from cifar10.model import precision as precisions
 
 tf1 = tf.compat.v1
 
@@ -58,7 +58,7 @@ def _freezing_getter(trainable_scopes):
 
 
 def inference(images, lrn_gradient=lrn.DEFAULT_LRN_GRADIENT, model=DEFAULT_MODEL,
-              num_classes=cifar10_input.NUM_CLASSES, trainable_scopes=None,
+              num_classes=datasets.CIFAR10.num_classes, trainable_scopes=None,
               precision=precisions.DEFAULT_POLICY):
     """Builds the CIFAR-10 model.
 

@@ -24,11 +24,11 @@ import dataclasses
 
 import tensorflow as tf
 
-from cifar10 import cifar10_input
-from cifar10 import lrn
-from cifar10 import models
-from cifar10 import precision as precisions
-from cifar10.errors import DataError
+from cifar10.data import datasets
+from cifar10.model import architectures
+from cifar10.model import lrn
+from cifar10.model import precision as precisions
+from cifar10.runtime.errors import DataError
 
 tf1 = tf.compat.v1
 
@@ -38,43 +38,43 @@ class Network:
     """Which network to build, for how many classes (see inference).
 
     Attributes:
-      model: One of models.MODELS.
+      model: One of architectures.MODELS.
       num_classes: Width of the logits (the data set's classes).
       lrn_gradient: How the LRN gradients are computed (training only).
       trainable_scopes: None, or the layer scopes to train (the rest frozen).
       image_size: Side of the crops it sees (the data set's crop_size:
-        cifar10_input.IMAGE_SIZE, 24, for 32x32 images).
+        datasets.CIFAR10.crop_size, 24, for 32x32 images).
       precision: The policy its products compute in (precision.POLICIES);
         checkpoints are the same either way.
     """
-    model: str = models.DEFAULT_MODEL
-    num_classes: int = cifar10_input.NUM_CLASSES
+    model: str = architectures.DEFAULT_MODEL
+    num_classes: int = datasets.CIFAR10.num_classes
     lrn_gradient: str = lrn.DEFAULT_LRN_GRADIENT
     trainable_scopes: tuple | None = None
-    image_size: int = cifar10_input.IMAGE_SIZE
+    image_size: int = datasets.CIFAR10.crop_size
     precision: str = precisions.DEFAULT_POLICY
 
     def logits(self, images):
         """Builds the network on ``images``; returns its logits."""
-        return models.inference(images, self.lrn_gradient, self.model,
-                                self.num_classes, self.trainable_scopes,
-                                self.precision)
+        return architectures.inference(images, self.lrn_gradient, self.model,
+                                       self.num_classes, self.trainable_scopes,
+                                       self.precision)
 
     def describe(self):
         """The network in a phrase: 'the local model (1,116,490 parameters)'."""
         count = parameter_count(self.model, self.num_classes, self.image_size)
         crops = (f', {self.image_size}x{self.image_size} crops'
-                 if self.image_size != cifar10_input.IMAGE_SIZE else '')
+                 if self.image_size != datasets.CIFAR10.crop_size else '')
         mixed = (f', {self.precision}' if self.precision != precisions.DEFAULT_POLICY
                  else '')
         return f'the {self.model} model ({count:,} parameters{crops}{mixed})'
 
 
-def parameter_count(model, num_classes, image_size=cifar10_input.IMAGE_SIZE):
+def parameter_count(model, num_classes, image_size=datasets.CIFAR10.crop_size):
     """Learnable parameters of a model, counted from the layer shapes.
 
     Args:
-      model: One of models.MODELS.
+      model: One of architectures.MODELS.
       num_classes: The number of classes.
       image_size: Side of the (square) input images.
     """

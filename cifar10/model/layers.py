@@ -24,7 +24,7 @@ import re
 
 import tensorflow as tf
 
-from cifar10 import precision as precisions
+from cifar10.model import precision as precisions
 
 tf1 = tf.compat.v1
 
@@ -86,7 +86,7 @@ def activation_summary(x):
       x: A tensor of activations.
     """
     # Towers that split one batch summarize their layers together from the
-    # collection (see cifar10_towers).
+    # collection (see parallel/towers.py).
     tf1.add_to_collection(ACTIVATIONS, x)
     add_activation_summaries([x])
 

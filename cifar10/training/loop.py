@@ -27,16 +27,16 @@ from datetime import datetime
 
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10
-from cifar10 import datasets
-from cifar10 import fine_tuning
-from cifar10 import flags
-from cifar10 import precision
+from cifar10.data import datasets
+from cifar10.model import precision
+from cifar10.training import checkpoints
+from cifar10.training import fine_tuning
+from cifar10.training import flags
 
-from cifar10.cli import GracefulStop
-from cifar10.errors import DataError, NanLossError
-from cifar10.session import session_config_from_flags
+from cifar10.runtime.cli import GracefulStop
+from cifar10.runtime.errors import DataError, NanLossError
+from cifar10.runtime.session import session_config_from_flags
 
 tf1 = tf.compat.v1
 
@@ -237,7 +237,7 @@ def training_inputs(args, shard=(1, 0)):
     Args:
       args: Parsed training flags (add_training_flags).
       shard: (readers, this reader), this worker's share of the data in a
-        cluster (tf_data only; see input_tf_data.shard_plan).
+        cluster (tf_data only; see data/tf_data.py, shard_plan).
 
     Returns:
       (images, labels) batches, as cifar10.distorted_inputs.
@@ -455,25 +455,8 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     if save_checkpoint_steps is None and save_checkpoint_secs is None:
         save_checkpoint_secs = 600
 
-    found = (_resume_point(train_dir, prefix) if is_chief
-             else checkpoints.Checkpoints(None, ()))
-    ckpt = found.newest
-    init_fn = None
-    if ckpt:
-        # Another model's checkpoint in train_dir: say so, not a shape error.
-        cifar10.check_checkpoint_fits(ckpt)
-        if fine_tune_from:
-            fine_tuning.note_ignored(fine_tune_from, ckpt)
-    elif fine_tune_from and is_chief:
-        init_fn = fine_tuning.init_fn(fine_tune_from, prefix)
-    saver = checkpoints.new_saver()
-    # Rotation goes on deleting the oldest of this directory's own
-    # checkpoints, wherever the state file said they were.
-    saver.recover_last_checkpoints(
-        [p for p in found.listed
-         if os.path.realpath(os.path.dirname(p)) == os.path.realpath(train_dir)])
-    scaffold = tf1.train.Scaffold(saver=saver, summary_op=summary_op,
-                                  init_fn=init_fn)
+    found, scaffold = _start_point(train_dir, prefix, is_chief, summary_op,
+                                   fine_tune_from)
     logger = LoggerHook(
         loss, global_step, examples_per_step, log_frequency,
         step_after=replica.step_after if replica else None,
@@ -489,87 +472,154 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
     if replica:
         hooks += replica.hooks
     if is_chief:
-        hooks += [
-            tf1.train.StepCounterHook(every_n_steps=save_summaries_steps,
-                                      output_dir=train_dir),
-            tf1.train.SummarySaverHook(save_steps=save_summaries_steps,
-                                       output_dir=train_dir, scaffold=scaffold),
-            tf1.train.CheckpointSaverHook(
-                train_dir,
-                save_secs=None if save_checkpoint_steps else save_checkpoint_secs,
-                save_steps=save_checkpoint_steps, scaffold=scaffold),
-        ]
-        if trace_step is not None:
-            hooks.append(TraceHook(global_step, trace_step, train_dir))
-    # Restoring the checkpoint found above, not whatever TensorFlow's own
-    # lookup makes of the state file, is what makes a moved directory work.
-    creator = SessionCreator(scaffold, train_dir, ckpt,
+        hooks += _chief_hooks(global_step, scaffold, train_dir,
+                              save_summaries_steps, save_checkpoint_secs,
+                              save_checkpoint_steps, trace_step)
+    session = _open_session(scaffold, hooks, train_dir, found.newest, config,
+                            replica, is_chief, prefix)
+
+    stopper = GracefulStop(what=(
+        'stopping after this step and saving a checkpoint' if is_chief else
+        'leaving the cluster after this step (the chief keeps the checkpoints)'))
+    try:
+        with stopper, session:
+            _run_steps(session, train_op, max_steps, logger, stopper, replica,
+                       prefix)
+    except NanLossError:
+        raise _diverged(train_dir, logger.step, is_chief, prefix) from None
+    return _stopped(train_dir, max_steps, logger.step, stopper, replica,
+                    is_chief, prefix)
+
+
+def _start_point(train_dir, prefix, is_chief, summary_op, fine_tune_from):
+    """What a run starts from: the checkpoint to resume (the chief's), or
+    the variables to fine-tune from, and the scaffold that restores it.
+
+    Returns:
+      found: checkpoints.Checkpoints of train_dir (none for other workers).
+      scaffold: The tf.compat.v1.train.Scaffold of the session.
+    """
+    found = (_resume_point(train_dir, prefix) if is_chief
+             else checkpoints.Checkpoints(None, ()))
+    init_fn = None
+    if found.newest:
+        # Another model's checkpoint in train_dir: say so, not a shape error.
+        cifar10.check_checkpoint_fits(found.newest)
+        if fine_tune_from:
+            fine_tuning.note_ignored(fine_tune_from, found.newest)
+    elif fine_tune_from and is_chief:
+        init_fn = fine_tuning.init_fn(fine_tune_from, prefix)
+    saver = checkpoints.new_saver()
+    # Rotation goes on deleting the oldest of this directory's own
+    # checkpoints, wherever the state file said they were.
+    saver.recover_last_checkpoints(
+        [p for p in found.listed
+         if os.path.realpath(os.path.dirname(p)) == os.path.realpath(train_dir)])
+    return found, tf1.train.Scaffold(saver=saver, summary_op=summary_op,
+                                     init_fn=init_fn)
+
+
+def _chief_hooks(global_step, scaffold, train_dir, save_summaries_steps,
+                 save_checkpoint_secs, save_checkpoint_steps, trace_step):
+    """The hooks only the chief runs: speed and summaries to train_dir's
+    event file, checkpoints on their cadence, and the optional trace."""
+    hooks = [
+        tf1.train.StepCounterHook(every_n_steps=save_summaries_steps,
+                                  output_dir=train_dir),
+        tf1.train.SummarySaverHook(save_steps=save_summaries_steps,
+                                   output_dir=train_dir, scaffold=scaffold),
+        tf1.train.CheckpointSaverHook(
+            train_dir,
+            save_secs=None if save_checkpoint_steps else save_checkpoint_secs,
+            save_steps=save_checkpoint_steps, scaffold=scaffold),
+    ]
+    if trace_step is not None:
+        hooks.append(TraceHook(global_step, trace_step, train_dir))
+    return hooks
+
+
+def _open_session(scaffold, hooks, train_dir, checkpoint, config, replica,
+                  is_chief, prefix):
+    """Creates the MonitoredSession: restores ``checkpoint`` or initializes
+    (the chief), or waits for the chief (other workers).
+
+    Raises:
+      DataError: if the checkpoint cannot be restored.
+    """
+    # Restoring the checkpoint found by _resume_point, not whatever
+    # TensorFlow's own lookup makes of the state file, is what makes a
+    # moved directory work.
+    creator = SessionCreator(scaffold, train_dir, checkpoint,
                              master=replica.master if replica else '',
                              config=config, is_chief=is_chief,
                              name=replica.name if replica else None)
     if replica and not is_chief:
         print(f'{prefix}waiting for the chief to initialize or restore the '
               'variables.', flush=True)
-
     try:
-        session = tf1.train.MonitoredSession(
+        return tf1.train.MonitoredSession(
             session_creator=creator, hooks=hooks,
             stop_grace_period_secs=(replica.stop_grace_period_secs
                                     if replica else 120))
     except (tf.errors.OpError, ValueError) as e:
-        if not ckpt:
+        if not checkpoint:
             raise
-        raise checkpoints.unreadable_checkpoint(ckpt, e) from None
+        raise checkpoints.unreadable_checkpoint(checkpoint, e) from None
 
+
+def _run_steps(session, train_op, max_steps, logger, stopper, replica, prefix):
+    """Runs training steps until max_steps, a signal, or the session stops
+    (the NaN check, or a cluster's chief ending the training)."""
+    if logger.step >= max_steps:
+        print(f'{prefix}Global step {logger.step} has reached --max_steps='
+              f'{max_steps}; nothing to do.', flush=True)
     # A cluster's step can wait on other tasks; a timeout keeps this task
     # responsive to signals and lets it say what it waits for.
     options = (tf1.RunOptions(timeout_in_ms=int(replica.wait_notice_secs * 1000))
                if replica else None)
-    stopper = GracefulStop(what=(
-        'stopping after this step and saving a checkpoint' if is_chief else
-        'leaving the cluster after this step (the chief keeps the checkpoints)'))
-    try:
-        with stopper, session as sess:
-            if logger.step >= max_steps:
-                print(f'{prefix}Global step {logger.step} has reached --max_steps='
-                      f'{max_steps}; nothing to do.', flush=True)
-            while (logger.step < max_steps and not sess.should_stop()
-                   and not stopper.requested):
-                if (replica and replica.before_step
-                        and not replica.before_step(lambda: stopper.requested)):
-                    break
-                try:
-                    sess.run(train_op, options=options)
-                except tf.errors.DeadlineExceededError:
-                    print(f'{prefix}waiting: no step finished in '
-                          f'{replica.wait_notice_secs:g} s; {replica.wait_reason}',
-                          flush=True)
-    except NanLossError:
-        last = checkpoints.latest_checkpoint(train_dir) if is_chief else None
-        kept = (f'the last good checkpoint, {last} (step {checkpoints.checkpoint_step(last)}), '
-                'is kept' if last else 'no checkpoint was written')
-        raise NanLossError(
-            f'{prefix}loss is NaN at step {logger.step}: training diverged and was '
-            f'stopped; {kept}. Lower the learning rate or check the data.') from None
+    while (logger.step < max_steps and not session.should_stop()
+           and not stopper.requested):
+        if (replica and replica.before_step
+                and not replica.before_step(lambda: stopper.requested)):
+            break
+        try:
+            session.run(train_op, options=options)
+        except tf.errors.DeadlineExceededError:
+            print(f'{prefix}waiting: no step finished in '
+                  f'{replica.wait_notice_secs:g} s; {replica.wait_reason}',
+                  flush=True)
 
+
+def _diverged(train_dir, step, is_chief, prefix):
+    """The NanLossError to raise: where the loss became NaN, and which
+    checkpoint is the last good one."""
+    last = checkpoints.latest_checkpoint(train_dir) if is_chief else None
+    kept = (f'the last good checkpoint, {last} (step {checkpoints.checkpoint_step(last)}), '
+            'is kept' if last else 'no checkpoint was written')
+    return NanLossError(
+        f'{prefix}loss is NaN at step {step}: training diverged and was '
+        f'stopped; {kept}. Lower the learning rate or check the data.')
+
+
+def _stopped(train_dir, max_steps, step, stopper, replica, is_chief, prefix):
+    """Says why and where training stopped; returns the Outcome."""
     if stopper.requested:
         reason = f'{stopper.signal_name} received'
-    elif logger.step >= max_steps:
+    elif step >= max_steps:
         reason = f'reached --max_steps={max_steps}'
     elif replica and replica.stopped_by_chief():
         reason = 'the chief ended the training'
     else:
         reason = 'stopped'
-    if is_chief:
-        # Closing the session above saved the final checkpoint. In a cluster
-        # the others' last gradients may have moved the global step on
-        # since this task's last step: the checkpoint's step is the one
-        # reached.
-        last = checkpoints.latest_checkpoint(train_dir)
-        step = checkpoints.checkpoint_step(last) if replica and last else logger.step
-        print(f'{prefix}Stopped at step {step} ({reason}); checkpoint {last}.',
-              flush=True)
+    if not is_chief:
+        print(f'{prefix}Stopped at step {step} ({reason}).', flush=True)
         return Outcome(step, stopper.signal_name)
-    else:
-        print(f'{prefix}Stopped at step {logger.step} ({reason}).', flush=True)
-    return Outcome(logger.step, stopper.signal_name)
+    # Closing the session saved the final checkpoint. In a cluster the
+    # others' last gradients may have moved the global step on since this
+    # task's last step: the checkpoint's step is the one reached.
+    last = checkpoints.latest_checkpoint(train_dir)
+    if replica and last:
+        step = checkpoints.checkpoint_step(last)
+    print(f'{prefix}Stopped at step {step} ({reason}); checkpoint {last}.',
+          flush=True)
+    return Outcome(step, stopper.signal_name)

@@ -38,9 +38,9 @@ import zlib
 import numpy as np
 import tensorflow as tf
 
-from cifar10 import datasets
-from cifar10 import image_files
-from cifar10.errors import DataError
+from cifar10.data import datasets
+from cifar10.data import image_files
+from cifar10.runtime.errors import DataError
 
 SPLITS = ('train', 'test')
 # Two big-endian label bytes number at most this many classes.

@@ -46,8 +46,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from cifar10.datasets import RESIZE_MODES
-from cifar10.errors import op_error_summary
+from cifar10.data.datasets import RESIZE_MODES
+from cifar10.runtime.errors import op_error_summary
 
 # File names that are meant to be images. A file with another name is read
 # as an image only if its first bytes say it is one.
