@@ -118,7 +118,7 @@ def test_download_refused_connection_names_url(tmp_path):
     # The server is closed: the port refuses connections.
     with pytest.raises(DataError, match='download of .*127.0.0.1.* failed'):
         download.maybe_download_and_extract(str(tmp_path / 'd'), url=url,
-                                                progress=False)
+                                            progress=False)
     assert os.listdir(tmp_path / 'd') == []
 
 

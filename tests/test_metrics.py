@@ -101,7 +101,7 @@ def test_roc_auc_known_answers():
     assert scores.roc_auc([True, False, False, True], [0.5] * 4) == 0.5
     # A tie between one positive and one negative: (1 + 1 + 0.5 + 1) / 4.
     assert scores.roc_auc([True, True, False, False],
-                           [0.9, 0.5, 0.5, 0.1]) == pytest.approx(0.875)
+                          [0.9, 0.5, 0.5, 0.1]) == pytest.approx(0.875)
     assert np.isnan(scores.roc_auc([False, False], [0.1, 0.2]))
     assert np.isnan(scores.roc_auc([True, True], [0.1, 0.2]))
 
@@ -113,7 +113,7 @@ def test_average_precision_known_answers():
     assert scores.average_precision([True, False, False, False], [0.3] * 4) == 0.25
     # Positive last: recall 1 only at precision 1/3.
     assert scores.average_precision([False, False, True],
-                                     [0.9, 0.8, 0.1]) == pytest.approx(1 / 3)
+                                    [0.9, 0.8, 0.1]) == pytest.approx(1 / 3)
     assert np.isnan(scores.average_precision([False, False], [0.1, 0.2]))
 
 

@@ -165,8 +165,8 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, capsys):
         train_op, loss, global_step = _toy_training_graph(nan_at_step=7)
         with pytest.raises(errors.NanLossError) as err:
             loop.run_training(train_op, loss, global_step,
-                                     train_dir=str(tmp_path), max_steps=100,
-                                     examples_per_step=1, save_checkpoint_steps=2)
+                              train_dir=str(tmp_path), max_steps=100,
+                              examples_per_step=1, save_checkpoint_steps=2)
     message = str(err.value)
     assert 'loss is NaN at step 8' in message
     assert 'model.ckpt-6' in message and 'is kept' in message
@@ -180,8 +180,8 @@ def test_max_steps_leaves_checkpoint_at_exactly_max_steps(tmp_path):
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
         loop.run_training(train_op, loss, global_step,
-                                 train_dir=str(tmp_path), max_steps=13,
-                                 examples_per_step=1, save_checkpoint_steps=5)
+                          train_dir=str(tmp_path), max_steps=13,
+                          examples_per_step=1, save_checkpoint_steps=5)
     assert _ckpt_step(tmp_path) == 13
 
 
@@ -643,14 +643,14 @@ def test_training_on_damaged_checkpoint_is_a_clear_error(tmp_path):
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
         loop.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
-                                 max_steps=3, examples_per_step=1)
+                          max_steps=3, examples_per_step=1)
     _damage(tmp_path)
     before = sorted(os.listdir(tmp_path))
     with tf.Graph().as_default():
         train_op, loss, global_step = _toy_training_graph(nan_at_step=10 ** 9)
         with pytest.raises(cifar10.DataError, match=r'model\.ckpt-3: cannot restore'):
             loop.run_training(train_op, loss, global_step, train_dir=str(tmp_path),
-                                     max_steps=6, examples_per_step=1)
+                              max_steps=6, examples_per_step=1)
     # Nothing was overwritten.
     assert sorted(os.listdir(tmp_path)) == before
 
@@ -736,7 +736,7 @@ def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
             '    with tf.compat.v1.Session(config=config) as sess:\n'
             '        print(sess.run(tf.reduce_sum(x)).shape)\n')
     env = known_env(TF_CPP_MIN_LOG_LEVEL='0', TF_CPP_VMODULE='process_state=2',
-                     TF_CPU_ALLOCATOR_USE_BFC='false' if bfc else 'true')
+                    TF_CPU_ALLOCATOR_USE_BFC='false' if bfc else 'true')
     result = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=TIMEOUT_SECS)
     assert result.returncode == 0, result.stderr

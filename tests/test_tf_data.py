@@ -123,7 +123,7 @@ def test_tf_data_shuffles_with_a_buffer_as_deep_as_the_queue(converted, capsys):
     dataset = datasets.custom(str(converted['records']))
     with tf.Graph().as_default():
         tf_data.distorted_inputs(str(converted['records']), 9, 0.4, dataset,
-                                       num_gpus=0)
+                                 num_gpus=0)
     out = capsys.readouterr().out.splitlines()
     assert out == [
         'Training input: tf.data (FixedLengthRecordDataset, parallel map, shuffle '
