@@ -119,6 +119,7 @@ def parse_args(argv):
                              'SRC is not already split into train/ and test/.')
     parser.add_argument('--seed', type=flags.non_negative_int, default=0,
                         help='Seed of the split and of the records\' order.')
+    flags.add_max_image_pixels_flag(parser)
     flags.add_bool_flag(parser, 'skip_bad', False,
                         'Leave out files that cannot be read as images, and '
                         'list them in dataset.json, instead of writing nothing.')
@@ -177,7 +178,8 @@ def convert(args):
     start = time.monotonic()
     decoded = image_files.decode_files(
         [image.path for image in images], args.image_size, args.resize,
-        progress=image_files.Progress(len(images), sys.stderr))
+        progress=image_files.Progress(len(images), sys.stderr),
+        max_pixels=args.max_image_pixels)
     seconds = time.monotonic() - start
     bad = [(images[i], why) for i, why in sorted(decoded.errors.items())]
     keep = np.ones(len(images), bool)

@@ -51,6 +51,7 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10.data import datasets
 from cifar10.data import image_files
+from cifar10.data import image_headers
 from cifar10.data import record_files
 from cifar10.runtime import cli
 from cifar10.runtime.errors import DataError
@@ -85,6 +86,7 @@ def parse_args(argv):
         parser, data_help='the data directory; only the class names are read '
                           'from it')
     flags.add_model_flag(parser)
+    flags.add_max_image_pixels_flag(parser)
     parser.add_argument('--top_k', type=flags.positive_int, default=None,
                         help='How many classes to show per image (at most the '
                              "data set's classes; default 3, or all of them "
@@ -135,7 +137,8 @@ def load_records(path, first, last, dataset=datasets.CIFAR10):
     return out
 
 
-def load_inputs(specs, dataset=datasets.CIFAR10):
+def load_inputs(specs, dataset=datasets.CIFAR10,
+                max_pixels=image_headers.DEFAULT_MAX_PIXELS):
     """Loads every input; bad ones become errors, the rest examples.
 
     Image files, given or found in folders, are decoded together, on every
@@ -145,6 +148,7 @@ def load_inputs(specs, dataset=datasets.CIFAR10):
       specs: Input strings from the command line.
       dataset: The data set whose layout FILE.bin inputs have, and whose
         image size and resize rule image files get.
+      max_pixels: Most pixels an image file may have (image_files).
 
     Returns:
       examples: list of (name, image, label or None).
@@ -178,7 +182,8 @@ def load_inputs(specs, dataset=datasets.CIFAR10):
             slots.append(('error', (spec, str(e))))
     if files:
         decoded = image_files.decode_files([path for _, path in files],
-                                           dataset.image_size, dataset.resize)
+                                           dataset.image_size, dataset.resize,
+                                           max_pixels=max_pixels)
         for number, (slot, path) in enumerate(files):
             if number in decoded.errors:
                 slots[slot] = ('error', (path, f'{path}: {decoded.errors[number]}'))
@@ -231,7 +236,7 @@ def predict(args):
     dataset = datasets.from_flags(args)
     network = flags.network_from_flags(args)
     names = dataset.class_names_in(dataset.folder(args.data_dir))
-    examples, errors = load_inputs(args.inputs, dataset)
+    examples, errors = load_inputs(args.inputs, dataset, args.max_image_pixels)
     for _, message in errors:
         print(f'error: {message}', file=sys.stderr, flush=True)
     results = []

@@ -135,7 +135,9 @@ class Cluster:
         self._lock = threading.Lock()
         self._threads = []
         print(f'cluster: ps {ps_hosts}; workers {worker_hosts}', flush=True)
-        env = dict(os.environ, PYTHONUNBUFFERED='1')
+        # Each task ends when this launcher does, however it ends.
+        env = dict(os.environ, PYTHONUNBUFFERED='1',
+                   **{_cli().PARENT_PID_VARIABLE: str(os.getpid())})
         for job, index in self.tasks:
             name = f'{job}{index}'
             proc = subprocess.Popen(
@@ -227,4 +229,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    _cli().end_with_parent()
     sys.exit(main())

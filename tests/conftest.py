@@ -48,7 +48,10 @@ def known_env(**settings):
     """The environment for a child process a test starts.
 
     This process's environment without the user's TensorFlow, math-library,
-    CUDA and Python-warning settings, plus ``settings``.
+    CUDA and Python-warning settings, plus ``settings``. It also names this
+    process as the parent the scripts end with (cli.end_with_parent), so
+    that a suite killed outright (SIGKILL too) leaves no trainer or
+    cluster task running.
 
     Args:
       **settings: Variables the test needs (values are strings).
@@ -57,6 +60,7 @@ def known_env(**settings):
       A dict for subprocess's ``env``.
     """
     env = {k: v for k, v in os.environ.items() if not _is_foreign(k)}
+    env[PARENT_PID_VARIABLE] = str(os.getpid())
     env.update(settings)
     return env
 
@@ -78,6 +82,8 @@ import pytest  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
+
+from cifar10.runtime.cli import PARENT_PID_VARIABLE  # noqa: E402
 
 RECORD_BYTES = 3073
 OFFICIAL_RECORDS = 10000

@@ -91,3 +91,39 @@ def palette_png_bytes(indices, palette):
             + _png_chunk(b'PLTE', np.asarray(palette, np.uint8).tobytes())
             + _png_chunk(b'IDAT', zlib.compress(rows))
             + _png_chunk(b'IEND', b''))
+
+
+def exif_jpeg(jpeg, orientation, byte_order='MM', padding=0):
+    """A JPEG with an EXIF segment giving its orientation.
+
+    Args:
+      jpeg: A JPEG file's bytes (without EXIF).
+      orientation: The EXIF orientation tag's value (1-8, or anything for
+        a bad tag).
+      byte_order: 'MM' (big-endian, as most cameras) or 'II'.
+      padding: Bytes of an APP2 segment put before the EXIF one, so that
+        the header is not all in the file's first bytes.
+    """
+    order = '>' if byte_order == 'MM' else '<'
+    # TIFF header, then one directory of one entry: tag 0x0112, type SHORT,
+    # count 1, the value left-aligned in the 4-byte field; no next directory.
+    tiff = (byte_order.encode() + struct.pack(order + 'HI', 42, 8)
+            + struct.pack(order + 'H', 1)
+            + struct.pack(order + 'HHIH2x', 0x0112, 3, 1, orientation)
+            + struct.pack(order + 'I', 0))
+    exif = b'Exif\0\0' + tiff
+    segments = b''
+    if padding:
+        segments += b'\xff\xe2' + struct.pack('>H', padding + 2) + b'\0' * padding
+    segments += b'\xff\xe1' + struct.pack('>H', len(exif) + 2) + exif
+    assert jpeg[:2] == b'\xff\xd8'
+    return jpeg[:2] + segments + jpeg[2:]
+
+
+def png_header_only(width, height):
+    """The signature and IHDR chunk of a PNG claiming width x height RGB
+    pixels, followed by an empty IDAT and IEND: small, and undecodable."""
+    return (b'\x89PNG\r\n\x1a\n'
+            + _png_chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0))
+            + _png_chunk(b'IDAT', zlib.compress(b''))
+            + _png_chunk(b'IEND', b''))

@@ -42,8 +42,8 @@ def _toy_training(train_dir, max_steps, save_steps=2):
         loss = tf.identity(weight)
         train_op = tf.group(tf1.assign_add(global_step, 1), tf1.assign_add(weight, 1.0))
         loop.run_training(train_op, loss, global_step, train_dir=str(train_dir),
-                              max_steps=max_steps, examples_per_step=1,
-                              save_checkpoint_steps=save_steps)
+                          max_steps=max_steps, examples_per_step=1,
+                          save_checkpoint_steps=save_steps)
 
 
 # --- finding checkpoints ------------------------------------------------------
@@ -265,3 +265,102 @@ def test_running_trainer_holds_its_directory(data_dir, tmp_path):
     # Only the first trainer's event file is there.
     events = [n for n in os.listdir(train_dir) if n.startswith('events.out.tfevents')]
     assert len(events) == 1
+
+
+# --- damaged checkpoints and a full disk -----------------------------------------
+
+def test_a_damaged_newest_checkpoint_names_the_whole_one_and_the_way_on(tmp_path, capsys):
+    train_dir = tmp_path / 'train'
+    _toy_training(train_dir, max_steps=6)
+    # The newest data file cut short, as a crash during a copy leaves it.
+    data = train_dir / 'model.ckpt-6.data-00000-of-00001'
+    data.write_bytes(data.read_bytes()[:len(data.read_bytes()) // 2])
+    with pytest.raises(checkpoints.DataError) as e:
+        _toy_training(train_dir, max_steps=10)
+    message = str(e.value)
+    assert '\n' not in message
+    assert message.startswith(f'{train_dir / "model.ckpt-6"}: cannot restore this checkpoint (')
+    assert message.endswith(
+        f'The newest whole checkpoint is {train_dir / "model.ckpt-4"} (step 4): move the '
+        f'files model.ckpt-6.* out of {train_dir} (they are not deleted) and run the same '
+        'command to continue from it.')
+    # Nothing was deleted or written.
+    assert sorted(p.name for p in train_dir.glob('model.ckpt-6.*')) == [
+        'model.ckpt-6.data-00000-of-00001', 'model.ckpt-6.index', 'model.ckpt-6.meta']
+    # Doing as it says continues from step 4.
+    aside = tmp_path / 'aside'
+    aside.mkdir()
+    for path in train_dir.glob('model.ckpt-6.*'):
+        shutil.move(path, aside / path.name)
+    capsys.readouterr()
+    _toy_training(train_dir, max_steps=10)
+    out = capsys.readouterr().out
+    assert f'Resuming from checkpoint {train_dir / "model.ckpt-4"} at step 4.' in out
+    assert checkpoints.checkpoint_step(checkpoints.latest_checkpoint(str(train_dir))) == 10
+    # With no whole checkpoint left, it says so.
+    for path in train_dir.glob('model.ckpt-*.data-*'):
+        path.write_bytes(b'')
+    newest = checkpoints.latest_checkpoint(str(train_dir))
+    with pytest.raises(checkpoints.DataError,
+                       match=re.escape(f'No other checkpoint in {train_dir} can be read.')):
+        checkpoints.checkpoint_step(newest)
+
+
+def test_disk_full_messages_name_the_file_and_the_whole_checkpoint(tmp_path):
+    _toy_training(tmp_path, max_steps=4)
+    error = tf.errors.ResourceExhaustedError(
+        None, None, "Graph execution error:\n\nNode: 'save/SaveV2'\n"
+        f'{tmp_path}/model.ckpt-6.data-00000-of-00001.tempstate612; No space left on device\n'
+        '\t [[{{node save/SaveV2}}]]')
+    assert str(checkpoints.disk_full(error, str(tmp_path), 'worker 0: ')) == (
+        f'worker 0: no space left on device while writing {tmp_path}/model.ckpt-6; the '
+        f'newest whole checkpoint is {tmp_path}/model.ckpt-4 (step 4); free some space '
+        'and run the same command to resume')
+    error = OSError(28, 'No space left on device', str(tmp_path / 'checkpoint'))
+    assert str(checkpoints.disk_full(error, str(tmp_path / 'empty'))) == (
+        f'no space left on device while writing {tmp_path / "checkpoint"}; no whole '
+        f'checkpoint is in {tmp_path / "empty"} yet; free some space and run the same '
+        'command to resume')
+    # Running out of memory, also a ResourceExhaustedError, is not a full disk.
+    oom = tf.errors.ResourceExhaustedError(None, None, 'OOM when allocating tensor')
+    assert checkpoints.disk_full(oom, str(tmp_path)) is None
+
+
+def _can_mount_a_small_disk(path):
+    """Whether this process may mount a tmpfs in a mount namespace of its
+    own (root, or a kernel that lets users make namespaces)."""
+    try:
+        result = subprocess.run(
+            ['unshare', '--mount', '--map-root-user', 'sh', '-c',
+             f'mount -t tmpfs -o size=1m tmpfs {path} && touch {path}/x'],
+            capture_output=True, timeout=TIMEOUT_SECS, env=known_env())
+    except OSError:
+        return False
+    return result.returncode == 0
+
+
+def test_a_full_disk_stops_training_with_what_to_do(data_dir, tmp_path):
+    """Training into a 16 MB disk: the checkpoint of step 0 fits, the next
+    one does not."""
+    disk = tmp_path / 'disk'
+    disk.mkdir()
+    if not _can_mount_a_small_disk(disk):
+        pytest.skip('this machine lets no test process mount a small disk (tmpfs in a '
+                    'mount namespace of its own), so a full disk cannot be made')
+    train_dir = disk / 'train'
+    command = [sys.executable, os.path.join(REPO, 'cifar10', 'cifar10_train.py'),
+               f'--data_dir={data_dir}', f'--train_dir={train_dir}', '--max_steps=30',
+               '--save_checkpoint_steps=10', *FAST_TRAIN_FLAGS]
+    # The disk lives as long as the trainer, in the trainer's namespace; the
+    # script lists what the trainer left on it.
+    script = (f'mount -t tmpfs -o size=16m tmpfs {disk} && "$@"; status=$?; '
+              f'ls {train_dir}; exit $status')
+    result = subprocess.run(['unshare', '--mount', '--map-root-user', 'sh', '-c', script,
+                             'sh', *command], capture_output=True, text=True,
+                            timeout=TIMEOUT_SECS, env=known_env())
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.splitlines()[-1] == (
+        f'error: no space left on device while writing {train_dir}/model.ckpt-10; the '
+        f'newest whole checkpoint is {train_dir}/model.ckpt-0 (step 0); free some space '
+        'and run the same command to resume')
+    assert 'model.ckpt-0.index' in result.stdout.split()

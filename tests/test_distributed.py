@@ -408,6 +408,73 @@ def _has_checkpoint(train_dir, at_least):
     return bool(path) and int(path.rsplit('-', 1)[1]) >= max(at_least, 1)
 
 
+def _children(pid):
+    """The pids of the processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as f:
+                    # The command may hold spaces; the fields after it do not.
+                    fields = f.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _ended(pid):
+    """Whether a process has ended (gone, or a zombie awaiting its reaper)."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'),
+                    reason='tasks end with their launcher through Linux\'s PR_SET_PDEATHSIG')
+def test_tasks_end_when_the_launcher_is_killed(data_dir, tmp_path):
+    """SIGKILL gives the launcher no chance to wind the cluster down: the
+    kernel ends its tasks (cli.end_with_parent), so none keeps its port."""
+    proc = subprocess.Popen(
+        [sys.executable, '-u', os.path.join('scripts', 'run_local_cluster.py'), '--',
+         '--max_steps=1000000', f'--train_dir={tmp_path / "train"}',
+         f'--data_dir={data_dir}', '--log_frequency=5', *FAST_TRAIN_FLAGS],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=known_env(PYTHONUNBUFFERED='1'))
+    with killed_after(proc):
+        for line in proc.stdout:
+            if line.startswith('[worker0]') and ', loss = ' in line:
+                break
+        tasks = _children(proc.pid)
+        assert len(tasks) == 3  # ps0, worker0, worker1
+        proc.kill()
+        proc.wait(timeout=TIMEOUT_SECS)
+        deadline = time.monotonic() + TIMEOUT_SECS
+        while not all(_ended(pid) for pid in tasks) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [pid for pid in tasks if not _ended(pid)] == []
+
+
+def test_a_script_whose_parent_is_gone_ends_at_once(tmp_path):
+    """A script told to end with a parent that has already ended (it died
+    before the script could ask the kernel) ends at its start; one whose
+    variable names another process goes on."""
+    parent = subprocess.Popen([sys.executable, '-c', 'pass'], env=known_env())
+    parent.wait(timeout=TIMEOUT_SECS)
+    script = os.path.join('cifar10', 'cifar10_train.py')
+    gone = subprocess.run([sys.executable, script, '--help'], cwd=REPO,
+                          capture_output=True, text=True, timeout=TIMEOUT_SECS,
+                          env=known_env(CIFAR10_PARENT_PID=str(parent.pid)))
+    assert gone.returncode == 128 + signal.SIGKILL and gone.stdout == ''
+    other = subprocess.run([sys.executable, script, '--help'], cwd=REPO,
+                           capture_output=True, text=True, timeout=TIMEOUT_SECS,
+                           env=known_env(CIFAR10_PARENT_PID='1'))
+    assert other.returncode == 0 and '--max_steps' in other.stdout
+
+
 def test_sigterm_to_the_chief_winds_the_cluster_down(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
     proc = subprocess.Popen(

@@ -17,6 +17,7 @@ from cifar10.metrics import scores
 
 from conftest import (TIMEOUT_SECS, known_env, run_in_process, run_script,
                       write_random_checkpoint)
+from image_writers import exif_jpeg, png_header_only
 
 tf1 = tf.compat.v1
 
@@ -82,7 +83,7 @@ def test_predict_files_and_records(checkpoint_dir, image_files, data_dir):
         assert len(probs) == 10 and probs == sorted(probs, reverse=True)
         assert sum(probs) == pytest.approx(1.0, abs=1e-5)
     assert [r['label'] for r in results[5:]] == [cifar10.cifar10_input.CLASS_NAMES[i % 10]
-                                                  for i in range(20)]
+                                                 for i in range(20)]
 
     def by_class(r):
         return {p['class']: p['probability'] for p in r['predictions']}
@@ -112,6 +113,46 @@ def test_predict_text_output_and_bad_files(checkpoint_dir, image_files, data_dir
     assert lines[0].endswith(':')
     assert len(lines) == 2 and lines[1].startswith(f'{image_files["png0"]}: ')
     assert len(lines[1].split(', ')) == 3  # top 3 by default
+
+
+def test_predict_refuses_large_images_and_turns_photos_upright(checkpoint_dir, image_files,
+                                                               data_dir, tmp_path):
+    bomb = tmp_path / 'bomb.png'
+    bomb.write_bytes(png_header_only(20000, 20000))
+    # A JPEG stored turned counter-clockwise, tagged to be turned back:
+    # classified as the upright JPEG is.
+    upright = tf.io.decode_jpeg(image_files['jpeg'].read_bytes()).numpy()
+    turned = tmp_path / 'turned.jpg'
+    turned.write_bytes(exif_jpeg(tf.io.encode_jpeg(np.rot90(upright, 1), quality=100)
+                                 .numpy(), 6))
+    plain = tmp_path / 'plain.jpg'
+    plain.write_bytes(tf.io.encode_jpeg(upright, quality=100).numpy())
+    untagged = tmp_path / 'untagged.jpg'
+    untagged.write_bytes(tf.io.encode_jpeg(np.rot90(upright, 1), quality=100).numpy())
+    result = run_in_process('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
+                            f'--data_dir={data_dir}', '--json', '--top_k=10', str(bomb),
+                            str(turned), str(plain), str(untagged))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f'error: {bomb}: 20,000 x 20,000 pixels is above the limit of 50,000,000 '
+        '(--max_image_pixels raises it); not decoded']
+    turned_result, plain_result, untagged_result = [
+        {p['class']: p['probability'] for p in r['predictions']}
+        for r in json.loads(result.stdout)['results']]
+    assert turned_result.keys() == plain_result.keys()
+    for name, probability in plain_result.items():
+        assert abs(turned_result[name] - probability) < 0.01, name
+    # Without its tag the same pixels are classified otherwise.
+    assert max(abs(untagged_result[name] - p) for name, p in plain_result.items()) > 0.02
+    # The limit is a flag; a limit of 0 is a usage error.
+    result = run_in_process('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
+                            f'--data_dir={data_dir}', '--max_image_pixels=100',
+                            str(plain))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f'error: {plain}: 32 x 32 pixels is above the limit '
+                                     'of 100 (--max_image_pixels raises it); not decoded')
+    result = run_in_process('cifar10_predict.py', '--max_image_pixels=0', str(plain))
+    assert result.returncode == 2 and '--max_image_pixels' in result.stderr
 
 
 def test_predict_without_checkpoint(tmp_path, image_files):

@@ -21,9 +21,15 @@ network exactly as the training images were.
   first bytes, not by the file's name: a PNG named ``.jpg`` is read as a
   PNG. Grey, palette and transparent images become RGB (an alpha channel
   is dropped: the colours stored under it are kept).
-- JPEG is decoded with the accurate integer DCT, as the shared CIFAR-10
-  JPEG export's own script decodes it, so converting those 32x32 files
-  gives its pixels exactly.
+- JPEG is decoded with the accurate integer DCT, so that a 32x32 JPEG
+  converts to the pixels every careful decoder gives. A JPEG is turned
+  upright as its EXIF orientation says (a phone's portrait photo is
+  stored lying on its side, with a tag saying how to turn it), before it
+  is cropped or resized.
+- Size limit: the width and height are read from the file's header
+  (image_headers) before anything is decoded, and an image of more than
+  ``max_pixels`` pixels is refused, so that a small file claiming a huge
+  image cannot exhaust the memory.
 - Size (``resize``, see RESIZE_MODES): 'crop' takes the centred square and
   resizes it; 'pad' resizes the whole image to fit and pads it with black
   (letterbox); 'stretch' resizes the whole image to the square, changing
@@ -46,6 +52,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from cifar10.data import image_headers
 from cifar10.data.datasets import RESIZE_MODES
 from cifar10.runtime.errors import op_error_summary
 
@@ -174,8 +181,34 @@ def resize(image, size, mode):
     return out
 
 
-def decode(data, size, mode):
-    """Decodes the bytes of an image file and resizes it.
+def orient(image, orientation):
+    """Turns a decoded image upright, as its EXIF orientation says.
+
+    Args:
+      image: An [H, W, 3] tensor, as stored.
+      orientation: A scalar int32 tensor, 1-8 (image_headers.ORIENTATIONS).
+
+    Returns:
+      The image as it is meant to be seen ([W, H, 3] for 5-8).
+    """
+    def transposed():
+        return tf.transpose(image, [1, 0, 2])
+
+    branches = [
+        lambda: image,                           # 1: as stored
+        lambda: image[:, ::-1],                  # 2: mirrored left-right
+        lambda: image[::-1, ::-1],               # 3: turned 180 degrees
+        lambda: image[::-1],                     # 4: mirrored top-bottom
+        transposed,                              # 5: main diagonal
+        lambda: transposed()[:, ::-1],           # 6: 90 degrees clockwise
+        lambda: transposed()[::-1, ::-1],        # 7: other diagonal
+        lambda: transposed()[::-1],              # 8: 90 counter-clockwise
+    ]
+    return tf.switch_case(tf.clip_by_value(orientation, 1, 8) - 1, branches)
+
+
+def decode(data, size, mode, orientation=1):
+    """Decodes the bytes of an image file, turns it upright and resizes it.
 
     The caller checks the format (image_format of the returned head):
     TensorFlow also decodes formats other than FORMATS (WebP, say, in some
@@ -186,6 +219,8 @@ def decode(data, size, mode):
       data: A scalar string tensor, the whole file.
       size: The side of the result.
       mode: One of RESIZE_MODES.
+      orientation: The EXIF orientation (1 for none), applied before the
+        resize: a scalar int32 tensor or an int.
 
     Returns:
       (image, head): the [size, size, 3] uint8 image, and the file's first
@@ -199,6 +234,8 @@ def decode(data, size, mode):
                                   dct_method='INTEGER_ACCURATE'),
         lambda: tf.io.decode_image(data, channels=3, expand_animations=False))
     image.set_shape([None, None, 3])
+    image = orient(image, tf.cast(orientation, tf.int32))
+    image.set_shape([None, None, 3])
     return resize(image, size, mode), head
 
 
@@ -208,33 +245,68 @@ def _reason(error, fmt):
     return f'unreadable {fmt} (corrupt, truncated or an unsupported variant: {summary})'
 
 
-def load_image(path, size, mode):
+def check_header(path, max_pixels=image_headers.DEFAULT_MAX_PIXELS):
+    """Reads an image file's header and checks its size, before decoding.
+
+    Args:
+      path: The file.
+      max_pixels: Most pixels (width x height) an image may have.
+
+    Returns:
+      Its image_headers.Header.
+
+    Raises:
+      ImageError: if the file cannot be read, is empty, is not a JPEG,
+        PNG, BMP or GIF image, has a header that cannot be read, or holds
+        more than max_pixels pixels.
+    """
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(HEAD_BYTES)
+            fmt = image_format(head)
+            if not head:
+                raise ImageError('empty file')
+            if fmt is None:
+                raise ImageError('not a JPEG, PNG, BMP or GIF image')
+            f.seek(0)
+            header = image_headers.read_header(f, fmt)
+    except OSError as e:
+        raise ImageError(e.strerror or str(e)) from None
+    except image_headers.HeaderError as e:
+        raise ImageError(f'unreadable {fmt} ({e}: corrupt or truncated)') from None
+    if header.pixels > max_pixels:
+        raise ImageError(
+            f'{header.width:,} x {header.height:,} pixels is above the limit '
+            f'of {max_pixels:,} (--max_image_pixels raises it); not decoded')
+    return header
+
+
+def load_image(path, size, mode, max_pixels=image_headers.DEFAULT_MAX_PIXELS):
     """Reads one image file, as the converter would.
 
     Args:
       path: The file.
       size: The side of the result.
       mode: One of RESIZE_MODES.
+      max_pixels: Most pixels (width x height) an image may have.
 
     Returns:
       A [size, size, 3] uint8 numpy array.
 
     Raises:
       ImageError: if the file cannot be read, is empty, is not a JPEG,
-        PNG, BMP or GIF image, or cannot be decoded.
+        PNG, BMP or GIF image, is too large (check_header), or cannot be
+        decoded.
     """
+    header = check_header(path, max_pixels)
+    fmt = header.format
     try:
         with open(path, 'rb') as f:
             data = f.read()
     except OSError as e:
         raise ImageError(e.strerror or str(e)) from None
-    fmt = image_format(data[:HEAD_BYTES])
-    if not data:
-        raise ImageError('empty file')
-    if fmt is None:
-        raise ImageError('not a JPEG, PNG, BMP or GIF image')
     try:
-        image, _ = decode(tf.constant(data), size, mode)
+        image, _ = decode(tf.constant(data), size, mode, header.orientation)
         return image.numpy()
     except (tf.errors.InvalidArgumentError, tf.errors.ResourceExhaustedError) as e:
         raise ImageError(_reason(e, fmt)) from None
@@ -296,14 +368,17 @@ class Decoded:
     errors: dict
 
 
-def decode_files(paths, size, mode, progress=None, batch_size=256):
+def decode_files(paths, size, mode, progress=None, batch_size=256,
+                 max_pixels=image_headers.DEFAULT_MAX_PIXELS):
     """Reads many image files, in parallel on every core.
 
-    The files are read, checked and decoded by a tf.data pipeline whose
-    map runs as many files at once as there are cores. A file that fails
-    is dropped from the pipeline (ignore_errors) and read again alone,
-    which gives the reason; so one bad file neither stops the others nor
-    goes unnamed.
+    Each file's header is read first (check_header): a file that is not an
+    image, or whose header is unreadable or claims more than max_pixels
+    pixels, is an error without being decoded. The others are read and
+    decoded by a tf.data pipeline whose map runs as many files at once as
+    there are cores. A file that fails there is dropped from the pipeline
+    (ignore_errors) and read again alone, which gives the reason; so one
+    bad file neither stops the others nor goes unnamed.
 
     Args:
       paths: The files.
@@ -312,6 +387,7 @@ def decode_files(paths, size, mode, progress=None, batch_size=256):
       progress: None, or a function called with the number of files done
         after each batch (the files that failed count at the end).
       batch_size: Files handed back to Python at a time.
+      max_pixels: Most pixels (width x height) an image may have.
 
     Returns:
       A Decoded.
@@ -321,10 +397,16 @@ def decode_files(paths, size, mode, progress=None, batch_size=256):
     fingerprints = np.zeros([count], np.uint64)
     heads = [None] * count  # None: failed in the pipeline
     errors = {}
+    checked = []  # (index, orientation) of the files to decode
+    for index, path in enumerate(paths):
+        try:
+            checked.append((index, check_header(path, max_pixels).orientation))
+        except ImageError as e:
+            errors[index] = str(e)
     with _native_messages_hidden() as shown:
-        done = 0
-        for index, image, head, fingerprint in _batches(paths, size, mode,
-                                                        batch_size):
+        done = len(errors)
+        for index, image, head, fingerprint in _batches(paths, checked, size,
+                                                        mode, batch_size):
             images[index] = image
             fingerprints[index] = fingerprint
             for i, h in zip(index, head):
@@ -334,10 +416,13 @@ def decode_files(paths, size, mode, progress=None, batch_size=256):
                 with shown():
                     progress(done)
         for index, head in enumerate(heads):
+            if index in errors:
+                continue
             if head is None:
                 # Failed in the pipeline: read alone, for the reason.
                 try:
-                    images[index] = load_image(paths[index], size, mode)
+                    images[index] = load_image(paths[index], size, mode,
+                                               max_pixels)
                     errors[index] = 'could not be decoded with the others'
                 except ImageError as e:
                     errors[index] = str(e)
@@ -348,22 +433,30 @@ def decode_files(paths, size, mode, progress=None, batch_size=256):
     return Decoded(images, fingerprints, errors)
 
 
-def _batches(paths, size, mode, batch_size):
+def _batches(paths, checked, size, mode, batch_size):
     """decode_files' pipeline: yields (indices, images, heads, fingerprints)
-    of the files that decoded, batch by batch, in no particular order."""
-    if not paths:
+    of the files that decoded, batch by batch, in no particular order.
+
+    Args:
+      paths: All the files.
+      checked: (index, orientation) of the files to decode.
+      size, mode, batch_size: As decode_files.
+    """
+    if not checked:
         return
 
-    def read(index, path):
+    def read(index, path, orientation):
         data = tf.io.read_file(path)
-        image, head = decode(data, size, mode)
+        image, head = decode(data, size, mode, orientation)
         fingerprint = tf.fingerprint(tf.reshape(data, [1]))[0]
         return index, image, head, fingerprint
 
+    indices = [index for index, _ in checked]
     # As bytes: a file name need not be valid UTF-8.
     pipeline = (tf.data.Dataset.from_tensor_slices(
-                    (tf.range(len(paths), dtype=tf.int64),
-                     [os.fsencode(p) for p in paths]))
+                    (tf.constant(indices, tf.int64),
+                     [os.fsencode(paths[i]) for i in indices],
+                     tf.constant([o for _, o in checked], tf.int32)))
                 .map(read, num_parallel_calls=tf.data.AUTOTUNE,
                      deterministic=False)
                 .ignore_errors()

@@ -20,12 +20,14 @@ that TensorFlow's start-up chatter (CPU-feature notices, missing CUDA
 drivers) does not bury the script's own output. Set TF_CPP_MIN_LOG_LEVEL=0
 to see it. ``run_main`` turns a script's expected failures into one line
 and an exit status; ``GracefulStop`` turns SIGINT and SIGTERM into a
-request to stop.
+request to stop; ``end_with_parent`` ties a process's life to the
+process that started it, when that process asks (PARENT_PID_VARIABLE).
 
 This module imports nothing heavy itself: the scripts call
 ``import_tensorflow_quietly`` before their own imports.
 """
 
+import ctypes
 import gc
 import importlib
 import os
@@ -33,6 +35,47 @@ import signal
 import sys
 
 from cifar10.runtime.errors import DataError, NanLossError, op_error_summary
+
+
+# A process that starts scripts and wants them to end when it ends, however
+# it ends (SIGKILL too), puts its pid here in their environment: the local
+# cluster launcher for its tasks, the test suite for what it starts.
+PARENT_PID_VARIABLE = 'CIFAR10_PARENT_PID'
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def end_with_parent():
+    """Ends this process when its parent ends, if the parent asked for it.
+
+    When PARENT_PID_VARIABLE names this process's parent, the kernel is
+    asked (Linux's PR_SET_PDEATHSIG) to send SIGKILL when the parent dies:
+    a launcher or test run killed outright leaves no task holding its port
+    or its training directory. If the parent has already gone, the process
+    ends at once. The variable is then set to this process's own pid, so
+    that the processes it starts in turn end with it. Elsewhere than on
+    Linux, and without the variable, nothing happens.
+    """
+    value = os.environ.get(PARENT_PID_VARIABLE, '')
+    if not value.isdigit() or not sys.platform.startswith('linux'):
+        return
+    parent = int(value)
+    if os.getppid() == parent:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent and not _alive(parent):
+        # The parent ended before the kernel was asked: end as it would.
+        os._exit(128 + signal.SIGKILL)
+    os.environ[PARENT_PID_VARIABLE] = str(os.getpid())
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def import_tensorflow_quietly():
@@ -198,6 +241,7 @@ class GracefulStop:
 
 
 def _run(module_name):
+    end_with_parent()
     import_tensorflow_quietly()
     importlib.import_module(module_name).main()
 

@@ -41,9 +41,11 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def prepare():
-    """Makes the package importable and imports TensorFlow quietly."""
+    """Makes the package importable, ties the process to its parent if
+        asked (cli.end_with_parent) and imports TensorFlow quietly."""
     if __name__ != 'cifar10.runtime.script_setup':  # loaded from the scripts' folder
         sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _PACKAGE]
         sys.path.insert(0, os.path.dirname(_PACKAGE))
-    from cifar10.runtime.cli import import_tensorflow_quietly
-    import_tensorflow_quietly()
+    from cifar10.runtime import cli
+    cli.end_with_parent()
+    cli.import_tensorflow_quietly()

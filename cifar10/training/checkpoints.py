@@ -63,7 +63,93 @@ def unreadable_checkpoint(checkpoint_path, error):
     reason = (op_error_summary(error) if isinstance(error, tf.errors.OpError)
               else f'{type(error).__name__}: {error}')
     return DataError(f'{checkpoint_path}: cannot restore this checkpoint '
-                     f'({reason}); it is damaged or from another model')
+                     f'({reason}); it is damaged or from another model. '
+                     f'{_way_on(checkpoint_path)}')
+
+
+def disk_full(error, train_dir, prefix=''):
+    """The DataError to raise if ``error`` is a full disk, else None.
+
+    TensorFlow reports a full disk as the op that failed (often a
+    ResourceExhaustedError, also the name of running out of memory); the
+    cause is in its message. The line names what was being written, the
+    newest whole checkpoint (the one a rerun resumes from), and what to do.
+
+    Args:
+      error: A tf.errors.OpError or an OSError.
+      train_dir: The training directory.
+      prefix: Put before the line (a cluster task's name).
+    """
+    if isinstance(error, OSError):
+        if error.errno != errno.ENOSPC:
+            return None
+        path = error.filename or train_dir
+    else:
+        # The line that says so reads "<file>; No space left on device".
+        lines = [line for line in str(error.message).splitlines()
+                 if 'No space left on device' in line]
+        if not lines:
+            return None
+        path = lines[0].split(';')[0].strip() or train_dir
+    # A checkpoint's files are written under temporary names first.
+    path = re.sub(r'(_temp[^/]*(/.*)?|\.(data-\d+-of-\d+|index|meta)(\.tempstate\d+)?)$',
+                  '', path)
+    whole = newest_whole_checkpoint(train_dir)
+    kept = (f'the newest whole checkpoint is {whole[0]} (step {whole[1]})' if whole
+            else f'no whole checkpoint is in {train_dir} yet')
+    return DataError(f'{prefix}no space left on device while writing {path}; '
+                     f'{kept}; free some space and run the same command to '
+                     'resume')
+
+
+def _way_on(checkpoint_path):
+    """What to do about a checkpoint that cannot be restored: the newest
+    whole one beside it, and how to continue from it, in a sentence."""
+    directory, name = os.path.split(checkpoint_path)
+    whole = newest_whole_checkpoint(directory or '.', skip=checkpoint_path)
+    if whole is None:
+        return f'No other checkpoint in {directory or "."} can be read.'
+    prefix, step = whole
+    return (f'The newest whole checkpoint is {prefix} (step {step}): move the '
+            f'files {name}.* out of {directory or "."} (they are not deleted) '
+            'and run the same command to continue from it.')
+
+
+def newest_whole_checkpoint(checkpoint_dir, skip=None):
+    """The newest checkpoint of a directory whose every tensor reads.
+
+    Unlike is_complete, which only sees that the files are there, this
+    reads them whole (a few megabytes for this model): a data file cut
+    short by a crash or a full disk is found out.
+
+    Args:
+      checkpoint_dir: The directory.
+      skip: A checkpoint prefix to leave out (the damaged one).
+
+    Returns:
+      (prefix, global step), or None if none reads whole.
+    """
+    found = []
+    for index in glob.glob(os.path.join(glob.escape(checkpoint_dir), '*.index')):
+        prefix = index[:-len('.index')]
+        if prefix != skip and is_complete(prefix):
+            found.append((os.path.getmtime(index), prefix))
+    for _, prefix in sorted(found, reverse=True):
+        step = _whole_step(prefix)
+        if step is not None:
+            return prefix, step
+    return None
+
+
+def _whole_step(prefix):
+    """The global step of a checkpoint if every tensor of it reads, else None."""
+    try:
+        reader = tf1.train.NewCheckpointReader(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+        return int(reader.get_tensor('global_step'))
+    except (tf.errors.OpError, ValueError, IndexError, KeyError):
+        return None
 
 
 def checkpoint_step(checkpoint_path):

@@ -25,6 +25,7 @@ import math
 
 from cifar10 import cifar10
 from cifar10.data import datasets
+from cifar10.data import image_headers
 from cifar10.model import precision
 from cifar10.runtime import session
 
@@ -149,6 +150,16 @@ def add_dataset_flags(parser, data_help='the data directory'):
                         help=f'Path to {data_help}; each data set has its '
                              'own folder inside it, except custom, whose '
                              "--data_dir is the converter's output folder.")
+
+
+def add_max_image_pixels_flag(parser):
+    """--max_image_pixels, for the scripts that decode users' image files."""
+    parser.add_argument(
+        '--max_image_pixels', type=positive_int,
+        default=image_headers.DEFAULT_MAX_PIXELS,
+        help='Refuse an image file whose header claims more pixels (width x '
+             'height) than this, before decoding it: a small file can claim '
+             'an image too large for the memory.')
 
 
 def network_from_flags(args):

@@ -487,6 +487,11 @@ def run_training(train_op, loss, global_step, *, train_dir, max_steps,
                        prefix)
     except NanLossError:
         raise _diverged(train_dir, logger.step, is_chief, prefix) from None
+    except (tf.errors.OpError, OSError) as e:
+        full = checkpoints.disk_full(e, train_dir, prefix)
+        if full is None:
+            raise
+        raise full from None
     return _stopped(train_dir, max_steps, logger.step, stopper, replica,
                     is_chief, prefix)
 
@@ -561,8 +566,13 @@ def _open_session(scaffold, hooks, train_dir, checkpoint, config, replica,
             session_creator=creator, hooks=hooks,
             stop_grace_period_secs=(replica.stop_grace_period_secs
                                     if replica else 120))
-    except (tf.errors.OpError, ValueError) as e:
-        if not checkpoint:
+    except (tf.errors.OpError, ValueError, OSError) as e:
+        # The first checkpoint is written as the session starts.
+        full = (checkpoints.disk_full(e, train_dir, prefix)
+                if isinstance(e, (tf.errors.OpError, OSError)) else None)
+        if full is not None:
+            raise full from None
+        if not checkpoint or isinstance(e, OSError):
             raise
         raise checkpoints.unreadable_checkpoint(checkpoint, e) from None
 
