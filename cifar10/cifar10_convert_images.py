@@ -241,8 +241,9 @@ def convert(args):
         }, overwrite=args.overwrite, seed=args.seed,
         record_format=datasets.FORMAT_FLAGS[args.format])
     counts = manifest['counts']
+    files = len(manifest['files']['train'])
     _say(f'Wrote {out}: {counts["train"]:,} training images '
-         f'({len(manifest["files"]["train"])} files) and {counts["test"]:,} '
+         f'({files} file{"s" if files != 1 else ""}) and {counts["test"]:,} '
          f'test images of {len(source.classes)} classes, '
          f'{args.image_size}x{args.image_size} ({args.resize}); read in '
          f'{seconds:.1f} s ({len(images) / max(seconds, 1e-9):,.0f} images/sec).')

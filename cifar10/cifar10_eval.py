@@ -85,8 +85,10 @@ def parse_args(argv):
       An argparse.Namespace.
     """
     parser = flags.new_parser('Evaluate CIFAR-10 checkpoints.')
-    parser.add_argument('--eval_dir', default='/tmp/cifar10_eval',
-                        help='Directory where to write event logs.')
+    parser.add_argument('--eval_dir', default=None,
+                        help='Directory where to write event logs (default: '
+                             '/tmp/cifar10_eval for CIFAR-10, else '
+                             '--checkpoint_dir with _eval added).')
     parser.add_argument('--eval_data', default='test',
                         choices=('test', 'train_eval'),
                         help="Evaluate on the test file or on the training files.")
@@ -124,7 +126,10 @@ def parse_args(argv):
     flags.add_bool_flag(parser, 'use_fp16', False,
                         'Evaluate in fp16 (for checkpoints trained with '
                         '--use_fp16).')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.eval_dir is None:
+        args.eval_dir = flags.output_folder(args, '/tmp/cifar10_eval', '_eval')
+    return args
 
 
 @dataclasses.dataclass

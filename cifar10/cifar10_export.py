@@ -66,14 +66,20 @@ def parse_args(argv):
     parser = flags.new_parser('Export a trained CIFAR-10 model as a SavedModel.')
     parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
                         help='Directory where to read model checkpoints.')
-    parser.add_argument('--export_dir', default='/tmp/cifar10_model',
+    parser.add_argument('--export_dir', default=None,
                         help='Base directory; the model goes to a subfolder '
-                             'named after the checkpoint\'s global step.')
+                             'named after the checkpoint\'s global step '
+                             '(default: /tmp/cifar10_model for CIFAR-10, else '
+                             '--checkpoint_dir with _model added).')
     flags.add_dataset_flags(
-        parser, data_help='the data directory; only the class names are read '
-                          'from it')
+        parser, data_help='the data directory; the class names are read from '
+                          'it, and for --dataset=custom the image size and '
+                          'resize rule too')
     flags.add_model_flag(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.export_dir is None:
+        args.export_dir = flags.output_folder(args, '/tmp/cifar10_model', '_model')
+    return args
 
 
 def export(checkpoint_path, export_base, network=cifar10.Network(),

@@ -83,8 +83,9 @@ def parse_args(argv):
     parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
                         help='Directory where to read model checkpoints.')
     flags.add_dataset_flags(
-        parser, data_help='the data directory; only the class names are read '
-                          'from it')
+        parser, data_help='the data directory; the class names are read from '
+                          'it, and for --dataset=custom the image size and '
+                          'resize rule too')
     flags.add_model_flag(parser)
     flags.add_max_image_pixels_flag(parser)
     parser.add_argument('--top_k', type=flags.positive_int, default=None,

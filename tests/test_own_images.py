@@ -8,6 +8,7 @@ are learnable: each class has its own colour (conftest.class_colours).
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -183,6 +184,7 @@ def test_decode_files_names_each_bad_file_and_reads_the_rest(tmp_path):
                             'text.jpg', 'corrupt.gif', 'missing.png'}
     assert reasons['empty.png'] == 'empty file'
     assert reasons['truncated.png'].startswith('unreadable PNG')
+    assert '[Op:' not in reasons['truncated.png'] and 'name:' not in reasons['truncated.png']
     assert reasons['truncated.jpg'].startswith('unreadable JPEG')
     assert reasons['corrupt.gif'].startswith('unreadable GIF')
     assert reasons['text.jpg'] == 'not a JPEG, PNG, BMP or GIF image'
@@ -209,7 +211,7 @@ def test_converts_class_folders_into_records_and_manifest(tmp_path, capsys):
     _write(str(src / 'README'), b'my photos')
     assert _convert(src, '--out', out, '--test_fraction=0.2') == 0
     stdout = capsys.readouterr().out
-    assert 'Wrote' in stdout and '25 training images (1 files) and 6 test images of 3 classes' in stdout
+    assert 'Wrote' in stdout and '25 training images (1 file) and 6 test images of 3 classes' in stdout
     assert 'Left out 2 other files (not images), such as README.' in stdout
     assert sorted(os.listdir(out)) == ['classes.txt', 'data_batch_1.bin',
                                        'dataset.json', 'test_batch.bin']
@@ -459,6 +461,23 @@ def test_bad_flags_are_one_line_usage_errors(argv, message, tmp_path, capsys):
         cifar10_convert_images.parse_args([str(tmp_path), *out, *argv])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_an_image_folder_as_data_dir_gets_a_hint_that_works(tmp_path):
+    images = tmp_path / 'shapes'
+    _make_folders(str(images), count=6)
+    with pytest.raises(DataError) as e:
+        datasets.custom(str(images))
+    out = f'{images}_dataset'
+    assert str(e.value) == (
+        f'{images}: no dataset.json, so not a converted data set; if it holds your image '
+        f'folders, convert them first with "python cifar10/cifar10_convert_images.py '
+        f'{images} --out {out}" and pass --data_dir={out}')
+    # The command, pasted (from the repository root), makes the data set.
+    command = re.search(r'"python (\S+) (.*)"', str(e.value))
+    assert os.path.isfile(os.path.join(REPO, command.group(1)))
+    assert _convert(*command.group(2).split()) == 0
+    assert datasets.custom(out).num_classes == 3
 
 
 def test_manifest_problems_are_one_line(tmp_path):

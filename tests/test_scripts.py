@@ -84,6 +84,22 @@ def test_help_gives_each_default_once(capsys):
     assert 'Default: follows the device, 1 when a GPU is visible, else 2' in text
 
 
+def test_other_data_sets_get_output_folders_of_their_own():
+    """Evaluation and export of another data set do not write into
+    CIFAR-10's default folders: theirs follow --checkpoint_dir."""
+    from cifar10 import cifar10_export
+    for dataset in ('custom', 'cifar100', 'svhn'):
+        argv = [f'--dataset={dataset}', '--checkpoint_dir=/tmp/pets_train/']
+        assert cifar10_eval.parse_args(argv).eval_dir == '/tmp/pets_train_eval'
+        assert cifar10_export.parse_args(argv).export_dir == '/tmp/pets_train_model'
+        # Given, they are taken as given.
+        assert cifar10_eval.parse_args(argv + ['--eval_dir=/e']).eval_dir == '/e'
+        assert cifar10_export.parse_args(argv + ['--export_dir=/x']).export_dir == '/x'
+    assert cifar10_export.parse_args(['--checkpoint_dir=/tmp/t']).export_dir == (
+        '/tmp/cifar10_model')
+    assert cifar10_eval.parse_args(['--checkpoint_dir=/tmp/t']).eval_dir == '/tmp/cifar10_eval'
+
+
 def test_eval_flag_defaults():
     args = cifar10_eval.parse_args([])
     assert (args.eval_dir, args.eval_data, args.checkpoint_dir,
@@ -680,6 +696,11 @@ def test_op_error_summary_finds_the_cause():
     assert errors.op_error_summary(restore_error) == (
         'InvalidArgumentError: tensor_name = conv1/biases; expected dtype float '
         'does not equal original dtype half')
+    # An eager op's error ends with its op and an (often empty) name.
+    eager_error = tf.errors.InvalidArgumentError(
+        None, None, 'Invalid PNG data, size 1484 [Op:DecodeImage] name: ')
+    assert errors.op_error_summary(eager_error) == (
+        'InvalidArgumentError: Invalid PNG data, size 1484')
 
 
 def test_trace_step_writes_chrome_trace(data_dir, tmp_path):

@@ -241,6 +241,22 @@ def label_bytes_for(num_classes):
     return 1 if num_classes <= 256 else 2
 
 
+def _convert_hint(data_dir):
+    """How to make a data set for --data_dir, as a command that works
+    when pasted: an image folder itself is the converter's source, and the
+    data set goes beside it."""
+    command = 'python cifar10/cifar10_convert_images.py'
+    try:
+        folders = [e for e in os.scandir(data_dir) if e.is_dir()]
+    except OSError:
+        folders = []
+    if folders:  # Class folders (or train/ and test/): images, not a data set.
+        out = os.path.normpath(data_dir) + '_dataset'
+        return (f'if it holds your image folders, convert them first with '
+                f'"{command} {data_dir} --out {out}" and pass --data_dir={out}')
+    return f'convert your image folders first with "{command} SRC --out {data_dir}"'
+
+
 def custom(data_dir):
     """The custom data set the converter wrote into ``data_dir``.
 
@@ -256,8 +272,7 @@ def custom(data_dir):
         converter's (one line naming it).
     """
     path = os.path.join(data_dir, MANIFEST)
-    hint = ('convert your image folders first with "python '
-            f'cifar10_convert_images.py SRC --out {data_dir}"')
+    hint = _convert_hint(data_dir)
     try:
         with open(path, encoding='utf-8') as f:
             manifest = json.load(f)

@@ -41,7 +41,8 @@ def op_error_summary(error):
     """
     for line in str(error.message).splitlines():
         text = re.sub(r'\{\{function_node [^}]*\}\}\s*', '', line.strip())
-        text = re.sub(r'\s*\[Op:\w+\]$', '', text)
+        # Eager ops end with "[Op:DecodeImage] name:" (the name often empty).
+        text = re.sub(r'\s*\[Op:\w+\]( name:.*)?$', '', text)
         if (not text or line[0].isspace() or text.startswith('[[')
                 or text.startswith(('Graph execution error', 'Detected at node',
                                     'Node:'))

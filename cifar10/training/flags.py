@@ -22,6 +22,7 @@ arguments.
 
 import argparse
 import math
+import os
 
 from cifar10 import cifar10
 from cifar10.data import datasets
@@ -160,6 +161,23 @@ def add_max_image_pixels_flag(parser):
         help='Refuse an image file whose header claims more pixels (width x '
              'height) than this, before decoding it: a small file can claim '
              'an image too large for the memory.')
+
+
+def output_folder(args, cifar10_default, suffix):
+    """The default of an output folder flag (--eval_dir, --export_dir).
+
+    CIFAR-10 keeps the tutorial's folder; any other data set gets one named
+    after --checkpoint_dir (/tmp/pets_train -> /tmp/pets_train_eval), so
+    that its results do not land among CIFAR-10's.
+
+    Args:
+      args: Parsed flags, with dataset and checkpoint_dir.
+      cifar10_default: The folder for CIFAR-10.
+      suffix: Added to --checkpoint_dir otherwise.
+    """
+    if args.dataset == 'cifar10':
+        return cifar10_default
+    return os.path.normpath(args.checkpoint_dir) + suffix
 
 
 def network_from_flags(args):
