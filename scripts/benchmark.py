@@ -34,7 +34,7 @@ after a warm-up):
 Each row is measured for every training setting of --settings (input
 pipeline / LRN gradient / batch splits / CPU allocator / precision, the
 last two optional): by default the
-trainer's own (batch/matmul/auto/bfc, auto being its default
+trainer's own (queues/matmul/auto/bfc, auto being its default
 --batch_splits) and the original tutorial's way (per_image/builtin/1/default:
 TensorFlow's default allocator), so one run gives the ratio. The allocator
 is chosen once per process: the model row, which times several settings in
@@ -221,24 +221,24 @@ def child_eval_original(args):
 
 
 def _pipeline(setting):
-    """'batch/matmul/2/bfc' -> 'batch'."""
+    """'queues/matmul/2/bfc' -> 'queues'."""
     return setting.split('/')[0]
 
 
 def _model_setting(setting):
-    """'batch/matmul/2/bfc/float32' -> 'matmul/2/float32': what of a setting
+    """'queues/matmul/2/bfc/float32' -> 'matmul/2/float32': what of a setting
     shapes the step."""
     parts = setting.split('/')
     return '/'.join(parts[1:3] + [_precision(setting)])
 
 
 def _allocator(setting):
-    """'batch/matmul/2/bfc' -> 'bfc'."""
+    """'queues/matmul/2/bfc' -> 'bfc'."""
     return setting.split('/')[3]
 
 
 def _precision(setting):
-    """'batch/matmul/2/bfc/mixed_bfloat16' -> 'mixed_bfloat16' (float32 when
+    """'queues/matmul/2/bfc/mixed_bfloat16' -> 'mixed_bfloat16' (float32 when
     the setting does not say)."""
     parts = setting.split('/')
     return parts[4] if len(parts) > 4 else 'float32'
@@ -452,7 +452,7 @@ def main(argv=None):
     parser.add_argument('--train_steps', type=_positive_int, default=600,
                         help='Steps of the end-to-end training row.')
     parser.add_argument('--settings',
-                        default='batch/matmul/auto/bfc,per_image/builtin/1/default',
+                        default='queues/matmul/auto/bfc,per_image/builtin/1/default',
                         help='Comma-separated training settings to measure, each '
                              'INPUT_PIPELINE/LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR'
                              '[/PRECISION]]] (see cifar10_train.py --help; '
@@ -488,8 +488,8 @@ def main(argv=None):
                 or parts[4] not in ('float32', 'mixed_bfloat16')):
             parser.error(f'bad setting {setting!r}: expected INPUT_PIPELINE/'
                          'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR[/PRECISION]]], as '
-                         'batch/matmul/auto/bfc, per_image/builtin/1/default, '
-                         'tf_data/matmul or batch/matmul/auto/bfc/mixed_bfloat16')
+                         'queues/matmul/auto/bfc, per_image/builtin/1/default, '
+                         'tf_data/matmul or queues/matmul/auto/bfc/mixed_bfloat16')
         if parts[2] != 'auto' and args.batch_size % int(parts[2]):
             parser.error(f'bad setting {setting!r}: --batch_size={args.batch_size} '
                          f'does not split into {parts[2]} equal parts')
@@ -535,7 +535,7 @@ def main(argv=None):
         if 'model' in rows:
             # Nor does the input pipeline play a part in the model step.
             models = _unique(_model_setting(s) for s in settings)
-            setting = ','.join(_full_setting('batch', m, _allocator(settings[0]))
+            setting = ','.join(_full_setting('queues', m, _allocator(settings[0]))
                                for m in models)
             r = run_child('model', args, setting)
 
@@ -561,7 +561,7 @@ def main(argv=None):
                 # The machine's speed drifts over minutes: the ceiling this
                 # run is held against is measured just before and just after.
                 bracket = ('model' in rows and 'train' in rows)
-                ceiling = _full_setting('batch', model, _allocator(setting))
+                ceiling = _full_setting('queues', model, _allocator(setting))
                 before = (run_child('model', args, ceiling)[model]['rate']
                           if bracket else None)
                 r = run_train(args, train_dirs[setting], setting)

@@ -1,6 +1,8 @@
 """The documentation tells the truth about the code: every command in
-README.md and docs/ names a script that exists and flags that script
-accepts, and every link between the pages lands on a page and a heading.
+README.md and docs/, run from the repository root (the pages' one
+convention; a "cd" in a block holds for the rest of it), names a script
+that exists there and flags that script accepts, and every link between
+the pages lands on a page and a heading.
 
 A renamed script or flag then fails here, not in a user's terminal. The
 flags are read from each script's own argparse parser (its main() is
@@ -39,25 +41,49 @@ def _page_name(path):
     return os.path.relpath(path, REPO)
 
 
-def _commands(text):
-    """Command lines of a page: indented code lines and fenced code lines
-    that run something, and inline code spans that start with python."""
-    found = []
-    fenced = False
-    for line in text.splitlines():
+def _blocks(text):
+    """The command lines of a page, block by block: each indented or fenced
+    code block is a list (a "cd" in it holds for the lines after it), and
+    each inline code span that starts with python is a block of its own.
+    A transcript's "$ " prompt is dropped; only lines that run something
+    are kept."""
+    blocks, current, fenced = [], [], False
+    for line in text.splitlines() + ['']:
         if line.startswith('```'):
             fenced = not fenced
+            if current:
+                blocks.append(current)
+            current = []
             continue
         if fenced or line.startswith('    '):
-            found.append(line.strip())
-    found += re.findall(r'`((?:\.venv/bin/)?python3? [^`]+|cifar10-[a-z-]+ [^`]*)`', text)
-    return [c for c in found
-            if re.match(r'(\S*python3?|cifar10-[a-z-]+|env |[A-Z_]+=)', c)]
+            current.append(line.strip())
+        elif current and not line.strip() and not fenced:
+            continue  # a blank line inside an indented block
+        else:
+            if current:
+                blocks.append(current)
+            current = []
+    blocks += [[span] for span in re.findall(
+        r'`((?:\.venv/bin/)?python3? [^`]+|cifar10-[a-z-]+ [^`]*)`', text)]
+    runs = re.compile(r'(\S*python3?|cifar10-[a-z-]+|env |[A-Z_]+=|cd |nice |time )')
+    return [[c[2:] if c.startswith('$ ') else c for c in block
+             if runs.match(c[2:] if c.startswith('$ ') else c)] for block in blocks]
 
 
-def _invocations(command):
+def _commands(text):
+    """Every command line of a page (see _blocks)."""
+    return [command for block in _blocks(text) for command in block]
+
+
+def _invocations(command, folder=''):
     """(script path relative to the repository, its arguments) for each
-    program of ours a command line runs."""
+    program of ours a command line runs from ``folder`` (relative to the
+    repository root, where every block starts), and the folder it ends in.
+
+    A script path is taken as the shell would take it, from the folder the
+    command runs in: "python cifar10_train.py" from the root names
+    ./cifar10_train.py, which is not there.
+    """
     command = command.split('  #')[0]
     try:
         words = shlex.split(command, comments=True)
@@ -77,6 +103,9 @@ def _invocations(command):
             words = words[1:]
         if not words:
             continue
+        if words[0] == 'cd' and len(words) == 2:
+            folder = os.path.normpath(os.path.join(folder, words[1]))
+            continue
         if words[0] in CONSOLE_SCRIPTS:
             found.append(('cifar10/' + CONSOLE_SCRIPTS[words[0]], words[1:]))
             continue
@@ -90,16 +119,8 @@ def _invocations(command):
             continue
         if not args or not args[0].endswith('.py'):
             continue
-        script, rest = os.path.normpath(args[0]), args[1:]
-        name = os.path.basename(script)
-        if script.startswith('..' + os.sep) and not script.startswith(
-                os.path.join('..', 'scripts')):
-            continue  # outside the repository (the shared data script)
-        if os.path.dirname(script) in ('', 'cifar10'):
-            found.append(('cifar10/' + name, rest))
-        else:
-            found.append(('scripts/' + name, rest))
-    return found
+        found.append((os.path.normpath(os.path.join(folder, args[0])), args[1:]))
+    return found, folder
 
 
 class _Parsed(Exception):
@@ -147,22 +168,28 @@ def _options(script):
 
 
 def _documented():
-    """[(page, command, script, arguments)] over every page."""
+    """[(page, command, script, arguments)] over every page, each block's
+    commands run from the repository root (the pages' one convention)."""
     out = []
     for page in PAGES:
         with open(page, encoding='utf-8') as f:
             text = f.read()
-        for command in _commands(text):
-            for script, args in _invocations(command):
-                out.append((_page_name(page), command, script, args))
+        for block in _blocks(text):
+            folder = ''
+            for command in block:
+                found, folder = _invocations(command, folder)
+                out += [(_page_name(page), command, script, args)
+                        for script, args in found]
     return out
 
 
 def _flag_problems(script, args):
     """What is wrong with a documented invocation: a script that is not
     there, or flags it does not take."""
+    if script.startswith('..'):
+        return [f'{script} is outside the repository']
     if not os.path.isfile(os.path.join(REPO, script)):
-        return [f'{script} does not exist']
+        return [f'{script} does not exist (commands run from the repository root)']
     problems = []
     if '--' in args and script in PASSES_ON:
         cut = args.index('--')
@@ -200,17 +227,28 @@ def test_every_documented_command_names_real_scripts_and_flags():
 
 
 def test_the_check_catches_a_renamed_flag_or_script():
-    assert _invocations('cd cifar10 && python cifar10_train.py --max_steps=5  # note') == [
-        ('cifar10/cifar10_train.py', ['--max_steps=5'])]
+    assert _invocations('cd cifar10 && python cifar10_train.py --max_steps=5  # note') == (
+        [('cifar10/cifar10_train.py', ['--max_steps=5'])], 'cifar10')
+    # From the root, where every block starts, a script is found by its path.
+    assert _invocations('python cifar10_train.py') == ([('cifar10_train.py', [])], '')
+    assert _flag_problems('cifar10_train.py', []) == [
+        'cifar10_train.py does not exist (commands run from the repository root)']
+    assert _invocations('python ../scripts/benchmark.py', 'cifar10') == (
+        [('scripts/benchmark.py', [])], 'cifar10')
+    assert _flag_problems('../shared/x.py', []) == ['../shared/x.py is outside the repository']
+    # A "cd" holds for the rest of its block.
+    assert _blocks('Run:\n\n    cd cifar10\n    python cifar10_eval.py\n\nthen `python x.py`.') == [
+        ['cd cifar10', 'python cifar10_eval.py'], ['python x.py']]
     assert _flag_problems('cifar10/cifar10_train.py', ['--max_step=5']) == [
         'cifar10/cifar10_train.py has no flag --max_step']
     assert _flag_problems('cifar10/cifar10_train.py', ['--nolog_device_placement']) == []
     assert _flag_problems('scripts/run_local_cluster.py',
                           ['--num_workers=2', '--', '--max_steps=9', '--num_steps=1']) == [
         'cifar10/cifar10_distributed_train.py has no flag --num_steps']
-    assert _flag_problems('scripts/no_such.py', []) == ['scripts/no_such.py does not exist']
+    assert _flag_problems('scripts/no_such.py', []) == [
+        'scripts/no_such.py does not exist (commands run from the repository root)']
     assert _invocations('TF_ENABLE_ONEDNN_OPTS=0 python -m cifar10.cifar10_eval --run_once'
-                        ' | tail') == [('cifar10/cifar10_eval.py', ['--run_once'])]
+                        ' | tail') == ([('cifar10/cifar10_eval.py', ['--run_once'])], '')
 
 
 def _slug(heading):
@@ -250,3 +288,58 @@ def test_readme_is_a_front_page():
     text = '\n'.join(lines)
     for page in PAGES[1:]:
         assert f'({_page_name(page)})' in text, page
+
+
+# Words from inside the project's own development, which a user cannot
+# follow: the development machines' shared folder, its specification and
+# issue numbers, its tools, and phrases of its notes.
+DEVELOPMENT_WORDS = [
+    r'\.\./shared', r'shared/cifar10-jpeg', r'\bSPEC\b', r'\b[Ii]ssues? #?\d+',
+    r'farm-bench', r'farm-studio', r'duplicates --change', r"\bthe book(?:'s)?\b",
+    r'\bthe team\b', r'machines? of this project', r'this work was planned',
+    r'\bwas asked for\b',
+]
+
+
+def _development_words(text):
+    return sorted({m.group(0) for pattern in DEVELOPMENT_WORDS
+                   for m in re.finditer(pattern, text)})
+
+
+def test_no_development_words_in_the_pages_or_the_help():
+    problems = []
+    for page in PAGES:
+        with open(page, encoding='utf-8') as f:
+            found = _development_words(f.read())
+        problems += [f'{_page_name(page)}: {word!r}' for word in found]
+    for script in sorted({script for _, _, script, _ in _documented()
+                          if os.path.isfile(os.path.join(REPO, script))}):
+        found = _development_words(_parser_of(script).format_help())
+        problems += [f'{script} --help: {word!r}' for word in found]
+    assert problems == []
+    # The check sees them.
+    assert _development_words('see SPEC and issue 26 in ../shared/x') == [
+        '../shared', 'SPEC', 'issue 26']
+
+
+def _made_here(commands):
+    """The folders a page's commands train into or convert to."""
+    made = {'/tmp/cifar10_train'}  # every trainer's default --train_dir
+    for command in commands:
+        made.update(re.findall(r'--(?:train_dir|out)[= ](\S+)', command))
+    return {folder.rstrip('/') for folder in made}
+
+
+def test_every_checkpoint_an_example_reads_is_made_on_its_page():
+    problems = []
+    for page in PAGES:
+        with open(page, encoding='utf-8') as f:
+            commands = _commands(f.read())
+        made = _made_here(commands)
+        for command in commands:
+            for flag, folder in re.findall(
+                    r'--(checkpoint_dir|fine_tune_from)[= ](/tmp/\S+)', command):
+                if folder.rstrip('/') not in made:
+                    problems.append(f'{_page_name(page)}: {command}: --{flag} {folder} '
+                                    'is made by no command on the page')
+    assert problems == []

@@ -791,16 +791,16 @@ def test_benchmark_script_prints_its_table():
     """The benchmark runs on synthetic data when no --data_dir is given.
     (It measures speed; this only checks that it works and reports.)"""
     result = _run_benchmark('--only', 'input,model', '--windows=1', '--batch_size=32',
-                            '--settings=batch/matmul/1,batch/matmul/2')
+                            '--settings=queues/matmul/1,queues/matmul/2')
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith('(synthetic data in ')
     rows = [line for line in lines if line.startswith('| ') and 'sec' in line]
     assert len(rows) == 3
-    assert re.search(r'\| input pipeline alone \(batch\) \| [\d,]+ distorted images/sec; '
+    assert re.search(r'\| input pipeline alone \(queues\) \| [\d,]+ distorted images/sec; '
                      r'first batch \d+\.\d\d s', rows[0])
     command = (r'`python scripts/benchmark.py --only model '
-               r'--settings batch/matmul/1/bfc/float32,batch/matmul/2/bfc/float32`')
+               r'--settings queues/matmul/1/bfc/float32,queues/matmul/2/bfc/float32`')
     whole = re.search(r'\| model step alone \(constant batch; matmul LRN gradient, whole '
                       r'batch\) \| ([\d,]+) examples/sec \| ' + command, rows[1])
     halves = re.search(r'\| model step alone \(constant batch; matmul LRN gradient, batch '
@@ -820,9 +820,9 @@ def test_benchmark_bad_setting_is_a_usage_error(setting):
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"benchmark.py: error: bad setting '{setting}': expected INPUT_PIPELINE/"
-        'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR[/PRECISION]]], as batch/matmul/auto/bfc, '
+        'LRN_GRADIENT[/BATCH_SPLITS[/ALLOCATOR[/PRECISION]]], as queues/matmul/auto/bfc, '
         'per_image/builtin/1/default, tf_data/matmul or '
-        'batch/matmul/auto/bfc/mixed_bfloat16')
+        'queues/matmul/auto/bfc/mixed_bfloat16')
     assert result.stdout == ''
 
 

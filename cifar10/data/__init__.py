@@ -19,6 +19,7 @@
   transforms    the distortions and evaluation preprocessing, a batch at a time
   tf_data       the tf.data pipeline, and each worker's share of the files
   image_files   reading image files of any kind into square RGB images
+  image_headers what an image file's header says: size, EXIF orientation
   image_folders class folders of your own images into a data set
 
 The tutorial's own queue pipeline is cifar10_input, beside the scripts.
