@@ -324,6 +324,7 @@ def test_disk_full_messages_name_the_file_and_the_whole_checkpoint(tmp_path):
     # Running out of memory, also a ResourceExhaustedError, is not a full disk.
     oom = tf.errors.ResourceExhaustedError(None, None, 'OOM when allocating tensor')
     assert checkpoints.disk_full(oom, str(tmp_path)) is None
+    assert checkpoints.disk_full(ValueError('shape mismatch'), str(tmp_path)) is None
 
 
 def _can_mount_a_small_disk(path):

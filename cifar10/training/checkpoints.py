@@ -76,7 +76,8 @@ def disk_full(error, train_dir, prefix=''):
     newest whole checkpoint (the one a rerun resumes from), and what to do.
 
     Args:
-      error: A tf.errors.OpError or an OSError.
+      error: The exception a write raised (anything but an OSError or a
+        tf.errors.OpError is no full disk).
       train_dir: The training directory.
       prefix: Put before the line (a cluster task's name).
     """
@@ -84,13 +85,15 @@ def disk_full(error, train_dir, prefix=''):
         if error.errno != errno.ENOSPC:
             return None
         path = error.filename or train_dir
-    else:
+    elif isinstance(error, tf.errors.OpError):
         # The line that says so reads "<file>; No space left on device".
         lines = [line for line in str(error.message).splitlines()
                  if 'No space left on device' in line]
         if not lines:
             return None
         path = lines[0].split(';')[0].strip() or train_dir
+    else:
+        return None
     # A checkpoint's files are written under temporary names first.
     path = re.sub(r'(_temp[^/]*(/.*)?|\.(data-\d+-of-\d+|index|meta)(\.tempstate\d+)?)$',
                   '', path)
@@ -129,11 +132,8 @@ def newest_whole_checkpoint(checkpoint_dir, skip=None):
     Returns:
       (prefix, global step), or None if none reads whole.
     """
-    found = []
-    for index in glob.glob(os.path.join(glob.escape(checkpoint_dir), '*.index')):
-        prefix = index[:-len('.index')]
-        if prefix != skip and is_complete(prefix):
-            found.append((os.path.getmtime(index), prefix))
+    found = [(mtime, prefix) for prefix, mtime in _complete_in(checkpoint_dir)
+             if prefix != skip]
     for _, prefix in sorted(found, reverse=True):
         step = _whole_step(prefix)
         if step is not None:
@@ -296,16 +296,23 @@ def _step_of(prefix):
         return None
 
 
+def _complete_in(checkpoint_dir):
+    """(prefix, modification time of its index) of each complete
+    checkpoint in a directory (is_complete), in no particular order."""
+    for index in glob.glob(os.path.join(glob.escape(checkpoint_dir), '*.index')):
+        prefix = index[:-len('.index')]
+        if is_complete(prefix):
+            yield prefix, os.path.getmtime(index)
+
+
 def _newest_in_directory(checkpoint_dir):
     """Returns (prefix, step) of the directory's newest complete
     checkpoint by global step (ties: the newer file), or None."""
     found = []
-    for index in glob.glob(os.path.join(glob.escape(checkpoint_dir), '*.index')):
-        prefix = index[:-len('.index')]
-        if is_complete(prefix):
-            step = _step_of(prefix)
-            if step is not None:
-                found.append((step, os.path.getmtime(index), prefix))
+    for prefix, mtime in _complete_in(checkpoint_dir):
+        step = _step_of(prefix)
+        if step is not None:
+            found.append((step, mtime, prefix))
     if not found:
         return None
     step, _, prefix = max(found)

@@ -568,8 +568,7 @@ def _open_session(scaffold, hooks, train_dir, checkpoint, config, replica,
                                     if replica else 120))
     except (tf.errors.OpError, ValueError, OSError) as e:
         # The first checkpoint is written as the session starts.
-        full = (checkpoints.disk_full(e, train_dir, prefix)
-                if isinstance(e, (tf.errors.OpError, OSError)) else None)
+        full = checkpoints.disk_full(e, train_dir, prefix)
         if full is not None:
             raise full from None
         if not checkpoint or isinstance(e, OSError):
