@@ -694,3 +694,15 @@ def test_odd_names_links_and_half_layouts(tmp_path, capsys):
     assert _convert(half, '--out', tmp_path / 'out2') == 1
     assert ('a classifier needs at least 2, one folder of images per class '
             '(train/ without test/: the split layout needs both)') in capsys.readouterr().err
+
+
+def test_progress_shows_each_count_once():
+    """The converter's progress: the end, reported by the decoding loop and
+    again when decoding is done, is one line, not two."""
+    import io
+    out = io.StringIO()
+    progress = image_files.Progress(10, out, quiet_secs=0.0, every_secs=0.0)
+    for done in (4, 10, 10):
+        progress(done)
+    lines = out.getvalue().splitlines()
+    assert [line.split(' (')[0] for line in lines] == ['4 of 10 images', '10 of 10 images']

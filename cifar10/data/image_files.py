@@ -473,7 +473,8 @@ class Progress:
 
     Nothing is printed for the first ``quiet_secs``, so short jobs stay
     silent; after that a line at most every ``every_secs`` (on a terminal
-    the line rewrites itself), and a final one at the end.
+    the line rewrites itself), and a final one at the end. A count already
+    shown is not shown again (the end is reported by more than one caller).
     """
 
     def __init__(self, total, stream, what='images', quiet_secs=2.0,
@@ -485,15 +486,16 @@ class Progress:
         self._every = every_secs
         self._start = time.monotonic()
         self._last = None
+        self._shown = None
         self._tty = getattr(stream, 'isatty', lambda: False)()
 
     def __call__(self, done):
         now = time.monotonic()
         elapsed = now - self._start
-        if elapsed < self._quiet or (self._last and now - self._last < self._every
-                                     and done < self._total):
+        if elapsed < self._quiet or done == self._shown or (
+                self._last and now - self._last < self._every and done < self._total):
             return
-        self._last = now
+        self._last, self._shown = now, done
         rate = done / elapsed if elapsed else 0.0
         left = (self._total - done) / rate if rate else 0.0
         line = (f'{done:,} of {self._total:,} {self._what} '
