@@ -1,0 +1,272 @@
+"""The lesson (docs/tutorial.md) says what the code does: its layer table
+is what the model builds, its Python snippets run and print what the page
+shows, its first-run table is the measurements of docs/learning.md, and
+the script that draws its figures works on a real (short) run's files.
+
+A renamed summary tag, flag, layer or function fails here, not in a
+learner's terminal.
+"""
+
+import base64
+import contextlib
+import io
+import os
+import re
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10.model.layer_sizes import LAYERS, layer_sizes
+from cifar10.model.network import Network
+
+from conftest import FAST_TRAIN_FLAGS, REPO, run_in_process
+
+LESSON = os.path.join(REPO, 'docs', 'tutorial.md')
+SVG = '{http://www.w3.org/2000/svg}'
+
+
+def _read(path):
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
+def _table(text, first_header):
+    """The rows (lists of cells) of the markdown table whose first header
+    cell is ``first_header``."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(f'| {first_header} |'):
+            rows = []
+            for row in lines[i + 2:]:
+                if not row.startswith('|'):
+                    break
+                rows.append([cell.strip() for cell in row.strip('|').split('|')])
+            return rows
+    raise AssertionError(f'no table headed "{first_header}"')
+
+
+# --- the model's sizes ---------------------------------------------------------
+
+def test_layer_sizes_count_the_tutorial_model():
+    sizes = {layer.name: layer for layer in layer_sizes()}
+    assert list(sizes) == list(LAYERS)
+    assert sum(layer.parameters for layer in sizes.values()) == 1068298
+    # By hand: a 5x5x3 kernel per output value of conv1 at each of 24x24
+    # positions; fully connected layers use each weight once.
+    assert sizes['conv1'].multiply_adds == 24 * 24 * 64 * (5 * 5 * 3)
+    assert sizes['conv2'].multiply_adds == 12 * 12 * 64 * (5 * 5 * 64)
+    assert sizes['local3'].multiply_adds == 6 * 6 * 64 * 384
+    assert sizes['softmax_linear'].multiply_adds == 192 * 10
+    assert sizes['conv1'].parameters == 5 * 5 * 3 * 64 + 64
+    assert sizes['pool2'].output_shape == (6, 6, 64)
+    assert sizes['local4'].output_shape == (192,)
+    assert sizes['norm1'].parameters == sizes['norm1'].multiply_adds == 0
+
+
+def test_layer_sizes_follow_the_network_asked_for():
+    local = {layer.name: layer for layer in layer_sizes(Network(model='local'))}
+    assert sum(layer.parameters for layer in local.values()) == 1116490
+    # Locally connected: each of the 6x6 positions has its own 3x3x64x32.
+    assert local['local3'].multiply_adds == 6 * 6 * 3 * 3 * 64 * 32
+    assert local['local3'].output_shape == (6, 6, 32)
+    hundred = layer_sizes(Network(num_classes=100))
+    assert hundred[-1].output_shape == (100,) and hundred[-1].parameters == 192 * 100 + 100
+
+
+def test_the_lessons_layer_table_is_what_the_code_builds():
+    rows = _table(_read(LESSON), 'layer')
+    sizes = layer_sizes()
+    assert [row[0] for row in rows] == [*LAYERS, '**total**']
+    for row, layer in zip(rows, sizes):
+        assert row[1] == 'x'.join(str(d) for d in layer.output_shape), row
+        assert row[2] == f'{layer.parameters:,}', row
+        assert row[3] == f'{layer.multiply_adds:,}', row
+    assert rows[-1][2] == f'**{sum(layer.parameters for layer in sizes):,}**'
+    assert rows[-1][3] == f'**{sum(layer.multiply_adds for layer in sizes):,}**'
+
+
+# --- the first-run table -------------------------------------------------------
+
+FIRST_RUN_HEADER = 'steps'
+FIRST_RUN_STEPS = ['10,000', '25,000', '50,000', '100,000']
+
+
+def test_the_first_run_table_is_learnings_measurements():
+    """README and the lesson show the same steps -> precision -> time rows,
+    and each is the float32 and mixed_bfloat16 measurement of Learning."""
+    measured = {}
+    for row in _table(_read(os.path.join(REPO, 'docs', 'learning.md')), 'step'):
+        # step | averaged | raw | numpy | wall | mixed "a / r / n" | mixed wall
+        mixed = row[5].replace('**', '').split(' / ')[0]
+        measured[row[0]] = [row[1].replace('**', ''), row[4], mixed, row[6]]
+    readme = _table(_read(os.path.join(REPO, 'README.md')), FIRST_RUN_HEADER)
+    lesson = _table(_read(LESSON), FIRST_RUN_HEADER)
+    assert readme == lesson
+    assert [row[0] for row in lesson] == FIRST_RUN_STEPS
+    for row in lesson:
+        assert row[1:] == measured[row[0]], row
+
+
+# --- a short real run, for the snippets and the figures --------------------------
+
+@pytest.fixture(scope='module')
+def short_run(synthetic_data, tmp_path_factory):
+    """A 12-step training run with summaries every 4 steps, and its last
+    checkpoint evaluated with the averaged and with the raw weights."""
+    root = tmp_path_factory.mktemp('lesson')
+    data_dir = synthetic_data[0]
+    dirs = {name: str(root / name) for name in ('train', 'eval', 'eval_raw')}
+    result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
+                            f'--train_dir={dirs["train"]}', '--max_steps=12',
+                            '--save_summaries_steps=4', '--save_checkpoint_steps=6',
+                            *FAST_TRAIN_FLAGS)
+    assert result.returncode == 0, result.stderr
+    for name, averages in (('eval', 'true'), ('eval_raw', 'false')):
+        result = run_in_process('cifar10_eval.py', f'--data_dir={data_dir}',
+                                f'--checkpoint_dir={dirs["train"]}',
+                                f'--eval_dir={dirs[name]}', '--run_once',
+                                '--num_examples=256', f'--use_moving_averages={averages}')
+        assert result.returncode == 0, result.stderr
+    return data_dir, dirs
+
+
+def _snippets(text):
+    """(code, expected output) of each ```python block, the output being
+    the ```output block right after it (None if there is none)."""
+    blocks = re.findall(r'```(\w+)\n(.*?)```', text, re.S)
+    found = []
+    for i, (kind, body) in enumerate(blocks):
+        if kind == 'python':
+            after = blocks[i + 1] if i + 1 < len(blocks) else ('', '')
+            found.append((body, after[1] if after[0] == 'output' else None))
+    return found
+
+
+def test_the_lessons_snippets_print_what_the_page_shows(short_run):
+    """Each snippet runs as a learner runs it (the checkpoint folder of the
+    first run is the short run's here) and prints the page's output."""
+    _, dirs = short_run
+    snippets = _snippets(_read(LESSON))
+    assert len(snippets) >= 3
+    for code, expected in snippets:
+        code = code.replace("'/tmp/cifar10_train'", repr(dirs['train']))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, LESSON, 'exec'), {'__name__': '__lesson__'})
+        assert expected is not None, f'no output block after:\n{code}'
+        assert out.getvalue() == expected, code
+
+
+# --- the figures ----------------------------------------------------------------
+
+@pytest.fixture
+def lesson_figures(monkeypatch):
+    """scripts/lesson_figures.py as a module."""
+    monkeypatch.setattr(sys, 'path', [os.path.join(REPO, 'scripts'), *sys.path])
+    import lesson_figures
+    return lesson_figures
+
+
+def _pictures(root):
+    """The PNG pictures an SVG holds, decoded."""
+    pictures = []
+    for image in root.iter(SVG + 'image'):
+        data = image.get('href').split('base64,', 1)[1]
+        pictures.append(tf.io.decode_png(base64.b64decode(data)).numpy())
+    return pictures
+
+
+def test_the_figures_are_drawn_from_a_runs_files(short_run, lesson_figures, tmp_path):
+    data_dir, dirs = short_run
+    out = tmp_path / 'figures'
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        lesson_figures.main(['--data_dir', data_dir, '--train_dir', dirs['train'],
+                             '--eval_dir', dirs['eval'], '--eval_raw_dir', dirs['eval_raw'],
+                             '--out', str(out)])
+    written = sorted(os.listdir(out))
+    assert written == sorted(lesson_figures.FIGURES)
+    assert printed.getvalue().split() == [str(out / name) for name in lesson_figures.FIGURES]
+    # Every figure the lesson shows is one the script makes, and back.
+    shown = re.findall(r'\]\(figures/([\w.-]+)\)', _read(LESSON))
+    assert sorted(shown) == written
+
+    roots = {name: ElementTree.parse(out / name).getroot() for name in written}
+    texts = {name: ' '.join(t.text or '' for t in root.iter(SVG + 'text'))
+             for name, root in roots.items()}
+    for name in ('loss.svg', 'precision.svg', 'sparsity.svg', 'confusion.svg'):
+        assert '12 steps' in texts[name], (name, texts[name])
+        assert re.search(r'\d{4}-\d\d-\d\d', texts[name]), name
+        assert 'vCPU' in texts[name], name
+
+    def lines(name):
+        return [[tuple(map(float, p.split(','))) for p in line.get('points').split()]
+                for line in roots[name].iter(SVG + 'polyline')]
+    # Summaries every 4 steps of 12 (the trainer writes them after steps 1,
+    # 5 and 9); the average without its first value, its starting 0.
+    raw_loss, average_loss = lines('loss.svg')
+    assert len(raw_loss) == 3 and len(average_loss) == 2
+    assert len(lines('sparsity.svg')) == 4
+    assert len(lines('precision.svg')) == 2  # averaged and raw, one point each
+    rate = lines('learning-rate.svg')[0]
+    assert len(rate) >= 2 and 'first decay: 136,718' in texts['learning-rate.svg']
+
+    grid, = _pictures(roots['images.svg'])
+    # 10 classes by 8 images of 32x32, 2-pixel gaps.
+    assert grid.shape == (10 * 34 - 2, 8 * 34 - 2, 3)
+    stages, = _pictures(roots['distortions.svg'])
+    assert stages.shape == (10 * 34 - 2, 5 * 34 - 2, 3)
+    confusion, = _pictures(roots['confusion.svg'])
+    assert confusion.shape == (240, 240, 3)
+    for name in ('images.svg', 'distortions.svg', 'confusion.svg'):
+        assert 'airplane' in texts[name] and 'truck' in texts[name]
+
+
+def test_the_learning_rate_decays_where_the_lesson_says(lesson_figures):
+    points, decays = lesson_figures.learning_rate_points(128, 300000)
+    assert decays == [136718, 273436]
+    rates = dict(points)
+    assert rates[0] == pytest.approx(0.1) and rates[136717] == pytest.approx(0.1)
+    assert rates[136718] == pytest.approx(0.01) and rates[300000] == pytest.approx(0.001)
+    assert '136,718' in _read(LESSON) and '273,436' in _read(LESSON)
+
+
+def test_the_figures_name_a_missing_summary(short_run, lesson_figures, tmp_path):
+    """A folder without the summaries a figure needs (the evaluator's given
+    as the trainer's) ends in one line naming them."""
+    data_dir, dirs = short_run
+    with pytest.raises(SystemExit) as stop:
+        lesson_figures.main(['--data_dir', data_dir, '--train_dir', dirs['eval'],
+                             '--eval_dir', dirs['eval'], '--eval_raw_dir', dirs['eval_raw'],
+                             '--out', str(tmp_path)])
+    assert str(stop.value).startswith(f'error: {dirs["eval"]} has no summaries tagged '
+                                      'total_loss (raw), total_loss')
+    assert not np.any([name.endswith('.svg') for name in os.listdir(tmp_path)])
+
+
+def test_the_caption_names_the_runs_last_step_date_and_machine(lesson_figures):
+    # {step: wall time}: step 12 written at 1971-01-01 00:00 UTC.
+    events = {1: 0.0, 12: 365 * 86400.0}
+    assert (lesson_figures.run_caption(events, 'a 64-core box')
+            == 'a run of 12 steps, 1971-01-01, a 64-core box')
+    assert re.fullmatch(r'\d+ vCPU .+ \(.+\)', lesson_figures.machine())
+
+
+def test_standardization_undoes_the_brightness_distortion():
+    """The lesson says so: adding one amount to every value moves the mean
+    only, which standardization removes (contrast it does not undo)."""
+    from cifar10.data import transforms
+    images = tf.constant(np.random.RandomState(0).randint(0, 256, (8, 24, 24, 3)),
+                         tf.uint8)
+    params = transforms.distortion_params(8)
+    no_brightness = dict(params, delta=tf.zeros([8]))
+    no_contrast = dict(params, contrast=tf.ones([8]))
+    distorted = transforms.adjust_colors(images, params).numpy()
+    assert np.abs(params['delta'].numpy()).max() > 1
+    assert np.allclose(distorted, transforms.adjust_colors(images, no_brightness).numpy(),
+                       atol=1e-5)
+    assert not np.allclose(distorted, transforms.adjust_colors(images, no_contrast).numpy(),
+                           atol=1e-2)
