@@ -55,6 +55,7 @@ from cifar10.data import tf_data
 from cifar10.metrics import scores
 from cifar10.metrics import summaries
 from cifar10.runtime import cli
+from cifar10.runtime import kernels
 from cifar10.runtime import session
 from cifar10.training import checkpoints
 from cifar10.training import flags
@@ -421,6 +422,7 @@ def evaluate(args):
                           pipeline=args.input_pipeline)
     print(f'Evaluating {network.describe()} on {dataset.describe()}, '
           f'{args.eval_data} data.', flush=True)
+    print(kernels.describe(requested=args.onednn), flush=True)
     try:
         if args.run_once:
             ckpt = checkpoints.newest_checkpoint(args.checkpoint_dir)

@@ -83,6 +83,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
+# The CPU kernels too are chosen as the scripts choose them by default
+# (--onednn, before TensorFlow loads), so that a script's main() run here
+# computes with the kernels its own process would.
+from cifar10.runtime import kernels  # noqa: E402
+kernels.choose_before_tensorflow(argv=[])
+
 from cifar10.runtime.cli import PARENT_PID_VARIABLE  # noqa: E402
 
 RECORD_BYTES = 3073

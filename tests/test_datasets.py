@@ -286,6 +286,7 @@ def test_cifar100_trains_evaluates_predicts_and_exports(cifar100_dir, tmp_path, 
     lines = _train(cifar100_dir, train_dir, '--dataset=cifar100')
     assert lines[0] == ('Training the tutorial model (1,085,668 parameters) on '
                         'CIFAR-100 (fine labels, 100 classes).')
+    assert lines.pop(1).startswith('CPU kernels: ')
     assert lines[1] == 'Training input: queue runners (FixedLengthRecordReader, a batch at a time, shuffle queue).'
     assert lines[2] == 'Filling queue with 250 CIFAR images before starting to train.'
     assert lines[-1].startswith('Stopped at step 4 (reached --max_steps=4)')
@@ -299,6 +300,7 @@ def test_cifar100_trains_evaluates_predicts_and_exports(cifar100_dir, tmp_path, 
     assert out.pop(0) == 'Evaluation input: queue runners (FixedLengthRecordReader, files in order).'
     assert out[0] == ('Evaluating the tutorial model (1,085,668 parameters) on '
                       'CIFAR-100 (fine labels, 100 classes), test data.')
+    assert out.pop(1).startswith('CPU kernels: ')
     table = [line.split() for line in out[3:103]]
     assert [row[0] for row in table] == FINE_NAMES
     assert sum(int(row[3]) for row in table) == 300
@@ -340,6 +342,7 @@ def test_svhn_trains_the_local_model_and_evaluates(svhn_dir, tmp_path, capsys):
     lines = _train(svhn_dir, train_dir, '--dataset=svhn', '--model=local')
     assert lines[0] == ('Training the local model (1,116,490 parameters) on SVHN '
                         '(10 classes).')
+    assert lines.pop(1).startswith('CPU kernels: ')
     assert lines[1] == 'Training input: queue runners (FixedLengthRecordReader, a batch at a time, shuffle queue).'
     assert lines[2].startswith('Filling queue with 366 SVHN images')
     flags = [f'--checkpoint_dir={train_dir}', f'--data_dir={svhn_dir}',
@@ -350,6 +353,7 @@ def test_svhn_trains_the_local_model_and_evaluates(svhn_dir, tmp_path, capsys):
     assert out.pop(0) == 'Evaluation input: queue runners (FixedLengthRecordReader, files in order).'
     assert out[0] == ('Evaluating the local model (1,116,490 parameters) on SVHN '
                       '(10 classes), test data.')
+    assert out.pop(1).startswith('CPU kernels: ')
     assert [line.split()[0] for line in out[3:13]] == list('0123456789')
     assert all(int(line.split()[3]) == 20 for line in out[3:13])
     # The same checkpoint evaluated as the tutorial model: refused in one line.

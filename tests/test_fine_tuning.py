@@ -33,6 +33,7 @@ def test_fine_tuned_run_restores_what_fits_and_keeps_frozen_layers(data_dir, tmp
     result = run_in_process('cifar10_train.py', '--max_steps=3', *flags)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
+    assert lines.pop(1).startswith('CPU kernels: ')
     assert lines.pop(1) == 'Training input: queue runners (FixedLengthRecordReader, a batch at a time, shuffle queue).'
     assert lines[2] == f'No checkpoint in {train_dir}: starting from step 0.'
     # One line: what was restored (same name and shape) and what was not.

@@ -527,6 +527,8 @@ def test_custom_data_trains_at_image_size_48(custom48):
     _, data, train_dir, lines = custom48
     assert lines[0] == (f'Training the tutorial model (2,172,867 parameters, 36x36 '
                         f'crops) on custom in {data} (3 classes, 48x48 images).')
+    assert lines[1].startswith('CPU kernels: ')
+    lines = lines[:1] + lines[2:]
     assert lines[1] == ('Training input: queue runners (FixedLengthRecordReader, a '
                         'batch at a time, shuffle queue).')
     assert lines[2].startswith('Filling queue with 0 custom images')
@@ -556,6 +558,7 @@ def test_custom_eval_counts_exactly_the_test_records(custom48, tmp_path, capsys)
                             'files in order).')
     assert lines[0] == ('Evaluating the tutorial model (2,172,867 parameters, 36x36 '
                         f'crops) on custom in {data} (3 classes, 48x48 images), test data.')
+    assert lines.pop(1).startswith('CPU kernels: ')
     table = {line.split()[0]: line.split() for line in lines[3:7]}
     assert [int(table[c][3]) for c in ('red', 'green', 'blue')] == [10, 10, 10]
     assert table['all'][2] == '30'

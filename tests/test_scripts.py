@@ -423,6 +423,7 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
     assert lines.pop(0) == 'Evaluation input: queue runners (FixedLengthRecordReader, files in order).'
     assert lines.pop(0) == ('Evaluating the tutorial model (1,068,298 parameters) '
                             'on CIFAR-10 (10 classes), test data.')
+    assert lines.pop(0).startswith('CPU kernels: ')
     assert PRECISION.match(lines[0]).group(1) == '0.100'
     assert sum(bool(PRECISION.match(line)) for line in lines) == 1
     # Per-class table: everything predicted airplane, 30 of each class.

@@ -184,7 +184,9 @@ def test_evaluation_counts_exactly_and_agrees_across_pipelines_and_formats(
             out = capsys.readouterr().out.splitlines()
             table = {line.split()[0]: line.split() for line in out if line.split()}
             assert table['all'][2] == '9'  # 3 test images of each class
-            results[fmt, pipeline] = [line for line in out[3:]]
+            # After the input, model, kernels and timestamped precision
+            # lines: the per-class table and the confusions.
+            results[fmt, pipeline] = out[4:]
     first = results['records', 'queues']
     assert all(r == first for r in results.values())
 

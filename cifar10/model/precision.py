@@ -46,6 +46,9 @@ import os
 
 import tensorflow as tf
 
+from cifar10.runtime.kernels import cpu_flags
+from cifar10.runtime.kernels import onednn_enabled
+
 POLICIES = ('float32', 'mixed_bfloat16')
 DEFAULT_POLICY = 'float32'
 
@@ -94,20 +97,6 @@ def matmul(a, b, policy=DEFAULT_POLICY):
                    tf.float32)
 
 
-def cpu_flags(path='/proc/cpuinfo'):
-    """The CPU's feature flags, as a set of lower-case names (empty where the
-    system does not say, as on macOS and Windows)."""
-    try:
-        with open(path, encoding='utf-8', errors='replace') as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                if key.strip().lower() in ('flags', 'features'):
-                    return set(value.lower().split())
-    except OSError:
-        pass
-    return set()
-
-
 def gpu_capabilities():
     """Compute capabilities ((major, minor)) of the visible GPUs."""
     out = []
@@ -122,20 +111,6 @@ def gpu_capabilities():
 # it no bfloat16 convolution at all.
 _ISA_EMULATED = ('AVX512_CORE', 'AVX512_CORE_VNNI')
 _ISA_NONE = ('SSE41', 'AVX', 'AVX2', 'AVX2_VNNI')
-
-
-def onednn_enabled():
-    """Whether TensorFlow runs its CPU ops through oneDNN in this process.
-
-    On Linux, TensorFlow turns oneDNN on by default only for CPUs with
-    AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX (TF_ENABLE_ONEDNN_OPTS
-    overrides it); elsewhere its generic (Eigen) kernels compute.
-    """
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except (ImportError, AttributeError):  # a build without the query
-        return True
 
 
 def bfloat16_support(flags=None, capabilities=None, isa=None, onednn=None):

@@ -18,5 +18,7 @@ and how a script starts and ends.
   session       session settings, and the defaults that follow the device
   cli           running a script: quiet TensorFlow import, exit status,
                 signals; the console scripts
+  kernels       which CPU kernels TensorFlow runs (--onednn), chosen
+                before it loads
   script_setup  what a script does first when it runs as a program
 """

@@ -15,7 +15,9 @@
 
 The console-script entry points (cifar10-train, cifar10-eval,
 cifar10-multi-gpu-train, cifar10-distributed-train, cifar10-predict,
-cifar10-export, cifar10-convert-images) each import TensorFlow quietly before the script module, so
+cifar10-export, cifar10-convert-images) each choose the CPU kernels
+(kernels.choose_before_tensorflow) and import TensorFlow quietly before the
+script module, so
 that TensorFlow's start-up chatter (CPU-feature notices, missing CUDA
 drivers) does not bury the script's own output. Set TF_CPP_MIN_LOG_LEVEL=0
 to see it. ``run_main`` turns a script's expected failures into one line
@@ -34,6 +36,7 @@ import os
 import signal
 import sys
 
+from cifar10.runtime import kernels
 from cifar10.runtime.errors import DataError, NanLossError, op_error_summary
 
 
@@ -242,6 +245,7 @@ class GracefulStop:
 
 def _run(module_name):
     end_with_parent()
+    kernels.choose_before_tensorflow()
     import_tensorflow_quietly()
     importlib.import_module(module_name).main()
 

@@ -42,10 +42,13 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def prepare():
     """Makes the package importable, ties the process to its parent if
-        asked (cli.end_with_parent) and imports TensorFlow quietly."""
+        asked (cli.end_with_parent), chooses the CPU kernels from --onednn
+        (kernels.choose_before_tensorflow) and imports TensorFlow quietly."""
     if __name__ != 'cifar10.runtime.script_setup':  # loaded from the scripts' folder
         sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _PACKAGE]
         sys.path.insert(0, os.path.dirname(_PACKAGE))
     from cifar10.runtime import cli
+    from cifar10.runtime import kernels
     cli.end_with_parent()
+    kernels.choose_before_tensorflow()
     cli.import_tensorflow_quietly()

@@ -34,6 +34,7 @@ from cifar10.training import checkpoints
 from cifar10.training import fine_tuning
 from cifar10.training import flags
 
+from cifar10.runtime import kernels
 from cifar10.runtime.cli import GracefulStop
 from cifar10.runtime.errors import DataError, NanLossError
 from cifar10.runtime.session import session_config_from_flags
@@ -203,6 +204,7 @@ def prepare_training(args):
         raise
     print(f'Training {flags.network_from_flags(args).describe()} on '
           f'{dataset.describe()}.', flush=True)
+    print(kernels.describe(requested=args.onednn), flush=True)
     if slower:
         print(slower, file=sys.stderr, flush=True)
     return lock
