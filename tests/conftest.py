@@ -91,6 +91,44 @@ kernels.choose_before_tensorflow(argv=[])
 
 from cifar10.runtime.cli import PARENT_PID_VARIABLE  # noqa: E402
 
+# --- the fast loop ---------------------------------------------------------
+#
+# The expensive end-to-end runs (a script trained or evaluated in its own
+# process, a cluster, the benchmark, a signal) carry @pytest.mark.slow:
+# `python -m pytest -q -m "not slow" tests` leaves them out and runs the
+# rest, which still builds the model, the input pipeline, every flag, the
+# messages and the docs' commands, in about a minute (docs/tests.md).
+# README's command and CI run everything.
+
+# A test left unmarked that takes longer than this is named at the end of a
+# run (a note, never a failure: times depend on the machine).
+SLOW_NOTE_SECS = 2.0
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: an expensive end-to-end run, left out of the fast '
+                   'loop (-m "not slow"); CI runs it')
+
+
+_unmarked_slow = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == 'call' and report.passed and report.duration > SLOW_NOTE_SECS \
+            and 'slow' not in report.keywords:
+        _unmarked_slow.append((report.duration, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _unmarked_slow:
+        terminalreporter.write_line(
+            f'note: tests not marked slow that took over {SLOW_NOTE_SECS:g} s '
+            '(mark them @pytest.mark.slow if they are end-to-end runs):')
+        for duration, nodeid in sorted(_unmarked_slow, reverse=True):
+            terminalreporter.write_line(f'  {duration:.1f} s  {nodeid}')
+
+
 RECORD_BYTES = 3073
 OFFICIAL_RECORDS = 10000
 

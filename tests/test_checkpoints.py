@@ -48,6 +48,7 @@ def _toy_training(train_dir, max_steps, save_steps=2):
 
 # --- finding checkpoints ------------------------------------------------------
 
+@pytest.mark.slow
 def test_copied_directory_with_absolute_paths_is_read_in_place(tmp_path):
     old, new = tmp_path / 'a' / 'train', tmp_path / 'b' / 'train'
     old.mkdir(parents=True)
@@ -63,6 +64,7 @@ def test_copied_directory_with_absolute_paths_is_read_in_place(tmp_path):
     assert checkpoints.newest_checkpoint(str(new)) == str(new / 'model.ckpt-3')
 
 
+@pytest.mark.slow
 def test_paths_from_another_machine_and_windows_resolve_by_name(tmp_path):
     for step in (4, 8):
         write_constant_checkpoint(tmp_path, step=step, predicted_class=0)
@@ -77,6 +79,7 @@ def test_paths_from_another_machine_and_windows_resolve_by_name(tmp_path):
 
 
 @pytest.mark.parametrize('state', ['missing', 'garbage', 'stale'])
+@pytest.mark.slow
 def test_unusable_state_file_falls_back_to_newest_by_step(tmp_path, capsys, state):
     for step in (10, 30, 20):  # written out of order: the step decides
         write_constant_checkpoint(tmp_path, step=step, predicted_class=0)
@@ -153,6 +156,7 @@ def test_trainer_writes_relative_paths_and_resumes_a_moved_directory(tmp_path, c
     assert str(tmp_path) not in _state_text(new)
 
 
+@pytest.mark.slow
 def test_scripts_read_a_copied_directory(data_dir, tmp_path, image_file):
     old, new = tmp_path / 'a' / 'train', tmp_path / 'b' / 'train'
     old.mkdir(parents=True)
@@ -202,6 +206,7 @@ _HOLDER = ('import sys, time\n'
            'time.sleep(%d)\n' % TIMEOUT_SECS)
 
 
+@pytest.mark.slow
 def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
     train_dir.mkdir()
@@ -235,6 +240,7 @@ def test_second_trainer_is_refused_and_writes_nothing(data_dir, tmp_path):
         checkpoints.lock_train_dir(str(train_dir)).release()
 
 
+@pytest.mark.slow
 def test_running_trainer_holds_its_directory(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
     first = subprocess.Popen(
@@ -340,6 +346,7 @@ def _can_mount_a_small_disk(path):
     return result.returncode == 0
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_training_with_what_to_do(data_dir, tmp_path):
     """Training into a 16 MB disk: the checkpoint of step 0 fits, the next
     one does not."""

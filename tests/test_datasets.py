@@ -281,6 +281,7 @@ def _train(data_dir, train_dir, *flags):
     return result.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_cifar100_trains_evaluates_predicts_and_exports(cifar100_dir, tmp_path, capsys):
     train_dir = tmp_path / 'train'
     lines = _train(cifar100_dir, train_dir, '--dataset=cifar100')
@@ -337,6 +338,7 @@ def test_cifar100_trains_evaluates_predicts_and_exports(cifar100_dir, tmp_path, 
         cifar10_eval.evaluate(args)
 
 
+@pytest.mark.slow
 def test_svhn_trains_the_local_model_and_evaluates(svhn_dir, tmp_path, capsys):
     train_dir = tmp_path / 'train'
     lines = _train(svhn_dir, train_dir, '--dataset=svhn', '--model=local')

@@ -187,6 +187,7 @@ def test_free_ports_are_below_the_ephemeral_range_and_bindable():
 
 # --- single tasks that cannot run ----------------------------------------------
 
+@pytest.mark.slow
 def test_startup_timeout_names_the_unreachable_tasks(data_dir, tmp_path):
     ps, w0, w1 = (f'127.0.0.1:{p}' for p in _free_ports(3))
     result = run_script('cifar10_distributed_train.py', '--job_name=worker', '--task_index=1',
@@ -199,6 +200,7 @@ def test_startup_timeout_names_the_unreachable_tasks(data_dir, tmp_path):
     assert not (tmp_path / 't').exists()  # only the chief touches --train_dir
 
 
+@pytest.mark.slow
 def test_port_in_use_and_bad_tf_config_are_one_line_errors(data_dir, tmp_path):
     listener = socket.socket()
     listener.bind(('127.0.0.1', 0))
@@ -231,6 +233,7 @@ def _lines(out, task):
     return [line[len(task) + 3:] for line in out.splitlines() if line.startswith(f'[{task}] ')]
 
 
+@pytest.mark.slow
 def test_synchronous_cluster_ends_exactly_and_learns(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
     # Batch 32 per worker, not FAST_TRAIN_FLAGS' 16: at the recipe's rate
@@ -277,6 +280,7 @@ def test_synchronous_cluster_ends_exactly_and_learns(data_dir, tmp_path):
     assert _ckpt_step(train_dir) == 103
 
 
+@pytest.mark.slow
 def test_asynchronous_cluster_resumes_a_single_device_run_and_ends_exactly(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
     single = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
@@ -344,6 +348,7 @@ def _wait(condition, what, running=()):
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_cluster_survives_lost_tasks(data_dir, tmp_path):
     """A worker, then the chief, then the ps task are SIGKILLed and started
     again: training goes on, and every process ends by itself at exactly
@@ -435,6 +440,7 @@ def _ended(pid):
 
 @pytest.mark.skipif(not sys.platform.startswith('linux'),
                     reason='tasks end with their launcher through Linux\'s PR_SET_PDEATHSIG')
+@pytest.mark.slow
 def test_tasks_end_when_the_launcher_is_killed(data_dir, tmp_path):
     """SIGKILL gives the launcher no chance to wind the cluster down: the
     kernel ends its tasks (cli.end_with_parent), so none keeps its port."""
@@ -458,6 +464,7 @@ def test_tasks_end_when_the_launcher_is_killed(data_dir, tmp_path):
         assert [pid for pid in tasks if not _ended(pid)] == []
 
 
+@pytest.mark.slow
 def test_a_script_whose_parent_is_gone_ends_at_once(tmp_path):
     """A script told to end with a parent that has already ended (it died
     before the script could ask the kernel) ends at its start; one whose
@@ -476,6 +483,7 @@ def test_a_script_whose_parent_is_gone_ends_at_once(tmp_path):
     assert other.returncode == 0 and '--max_steps' in other.stdout
 
 
+@pytest.mark.slow
 def test_sigterm_to_the_chief_winds_the_cluster_down(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
     proc = subprocess.Popen(

@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO, TIMEOUT_SECS, known_env, run_script
 
 # Settings users keep in their shell profiles, with values that would
@@ -41,6 +43,7 @@ def test_children_get_the_known_environment(monkeypatch):
     assert seen['CIFAR10_TEST_MARK'] == 'kept' and seen['PATH'] == os.environ['PATH']
 
 
+@pytest.mark.slow
 def test_script_output_does_not_depend_on_the_callers_settings(monkeypatch):
     """The failure a user met: with TF_CPP_MIN_LOG_LEVEL=2 in the shell, a
     script's --help printed TensorFlow's start-up lines on stderr. And with

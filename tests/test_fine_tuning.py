@@ -22,6 +22,7 @@ def _values(path):
             for name in reader.get_variable_to_shape_map()}
 
 
+@pytest.mark.slow
 def test_fine_tuned_run_restores_what_fits_and_keeps_frozen_layers(data_dir, tmp_path):
     source = tmp_path / 'tutorial'
     write_random_checkpoint(source, step=500, raw_too=True)

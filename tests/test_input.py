@@ -102,6 +102,7 @@ def test_eval_inputs_visit_each_record_once_then_end(tmp_path):
     np.testing.assert_array_equal(np.concatenate(got), labels)
 
 
+@pytest.mark.slow
 def test_distort_image_is_an_affine_image_of_a_random_crop():
     # Pixel values encode their position, so the crop offset and flip of
     # each output can be recovered from it.

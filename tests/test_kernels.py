@@ -95,6 +95,7 @@ def _kernels_line(data_dir, tmp_path, *flags, env=None):
     return lines[1]
 
 
+@pytest.mark.slow
 def test_the_trainer_runs_the_kernels_it_says(data_dir, tmp_path):
     # The default: what choose() makes of this machine.
     _, wanted, reason = kernels.choose(None, {}, kernels.cpu_flags(),

@@ -145,6 +145,7 @@ def _snippets(text):
     return found
 
 
+@pytest.mark.slow
 def test_the_lessons_snippets_print_what_the_page_shows(short_run):
     """Each snippet runs as a learner runs it (the checkpoint folder of the
     first run is the short run's here) and prints the page's output."""

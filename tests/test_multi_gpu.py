@@ -90,6 +90,7 @@ def _assert_same_step(got, expected, init):
 
 
 @pytest.mark.parametrize('lrn_gradient', ['matmul', 'builtin'])
+@pytest.mark.slow
 def test_two_tower_step_equals_one_step_on_concatenated_batches(lrn_gradient):
     rng = np.random.RandomState(1)
     images = rng.randn(2, 8, 24, 24, 3).astype(np.float32)
@@ -143,6 +144,7 @@ def test_bad_num_gpus_flag(capsys):
     assert multi.parse_args(['--num_gpus=2', '--use_fp16=false']).num_gpus == 2
 
 
+@pytest.mark.slow
 def test_two_towers_on_cpu_train_and_checkpoint_evaluates(data_dir, tmp_path):
     train_dir = tmp_path / 'train'
     result = run_in_process('cifar10_multi_gpu_train.py', '--num_gpus=2',
@@ -188,6 +190,7 @@ def _split_batch():
 
 
 @pytest.mark.parametrize('splits', [2, 4])
+@pytest.mark.slow
 def test_split_batch_step_equals_whole_batch_step(splits):
     images, labels = _split_batch()
     init = _initial_values()
@@ -222,6 +225,7 @@ def _summaries(splits, init):
     return {v.tag: v for v in summary.value}
 
 
+@pytest.mark.slow
 def test_split_batch_summarizes_each_layer_over_the_whole_batch():
     init = _initial_values()
     whole, split = _summaries(1, init), _summaries(2, init)

@@ -382,6 +382,7 @@ def test_an_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     assert calls and not out.exists() and _leftovers(tmp_path, 'out') == []
 
 
+@pytest.mark.slow
 def test_sigterm_while_converting_leaves_nothing(tmp_path):
     src, out = tmp_path / 'src', tmp_path / 'out'
     _make_folders(str(src), count=4)
@@ -416,6 +417,7 @@ def test_test_images_equal_to_training_images_are_a_warning(tmp_path, capsys):
     assert _manifest(tmp_path / 'out')['leaked_test_images'] == 1
 
 
+@pytest.mark.slow
 def test_more_than_256_classes_get_two_label_bytes(tmp_path, capsys):
     src = tmp_path / 'src'
     tiny = np.zeros((8, 8, 3), np.uint8)
@@ -523,6 +525,7 @@ def custom48(tmp_path_factory):
     return src, data, train_dir, result.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_custom_data_trains_at_image_size_48(custom48):
     _, data, train_dir, lines = custom48
     assert lines[0] == (f'Training the tutorial model (2,172,867 parameters, 36x36 '
@@ -545,6 +548,7 @@ def test_custom_data_trains_at_image_size_48(custom48):
     assert reader.get_variable_to_shape_map()['softmax_linear/biases'] == [3]
 
 
+@pytest.mark.slow
 def test_custom_eval_counts_exactly_the_test_records(custom48, tmp_path, capsys):
     _, data, train_dir, _ = custom48
     args = cifar10_eval.parse_args([
@@ -576,6 +580,7 @@ def test_custom_eval_counts_exactly_the_test_records(custom48, tmp_path, capsys)
     assert count == 30 and abs(reference - precision) <= 0.0005
 
 
+@pytest.mark.slow
 def test_custom_predict_on_a_folder_and_export(custom48, tmp_path):
     src, data, train_dir, _ = custom48
     photos = tmp_path / 'photos'
@@ -620,6 +625,7 @@ def test_custom_predict_on_a_folder_and_export(custom48, tmp_path):
         assert [d.size for d in inputs['images'].tensor_shape.dim] == [-1, 48, 48, 3]
 
 
+@pytest.mark.slow
 def test_custom_checkpoint_of_another_size_or_class_count_is_refused(custom48, tmp_path):
     src, data, train_dir, _ = custom48
     # The same images at 32x32: same classes, another image size.

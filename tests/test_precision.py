@@ -227,6 +227,7 @@ def _refusal(support):
     ('ONEDNN_MAX_CPU_ISA=AVX2', dict(isa='AVX2')),
     # TensorFlow's generic kernels, as on a CPU without AVX-512.
     ('TF_ENABLE_ONEDNN_OPTS=0', dict(onednn=False))])
+@pytest.mark.slow
 def test_a_trainer_without_usable_bfloat16_refuses_in_one_line(data_dir, tmp_path,
                                                                setting, support):
     """Whatever this machine is, these settings leave it no usable bfloat16
@@ -252,6 +253,7 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
     assert precision.cpu_flags(str(tmp_path / 'missing')) == set()
 
 
+@pytest.mark.slow
 def test_mixed_checkpoints_are_float32_and_read_both_ways(data_dir, tmp_path, capsys):
     train_dir = tmp_path / 'train'
 

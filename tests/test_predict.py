@@ -64,6 +64,7 @@ def test_predictions_are_normalized():
     np.testing.assert_array_equal(cls, probs.argmax(axis=1))
 
 
+@pytest.mark.slow
 def test_predict_files_and_records(checkpoint_dir, image_files, data_dir):
     record_file = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
     # As a process: nothing on its stderr, TensorFlow's lines included.
@@ -177,6 +178,7 @@ def test_predict_agrees_with_evaluation(checkpoint_dir, synthetic_data, tmp_path
     assert result.global_step == 42
 
 
+@pytest.mark.slow
 def test_export_loads_in_fresh_process_and_matches_predict(checkpoint_dir, synthetic_data,
                                                            tmp_path):
     _, images, _ = synthetic_data[1]['test_batch.bin']

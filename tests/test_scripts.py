@@ -214,6 +214,7 @@ def trained(synthetic_data, tmp_path_factory):
     return train_dir, result
 
 
+@pytest.mark.slow
 def test_train_script_runs_logs_and_checkpoints(trained):
     train_dir, result = trained
     assert result.returncode == 0, result.stderr
@@ -232,6 +233,7 @@ def test_train_script_runs_logs_and_checkpoints(trained):
     assert any(name.startswith('events.out.tfevents') for name in os.listdir(train_dir))
 
 
+@pytest.mark.slow
 def test_train_script_resumes_from_newest_checkpoint(trained, synthetic_data, tmp_path):
     train_dir, _ = trained
     resumed = tmp_path / 'resumed'
@@ -258,6 +260,7 @@ def test_train_script_resumes_from_newest_checkpoint(trained, synthetic_data, tm
 @pytest.mark.parametrize('sig, script', [
     (signal.SIGTERM, 'cifar10_train.py'), (signal.SIGINT, 'cifar10_train.py'),
     (signal.SIGTERM, 'cifar10_multi_gpu_train.py')])
+@pytest.mark.slow
 def test_signal_saves_checkpoint_at_step_reached(sig, script, data_dir, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, '-u', os.path.join('cifar10', script),
@@ -278,6 +281,7 @@ def test_signal_saves_checkpoint_at_step_reached(sig, script, data_dir, tmp_path
     assert _ckpt_step(tmp_path) == int(stop.group(1)) >= 4
 
 
+@pytest.mark.slow
 def test_train_script_bad_data_one_line_error(tmp_path):
     bin_dir = tmp_path / 'cifar-10-batches-bin'
     bin_dir.mkdir()
@@ -303,6 +307,7 @@ def test_train_script_bad_flag_exit_2():
     assert "argument --use_fp16: expected true or false, got 'perhaps'" in result.stderr
 
 
+@pytest.mark.slow
 def test_module_invocation_and_help():
     result = subprocess.run([sys.executable, '-m', 'cifar10.cifar10_eval', '--help'],
                             cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS,
@@ -316,6 +321,7 @@ def test_module_invocation_and_help():
     assert result.returncode == 0 and '--save_checkpoint_steps' in result.stdout
 
 
+@pytest.mark.slow
 def test_import_cifar10_inside_the_package_folder():
     """A learner's notebook or script beside the scripts (where the
     original's cifar10_train.py does "import cifar10") gets the tutorial's
@@ -337,6 +343,7 @@ def test_import_cifar10_inside_the_package_folder():
 
 
 @pytest.mark.parametrize('gc_enabled', [True, False])
+@pytest.mark.slow
 def test_tensorflow_import_spares_the_garbage_collector(gc_enabled):
     """The scripts' import of TensorFlow runs with the collector paused, then
     freezes what it loaded and leaves the collector as it found it."""
@@ -361,6 +368,7 @@ def test_tensorflow_import_spares_the_garbage_collector(gc_enabled):
     assert enabled == str(gc_enabled)
 
 
+@pytest.mark.slow
 def test_console_scripts_are_installed(capsys):
     """`pip install .` (CI installs with -e) provides the console scripts.
 
@@ -462,6 +470,7 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
         summaries.confusion_image(expected))
 
 
+@pytest.mark.slow
 def test_eval_whole_test_file(data_dir, tmp_path):
     write_constant_checkpoint(tmp_path, step=3, predicted_class=4)
     evaluator = cifar10_eval.Evaluator('test', data_dir, 128, 10000, str(tmp_path / 'e'))
@@ -533,6 +542,7 @@ def test_run_concurrently_overlaps_calls_and_stops_on_error():
             assert next(counter) < 50
 
 
+@pytest.mark.slow
 def test_eval_raw_weights_with_use_moving_averages_false(data_dir, tmp_path):
     # The averaged weights predict class 0, the raw weights class 1.
     write_constant_checkpoint(tmp_path, step=3, predicted_class=0)
@@ -572,6 +582,7 @@ def test_eval_run_once_without_checkpoint_fails_clearly(tmp_path):
     assert result.stderr.strip() == f'error: no checkpoint found in {tmp_path}'
 
 
+@pytest.mark.slow
 def test_eval_watch_mode_evaluates_each_new_checkpoint_once(data_dir, tmp_path):
     ckpt_dir, eval_dir = tmp_path / 'ckpt', tmp_path / 'eval'
     write_constant_checkpoint(ckpt_dir, step=1, predicted_class=0)
@@ -615,6 +626,7 @@ def reference_eval(monkeypatch):
     return reference_eval
 
 
+@pytest.mark.slow
 def test_eval_agrees_with_independent_numpy_forward_pass(trained, data_dir, tmp_path,
                                                          reference_eval):
     """The evaluator and a float64 numpy re-implementation of the network
@@ -704,6 +716,7 @@ def test_op_error_summary_finds_the_cause():
         'InvalidArgumentError: Invalid PNG data, size 1484')
 
 
+@pytest.mark.slow
 def test_trace_step_writes_chrome_trace(data_dir, tmp_path):
     result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
                             f'--train_dir={tmp_path}', '--max_steps=4', '--trace_step=3',
@@ -745,6 +758,7 @@ def test_session_knobs_build_the_asked_config(monkeypatch):
 
 
 @pytest.mark.parametrize('bfc', [True, False])
+@pytest.mark.slow
 def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
     """In a fresh process (the allocator is chosen once), TensorFlow's own
     log says which allocator the CPU device got."""
@@ -773,6 +787,7 @@ def test_bfc_allocator_knob_decides_the_first_sessions_allocator(bfc):
     ('--batch_splits=1',),
     ('--batch_splits=4',),
 ])
+@pytest.mark.slow
 def test_trainer_runs_with_knobs(flags, data_dir, tmp_path):
     result = run_in_process('cifar10_train.py', f'--data_dir={data_dir}',
                             f'--train_dir={tmp_path}', '--max_steps=3', *FAST_TRAIN_FLAGS,
@@ -788,6 +803,7 @@ def _run_benchmark(*args, timeout=TIMEOUT_SECS):
         cwd=REPO, capture_output=True, text=True, timeout=timeout, env=known_env())
 
 
+@pytest.mark.slow
 def test_benchmark_script_prints_its_table():
     """The benchmark runs on synthetic data when no --data_dir is given.
     (It measures speed; this only checks that it works and reports.)"""
@@ -842,6 +858,7 @@ def test_benchmark_batch_splits_must_divide_the_batch():
     assert result.stdout == ''
 
 
+@pytest.mark.slow
 def test_benchmark_eval_row_compares_with_original_style_evaluation():
     """The eval row evaluates one checkpoint both ways and reports the ratio."""
     result = _run_benchmark('--only', 'eval', '--train_steps=20', '--eval_runs=1',
@@ -885,6 +902,7 @@ def test_benchmark_bad_flag_is_a_usage_error(flag):
     assert result.stdout == ''
 
 
+@pytest.mark.slow
 def test_benchmark_bad_data_dir_is_one_clear_line(tmp_path):
     def run(data_dir):
         return _run_benchmark('--only', 'input', f'--data_dir={data_dir}', timeout=TIMEOUT_SECS)
@@ -928,6 +946,7 @@ def compare_allocators(monkeypatch):
     return compare_allocators
 
 
+@pytest.mark.slow
 def test_compare_allocators_finds_the_tensors_that_differ(compare_allocators, tmp_path,
                                                           capsys):
     """The allocator comparison's dumps and comparison, in this process

@@ -86,6 +86,7 @@ def _all_records(data_dir, dataset):
 
 
 @pytest.mark.parametrize('fmt', ['records', 'tfrecord'])
+@pytest.mark.slow
 def test_both_pipelines_give_the_same_images_for_the_same_records(converted, fmt):
     data_dir = str(converted[fmt])
     dataset = datasets.custom(data_dir)
@@ -169,6 +170,7 @@ def test_gpu_prefetch_rule():
     assert tf_data.prefetch_device(num_gpus=4) == '/gpu:0'
 
 
+@pytest.mark.slow
 def test_evaluation_counts_exactly_and_agrees_across_pipelines_and_formats(
         converted, tmp_path, capsys):
     checkpoint = tmp_path / 'ckpt'
