@@ -251,8 +251,9 @@ def _reason(error, fmt):
     if isinstance(error, tf.errors.ResourceExhaustedError):
         return f'{fmt} too large to decode in the memory left'
     if fmt == 'BMP':
-        # TensorFlow reads only some BMPs (uncompressed, 8, 24 or 32 bits a
-        # pixel) and says which rule a file breaks: worth passing on.
+        # TensorFlow reads only some BMPs (8, 24 or 32 bits a pixel, the
+        # file exactly as long as its rows) and says which rule a file
+        # breaks: worth passing on.
         summary = op_error_summary(error).split(': ', 1)[-1]
         return f'damaged, truncated or unsupported BMP ({summary})'
     # The header was read (check_header), so its data is what fails. Not
