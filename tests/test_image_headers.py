@@ -110,6 +110,26 @@ def test_damaged_files_are_named_with_their_format_from_their_content(tmp_path):
         'damaged, truncated or unsupported BMP (Input size should match')
 
 
+def test_a_jpegs_walk_to_its_size_is_bounded(tmp_path, monkeypatch):
+    # A start of frame claiming 13,008 x 13,008 (three components).
+    sof = (b'\xff\xc0\x00\x11\x08\x32\xd0\x32\xd0\x03'
+           b'\x01\x11\x00\x02\x11\x00\x03\x11\x00')
+    limit = (' is above the limit of 50,000,000 (--max_image_pixels raises it); '
+             'not decoded')
+    # Stray bytes and fill bytes before it are skipped, wherever it lies.
+    comment = b'\xff\xfe\x00\x02'
+    start = b'\xff\xd8' + comment
+    for padding in (b'\x00' * 3, b'\x00' * 2_000_000, b'\xff' * 2_000_000):
+        assert _refusal(tmp_path, start + padding + sof) == (
+            '13,008 x 13,008 pixels' + limit), len(padding)
+    # Segments before its size are read up to a cap: here 4, no more.
+    monkeypatch.setattr(image_headers, 'MAX_JPEG_SEGMENTS', 4)
+    assert _refusal(tmp_path, start + comment * 3 + sof) == (
+        '13,008 x 13,008 pixels' + limit)
+    assert _refusal(tmp_path, start + comment * 4 + sof) == (
+        'JPEG of more than 4 segments before its size: too many to check; not decoded')
+
+
 # Screens and frames of generated GIFs: (width, height) each.
 GIF_LAYOUTS = {
     'a frame larger than its screen': ((4, 4), [(8, 8)]),

@@ -64,6 +64,11 @@ ORIENTATIONS = {
 # hold 255 MB of compressed data.
 MAX_GIF_FRAMES = 10_000
 MAX_GIF_BLOCKS = 1_000_000
+# The most segments a JPEG's walk reads before its size: cameras and
+# editors write a dozen or so; this bounds a file of millions of tiny ones.
+MAX_JPEG_SEGMENTS = 10_000
+# Bytes read at a time when skipping stray bytes between JPEG segments.
+_SKIP_CHUNK = 1 << 16
 
 # JPEG start-of-frame markers (the ones holding the image's size): C0-CF
 # but for DHT (C4), JPG (C8) and DAC (CC).
@@ -78,8 +83,9 @@ class HeaderError(Exception):
 
 
 class TooManyBlocksError(HeaderError):
-    """A GIF has more frames or blocks than the walk reads (MAX_GIF_FRAMES,
-    MAX_GIF_BLOCKS); it is refused without being decoded."""
+    """A file has more frames, blocks or segments than the walk reads
+    (MAX_GIF_FRAMES, MAX_GIF_BLOCKS, MAX_JPEG_SEGMENTS); it is refused
+    without being decoded."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +136,8 @@ def read_header(f, fmt):
       HeaderError: if the file ends inside its header (a GIF: anywhere
         before its trailer) or the header makes no sense.
       TooManyBlocksError: if a GIF has more than MAX_GIF_FRAMES frames or
-        MAX_GIF_BLOCKS blocks.
+        MAX_GIF_BLOCKS blocks, or a JPEG more than MAX_JPEG_SEGMENTS
+        segments before its size.
     """
     if fmt == 'JPEG':
         return _jpeg_header(f)
@@ -162,18 +169,24 @@ def _jpeg_header(f):
     if f.read(2) != b'\xff\xd8':
         raise HeaderError('no start marker')
     orientation = 1
+    segments = 0
     while True:
         byte = f.read(1)
         if not byte:
             raise HeaderError('it ends before its size is given')
         if byte != b'\xff':
-            continue  # Stray bytes between segments: decoders skip them too.
-        marker = f.read(1)
-        while marker == b'\xff':  # Fill bytes.
-            marker = f.read(1)
+            # Stray bytes between segments: decoders skip them too, to the
+            # next 0xFF (looked for a chunk at a time, not byte by byte).
+            _skip_to_ff(f)
+            continue
+        marker = _after_fill_bytes(f)
         if not marker:
             raise HeaderError('it ends before its size is given')
         code = marker[0]
+        segments += 1
+        if segments > MAX_JPEG_SEGMENTS and code not in _SOF_MARKERS:
+            raise TooManyBlocksError(f'JPEG of more than {MAX_JPEG_SEGMENTS:,} '
+                                     'segments before its size: too many to check')
         if code in _STANDALONE_MARKERS or code == 0x00:
             continue
         if code == 0xDA:
@@ -198,6 +211,31 @@ def _jpeg_header(f):
                 orientation = exif_orientation(data[6:])
         else:
             f.seek(size - 2, 1)
+
+
+def _skip_to_ff(f):
+    """Moves an open file to its next 0xFF byte, or to its end."""
+    while True:
+        chunk = f.read(_SKIP_CHUNK)
+        if not chunk:
+            return
+        found = chunk.find(b'\xff')
+        if found >= 0:
+            f.seek(found - len(chunk), 1)
+            return
+
+
+def _after_fill_bytes(f):
+    """Reads past the 0xFF fill bytes that may pad a JPEG marker, a chunk
+    at a time; returns the byte after them (b'' at the end of the file)."""
+    while True:
+        chunk = f.read(_SKIP_CHUNK)
+        rest = chunk.lstrip(b'\xff')
+        if rest:
+            f.seek(1 - len(rest), 1)
+            return rest[:1]
+        if not chunk:
+            return b''
 
 
 def _colour_table_bytes(flags):
