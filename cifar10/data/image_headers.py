@@ -260,6 +260,7 @@ class _GifWalk:
         return data
 
     def count_block(self):
+        """Counts one more block; TooManyBlocksError past MAX_GIF_BLOCKS."""
         self._blocks += 1
         if self._blocks > MAX_GIF_BLOCKS:
             raise TooManyBlocksError(
@@ -295,8 +296,10 @@ def _gif_header(f):
         walk.count_block()
         kind = f.read(1)
         if not kind:
-            raise HeaderError(f'it ends after frame {len(frames)}, without its '
-                              'trailer' if frames else 'it ends before its first frame')
+            if frames:
+                raise HeaderError(f'it ends after frame {len(frames)}, '
+                                  'without its trailer')
+            raise HeaderError('it ends before its first frame')
         (kind,) = kind
         if kind == 0x3B:
             break
