@@ -72,6 +72,93 @@ def gif_bytes(frames, palette):
     return bytes(out + b'\x3B')
 
 
+def _pack_codes(codes):
+    """Packs (code, width in bits) pairs into bytes, least significant bit
+    first, as GIF's LZW data is."""
+    bits, nbits, out = 0, 0, bytearray()
+    for code, width in codes:
+        bits |= code << nbits
+        nbits += width
+        while nbits >= 8:
+            out.append(bits & 0xFF)
+            bits >>= 8
+            nbits -= 8
+    if nbits:
+        out.append(bits & 0xFF)
+    return bytes(out)
+
+
+def _sub_blocks(data):
+    """Data as GIF sub-blocks: a length byte (up to 255) before each piece,
+    a zero length at the end."""
+    blocks = bytearray()
+    for start in range(0, len(data), 255):
+        chunk = data[start:start + 255]
+        blocks += bytes([len(chunk)]) + chunk
+    return bytes(blocks + b'\0')
+
+
+def lzw_solid(pixels, index=1):
+    """GIF LZW data (code size 8, then sub-blocks) for pixels of one colour.
+
+    A run of one colour compresses well: the n-th code after a clear code
+    stands for a run of n pixels (code 256 + n, the entry the code before
+    added), so 3,800 codes (5 KB) give 7.2 million pixels. The decoder
+    widens its codes from 9 bits as its table grows (after 255, 767 and
+    1,791 codes); a clear code starts the table again before it is full.
+
+    Args:
+      pixels: How many pixels the data holds; fewer than a frame claims
+        makes a frame whose data ends early (a decoder fails on it).
+      index: The palette index of every pixel (0-255).
+    """
+    clear, end = 256, 257
+    codes, width, left = [], 9, pixels
+    while left > 0:
+        codes.append((clear, width))
+        width = 9
+        count = 0
+        while left > 0 and count < 3800:
+            count += 1
+            run = min(count, left)
+            codes.append((index if run == 1 else 256 + run, width))
+            left -= run
+            if 258 + count > (1 << width) and width < 12:
+                width += 1
+    codes.append((end, width))
+    return bytes([8]) + _sub_blocks(_pack_codes(codes))
+
+
+def gif_frames_bytes(screen, frames, trailer=True):
+    """A GIF whose screen and frames have the sizes given, each frame of one
+    colour: the files a GIF's header check is tried on.
+
+    Args:
+      screen: (width, height) of the logical screen.
+      frames: (width, height) of each frame, or (width, height, data) with
+        data the frame's LZW data (lzw_solid(5) for a frame claiming more
+        pixels than it holds); each frame is at the screen's top left and
+        follows a graphic control extension.
+      trailer: False leaves out the trailer byte, as a cut file would.
+
+    Returns:
+      The file's bytes. Palette index i is the colour (i, 255 - i, 7).
+    """
+    palette = np.stack([np.arange(256), 255 - np.arange(256),
+                        np.full(256, 7)], axis=1).astype(np.uint8)
+    out = bytearray(b'GIF89a')
+    out += struct.pack('<HHBBB', screen[0], screen[1], 0xF7, 0, 0)
+    out += palette.tobytes()
+    for number, frame in enumerate(frames):
+        width, height = frame[:2]
+        data = frame[2] if len(frame) > 2 else lzw_solid(width * height,
+                                                          1 + number % 255)
+        out += b'\x21\xF9\x04\x00\x0A\x00\x00\x00'  # Graphic control: 0.1 s.
+        out += b'\x2C' + struct.pack('<HHHHB', 0, 0, width, height, 0)
+        out += data
+    return bytes(out + (b'\x3B' if trailer else b''))
+
+
 def _png_chunk(kind, data):
     body = kind + data
     return struct.pack('>I', len(data)) + body + struct.pack('>I', zlib.crc32(body))

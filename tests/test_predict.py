@@ -17,7 +17,7 @@ from cifar10.metrics import scores
 
 from conftest import (TIMEOUT_SECS, known_env, run_in_process, run_script,
                       write_random_checkpoint)
-from image_writers import exif_jpeg, png_header_only
+from image_writers import exif_jpeg, gif_frames_bytes, lzw_solid, png_header_only
 
 tf1 = tf.compat.v1
 
@@ -130,16 +130,32 @@ def test_predict_refuses_large_images_and_turns_photos_upright(checkpoint_dir, i
     plain.write_bytes(tf.io.encode_jpeg(upright, quality=100).numpy())
     untagged = tmp_path / 'untagged.jpg'
     untagged.write_bytes(tf.io.encode_jpeg(np.rot90(upright, 1), quality=100).numpy())
+    # GIFs: a frame far larger than its screen (its data holds 5 pixels: it
+    # is refused unread), a cut one, and a huge screen with a small frame.
+    frame_bomb = tmp_path / 'frame.gif'
+    frame_bomb.write_bytes(gif_frames_bytes((16, 16), [(46000, 46000, lzw_solid(5))]))
+    cut = tmp_path / 'cut.gif'
+    cut.write_bytes(gif_frames_bytes((8, 8), [(8, 8)])[:-1])
+    screen = tmp_path / 'screen.gif'
+    screen.write_bytes(gif_frames_bytes((40000, 40000), [(1, 1)]))
     result = run_in_process('cifar10_predict.py', f'--checkpoint_dir={checkpoint_dir}',
                             f'--data_dir={data_dir}', '--json', '--top_k=10', str(bomb),
-                            str(turned), str(plain), str(untagged))
+                            str(frame_bomb), str(cut), str(turned), str(plain),
+                            str(untagged), str(screen))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f'error: {bomb}: 20,000 x 20,000 pixels is above the limit of 50,000,000 '
-        '(--max_image_pixels raises it); not decoded']
+        '(--max_image_pixels raises it); not decoded',
+        f'error: {frame_bomb}: 46,000 x 46,000 pixels (GIF frame 1) is above the limit '
+        'of 50,000,000 (--max_image_pixels raises it); not decoded',
+        f'error: {cut}: damaged or truncated GIF (it ends after frame 1, without its '
+        'trailer)']
+    results = json.loads(result.stdout)['results']
+    assert [r['input'] for r in results] == [str(turned), str(plain), str(untagged),
+                                             str(screen)]
     turned_result, plain_result, untagged_result = [
         {p['class']: p['probability'] for p in r['predictions']}
-        for r in json.loads(result.stdout)['results']]
+        for r in results[:3]]
     assert turned_result.keys() == plain_result.keys()
     for name, probability in plain_result.items():
         assert abs(turned_result[name] - probability) < 0.01, name

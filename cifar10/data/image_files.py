@@ -29,7 +29,9 @@ network exactly as the training images were.
 - Size limit: the width and height are read from the file's header
   (image_headers) before anything is decoded, and an image of more than
   ``max_pixels`` pixels is refused, so that a small file claiming a huge
-  image cannot exhaust the memory.
+  image cannot exhaust the memory. A GIF is judged by its frames, as
+  TensorFlow decodes them (every frame, each at its own size, then a
+  canvas as large as the largest), not by the screen size in its header.
 - Size (``resize``, see RESIZE_MODES): 'crop' takes the centred square and
   resizes it; 'pad' resizes the whole image to fit and pads it with black
   (letterbox); 'stretch' resizes the whole image to the square, changing
@@ -240,13 +242,31 @@ def decode(data, size, mode, orientation=1):
 
 
 def _reason(error, fmt):
-    """Says in a phrase why TensorFlow could not decode a file."""
-    summary = op_error_summary(error).split(': ', 1)[-1]
-    return f'unreadable {fmt} (corrupt, truncated or an unsupported variant: {summary})'
+    """Says in a phrase why TensorFlow could not decode a file.
+
+    Args:
+      error: The tf.errors.OpError of the decoding.
+      fmt: The format its content names (image_format), not its name's.
+    """
+    if isinstance(error, tf.errors.ResourceExhaustedError):
+        return f'{fmt} too large to decode in the memory left'
+    if fmt == 'BMP':
+        # TensorFlow reads only some BMPs (8, 24 or 32 bits a pixel, the
+        # file exactly as long as its rows) and says which rule a file
+        # breaks: worth passing on.
+        summary = op_error_summary(error).split(': ', 1)[-1]
+        return f'damaged, truncated or unsupported BMP ({summary})'
+    # The header was read (check_header), so its data is what fails. Not
+    # TensorFlow's words: for JPEG they blame a crop window nobody asked for.
+    return f'damaged or truncated {fmt} (its image data cannot be decoded)'
 
 
 def check_header(path, max_pixels=image_headers.DEFAULT_MAX_PIXELS):
     """Reads an image file's header and checks its size, before decoding.
+
+    The limit is on what TensorFlow will hold: the decoded image's pixels
+    and, for a GIF, each frame's and all its frames' together (every frame
+    is decoded, each at its own size, before the first is kept).
 
     Args:
       path: The file.
@@ -257,8 +277,8 @@ def check_header(path, max_pixels=image_headers.DEFAULT_MAX_PIXELS):
 
     Raises:
       ImageError: if the file cannot be read, is empty, is not a JPEG,
-        PNG, BMP or GIF image, has a header that cannot be read, or holds
-        more than max_pixels pixels.
+        PNG, BMP or GIF image, is damaged or truncated before its image
+        data (for a GIF: anywhere), or holds more than max_pixels pixels.
     """
     try:
         with open(path, 'rb') as f:
@@ -272,13 +292,37 @@ def check_header(path, max_pixels=image_headers.DEFAULT_MAX_PIXELS):
             header = image_headers.read_header(f, fmt)
     except OSError as e:
         raise ImageError(e.strerror or str(e)) from None
+    except image_headers.TooManyBlocksError as e:
+        raise ImageError(f'{e}; not decoded') from None
     except image_headers.HeaderError as e:
-        raise ImageError(f'unreadable {fmt} ({e}: corrupt or truncated)') from None
-    if header.pixels > max_pixels:
-        raise ImageError(
-            f'{header.width:,} x {header.height:,} pixels is above the limit '
-            f'of {max_pixels:,} (--max_image_pixels raises it); not decoded')
+        raise ImageError(f'damaged or truncated {fmt} ({e})') from None
+    too_large = _too_large(header, max_pixels)
+    if too_large:
+        raise ImageError(f'{too_large} is above the limit of {max_pixels:,} '
+                         '(--max_image_pixels raises it); not decoded')
     return header
+
+
+def _too_large(header, max_pixels):
+    """What in an image is above the pixel limit, or None.
+
+    Returns:
+      None, or the phrase naming it: '20,000 x 20,000 pixels', and for a
+      GIF which frame, its frames' canvas, or all its frames together.
+    """
+    for number, (width, height) in enumerate(header.frames, 1):
+        if width * height > max_pixels:
+            return f'{width:,} x {height:,} pixels (GIF frame {number})'
+    if header.pixels > max_pixels:
+        if header.frames:
+            # Frames of 5 x 2 and 2 x 7 are drawn on a canvas of 5 x 7.
+            return (f'{header.width:,} x {header.height:,} pixels (the canvas '
+                    'its GIF frames are decoded on)')
+        return f'{header.width:,} x {header.height:,} pixels'
+    if header.frame_pixels > max_pixels:
+        return (f'{len(header.frames):,} GIF frames of '
+                f'{header.frame_pixels:,} pixels in all')
+    return None
 
 
 def load_image(path, size, mode, max_pixels=image_headers.DEFAULT_MAX_PIXELS):
@@ -295,8 +339,8 @@ def load_image(path, size, mode, max_pixels=image_headers.DEFAULT_MAX_PIXELS):
 
     Raises:
       ImageError: if the file cannot be read, is empty, is not a JPEG,
-        PNG, BMP or GIF image, is too large (check_header), or cannot be
-        decoded.
+        PNG, BMP or GIF image, is damaged or too large (check_header), or
+        cannot be decoded.
     """
     header = check_header(path, max_pixels)
     fmt = header.format
