@@ -859,10 +859,12 @@ def test_benchmark_batch_splits_must_divide_the_batch():
 
 
 @pytest.mark.slow
-def test_benchmark_eval_row_compares_with_original_style_evaluation():
-    """The eval row evaluates one checkpoint both ways and reports the ratio."""
+def test_benchmark_eval_row_compares_with_original_style_evaluation(data_dir):
+    """The eval row evaluates one checkpoint both ways and reports the ratio.
+    (On the suite's synthetic files: the benchmark's own take a while to
+    write, and test_benchmark_script_prints_its_table uses them.)"""
     result = _run_benchmark('--only', 'eval', '--train_steps=20', '--eval_runs=1',
-                            '--settings=batch/matmul')
+                            '--settings=batch/matmul', f'--data_dir={data_dir}')
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines()
             if line.startswith('| evaluation')]
@@ -875,7 +877,8 @@ def test_benchmark_eval_row_compares_with_original_style_evaluation():
         r"then [\d,]+ images/sec; "
         r"peak memory [\d,]+ MB vs [\d,]+ MB \(TensorFlow alone [\d,]+ MB\); "
         r"precision @ 1 (\d\.\d{3}) vs (\d\.\d{3}) \| "
-        r"`python scripts/benchmark.py --only eval --settings batch/matmul/auto/bfc/float32`",
+        r"`python scripts/benchmark.py --only eval --settings batch/matmul/auto/bfc/float32 "
+        + re.escape(f'--data_dir={data_dir}') + '`',
         rows[0])
     assert match, rows[0]
     ours, ratio, original, paired = (float(match.group(i)) for i in (1, 2, 3, 4))
