@@ -146,6 +146,8 @@ def test_a_few_mixed_steps_lower_the_loss():
             for _ in range(30):
                 sess.run(step)
             after = sess.run(cross_entropy)
+    # Measured over graph seeds 0-9 (this test's is 0: 0.315): after ends at
+    # 0.27-0.36 of before (2026-12-06, AVX512_BF16).
     assert after < 0.5 * before
 
 
