@@ -21,7 +21,7 @@ from unittest import mock
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, run_in_process
 
 PAGES = [os.path.join(REPO, 'README.md')] + sorted(
     glob.glob(os.path.join(REPO, 'docs', '*.md')))
@@ -600,3 +600,109 @@ def test_the_collision_check_sees_each_rule():
         '/tmp/t: different training runs write into it: docs/a.md: python '
         'cifar10/cifar10_train.py --train_dir /tmp/t --max_steps=5; docs/b.md: python '
         'cifar10/cifar10_train.py --model=local --train_dir=/tmp/t --max_steps=5']
+
+
+# --- the messages troubleshooting quotes are the code's ------------------------
+
+TROUBLESHOOTING = os.path.join(REPO, 'docs', 'troubleshooting.md')
+# What a quoted message holds besides the code's own words: the page's
+# stand-ins for what a line names (words in capitals: FILE, DIR, N, MODEL;
+# this passes over the code's own JPEG or CPU too), its "..." for a part
+# left out, and example values (a quoted value, a file name, anything with
+# a digit: 6, data_batch_3.bin, model.ckpt-40, CIFAR-10), and flags,
+# which the code often fills in.
+NOT_THE_CODES = (r"\.\.\.|\b[A-Z][A-Z0-9_]*\b|'[^']*'|[\w./-]*\d[\w./,*-]*"
+                 r"|[\w-]+\.(?:bin|json|gz|txt)\b|--[a-z_]+=?")
+# Where a message may be put together from several of the code's strings
+# (a file name, then the problem; a cause, then what to do).
+JOINS = r'[;:(),]|\.\s'
+
+# Messages argparse puts together from its own words and a flag type's
+# (every quoted "SCRIPT.py: error: ..." line): no string of the code holds
+# them, so the suite makes the script say them. (message, script,
+# arguments)
+TRIGGERED = [
+    ("cifar10_train.py: error: argument --max_steps: expected an integer, got 'ten'",
+     'cifar10_train.py', ['--max_steps=ten']),
+    ('cifar10_train.py: error: unrecognized arguments: --max_step=10',
+     'cifar10_train.py', ['--max_step=10']),
+    ("cifar10_train.py: error: argument --log_device_placement: expected true or false, "
+     "got 'maybe'", 'cifar10_train.py', ['--log_device_placement=maybe']),
+]
+
+
+def _quoted_messages():
+    """The messages of troubleshooting's tables: each code span of a row's
+    first cell."""
+    with open(TROUBLESHOOTING, encoding='utf-8') as f:
+        rows = [line for line in f if line.startswith('| `')]
+    return [span for row in rows for span in re.findall(r'`([^`]+)`', row.split(' | ')[0])]
+
+
+def _code_texts():
+    """The literal text of every string in the package's code, an f-string
+    cut at each of its {values} (implicitly joined literals are one
+    string)."""
+    import ast
+    texts = []
+    for path in glob.glob(os.path.join(REPO, 'cifar10', '**', '*.py'), recursive=True):
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                texts.append(node.value)  # an f-string's literal parts too
+    return texts
+
+
+def _not_in_code(message, texts):
+    """The parts of a quoted message that no string of the code holds.
+
+    The message is cut at what is not the code's (NOT_THE_CODES) and where
+    the code may join two strings (JOINS). Each part of two words or more
+    must stand, as it is, in one string of the code; or all of it but its
+    first or last word, which may be a value the code fills in ("could
+    not reach" + "ps").
+    """
+    def found(part):
+        return any(part in text for text in texts)
+    missing = []
+    for part in re.split(f'{NOT_THE_CODES}|{JOINS}', message):
+        words = part.strip(' ,.').split()
+        if len([w for w in words if re.search('[A-Za-z]', w)]) < 2:
+            continue
+        if not any(found(' '.join(ws)) for ws in (words, words[1:], words[:-1])):
+            missing.append(' '.join(words))
+    return missing
+
+
+def test_troubleshooting_quotes_the_codes_messages():
+    """Each message troubleshooting quotes is one the code writes: its
+    words stand in the code's strings (see _not_in_code), and argparse's
+    messages are printed by the script itself."""
+    messages = _quoted_messages()
+    assert len(messages) >= 30
+    triggered = {message for message, _, _ in TRIGGERED}
+    texts = _code_texts()
+    missing = {m: _not_in_code(m, texts) for m in messages if m not in triggered}
+    assert {m: parts for m, parts in missing.items() if parts} == {}
+    assert triggered == {m for m in messages if re.match(r'\S+\.py: error: ', m)}
+    for message, script, args in TRIGGERED:
+        result = run_in_process(script, *args)
+        assert result.returncode == 2 and message in result.stderr.splitlines(), result.stderr
+
+
+def test_the_message_check_tells_a_real_message_from_a_changed_one():
+    texts = ['no checkpoint found in ', '--batch_size=', ' does not split into --batch_splits=',
+             ' equal parts', ': holds ', ' records, expected ']
+    assert _not_in_code('no checkpoint found in DIR', texts) == []
+    assert _not_in_code('--batch_size=6 does not split into --batch_splits=4 equal parts',
+                        texts) == []
+    assert _not_in_code('FILE: holds N records, ... 10,000', texts) == []
+    assert _not_in_code('no checkpoints found in DIR', texts) == ['no checkpoints found in']
+    assert _not_in_code('--batch_size=6 does not divide into --batch_splits=4 equal parts',
+                        texts) == ['does not divide into']
+    assert _not_in_code('FILE: holds N records, expected 10,000', texts) == []
+    assert _not_in_code('FILE: holds N records, more than expected', texts) == [
+        'more than expected']
+    # Too short to tell: why argparse's lines are made to be printed instead.
+    assert _not_in_code("error: argument --max_steps: invalid ...", texts) == []
