@@ -706,3 +706,119 @@ def test_the_message_check_tells_a_real_message_from_a_changed_one():
         'more than expected']
     # Too short to tell: why argparse's lines are made to be printed instead.
     assert _not_in_code("error: argument --max_steps: invalid ...", texts) == []
+
+
+# --- sample outputs are what the programs print ----------------------------------
+
+# The run behind each page's ```output blocks, in order: (script, its
+# arguments, {the page's folder: the argument that names the run's}).
+# The suite's run is short and on synthetic data, so its numbers differ;
+# every line's fixed text and the shape of its numbers must not.
+SAMPLE_RUNS = {
+    'docs/training.md': [
+        ('cifar10_train.py', ['--max_steps=30'], {'/tmp/cifar10_smoke': '--train_dir'})],
+    'docs/evaluation.md': [
+        ('cifar10_eval.py', ['--run_once'], {'/tmp/cifar10_train': '--checkpoint_dir'})],
+}
+
+
+def _output_blocks(text):
+    """The lines of each ```output block of a page."""
+    return [body.splitlines() for body in re.findall(r'^```output\n(.*?)^```', text, re.S | re.M)]
+
+
+def _shape(line):
+    """A line's fixed text, every number in it as N, runs of spaces as one
+    (a table's columns widen with its numbers)."""
+    return ' '.join(re.sub(r'\d+(?:[.,:]\d+)*', 'N', line).split())
+
+
+def _shapes_follow(sample, printed):
+    """Whether the page's sample lines are, shape for shape, the printed
+    lines: the first ones from the start, a "..." line standing for any
+    number of lines, the last ones at the end unless the sample ends with
+    "..."."""
+    parts, part = [], []
+    for line in sample:
+        if line.strip() == '...':
+            parts.append(part)
+            part = []
+        else:
+            part.append(_shape(line))
+    parts.append(part)
+    printed = [_shape(line) for line in printed]
+    if printed[:len(parts[0])] != parts[0]:
+        return False
+    at = len(parts[0])
+    for part in parts[1:-1]:
+        while at + len(part) <= len(printed) and printed[at:at + len(part)] != part:
+            at += 1
+        if at + len(part) > len(printed):
+            return False
+        at += len(part)
+    if len(parts) > 1:
+        tail = parts[-1]
+        return len(printed) - len(tail) >= at and (not tail or printed[-len(tail):] == tail)
+    return len(printed) == at
+
+
+def test_the_shape_check_sees_a_missing_or_changed_line():
+    printed = ['Training 5 steps.', 'step 10, loss = 3.1', 'step 20, loss = 2.9',
+               'step 30, loss = 2.7', 'Stopped at step 30.']
+    assert _shapes_follow(['Training 100 steps.', 'step 10, loss = 4.63', '...',
+                           'Stopped at step 100.'], printed)
+    assert _shapes_follow(['Training 100 steps.', '...'], printed)
+    assert not _shapes_follow(['step 10, loss = 4.63', '...'], printed)  # first line left out
+    assert not _shapes_follow(['Training 100 steps.', 'step 10, loss = 4.63', '...',
+                               'step 30, loss = 2.7'], printed)  # last line left out
+    assert not _shapes_follow(['Training 100 steps.', 'step 10 loss 4.63', '...'], printed)
+    assert not _shapes_follow(printed[:-1], printed)
+
+
+@pytest.fixture(scope='module')
+def sample_checkpoints(synthetic_data, tmp_path_factory):
+    """A short training run's folder, for the evaluator's sample."""
+    from conftest import FAST_TRAIN_FLAGS
+    train_dir = str(tmp_path_factory.mktemp('sample_train'))
+    result = run_in_process('cifar10_train.py', f'--data_dir={synthetic_data[0]}',
+                            f'--train_dir={train_dir}', '--max_steps=10', *FAST_TRAIN_FLAGS)
+    assert result.returncode == 0, result.stderr
+    return train_dir
+
+
+@pytest.mark.parametrize('page', sorted(SAMPLE_RUNS))
+def test_sample_outputs_are_what_the_programs_print(page, synthetic_data, sample_checkpoints,
+                                                    tmp_path):
+    """Each ```output block of a task page has the shape of what its
+    command prints today, first line to last, run here on synthetic data
+    (the lesson's are checked in test_lesson.py)."""
+    from conftest import FAST_TRAIN_FLAGS
+    with open(os.path.join(REPO, page), encoding='utf-8') as f:
+        samples = _output_blocks(f.read())
+    assert len(samples) == len(SAMPLE_RUNS[page])
+    for sample, (script, args, folders) in zip(samples, SAMPLE_RUNS[page]):
+        extra = [f'--data_dir={synthetic_data[0]}']
+        names = {}
+        for page_folder, flag in folders.items():
+            ours = sample_checkpoints if flag == '--checkpoint_dir' else str(tmp_path / 'run')
+            extra.append(f'{flag}={ours}')
+            names[ours] = page_folder
+        if script == 'cifar10_train.py':
+            extra += FAST_TRAIN_FLAGS
+        else:
+            extra += [f'--eval_dir={tmp_path / "eval"}', '--num_examples=256']
+        result = run_in_process(script, *args, *extra)
+        assert result.returncode == 0, result.stderr
+        printed = result.stdout
+        for ours, page_folder in names.items():
+            printed = printed.replace(ours, page_folder)
+        assert _shapes_follow(sample, printed.splitlines()), (sample, printed)
+
+
+def test_every_task_pages_sample_output_is_checked():
+    pages = {}
+    for page in PAGES:
+        with open(page, encoding='utf-8') as f:
+            if _output_blocks(f.read()):
+                pages[_page_name(page)] = True
+    assert set(pages) - {'docs/tutorial.md'} == set(SAMPLE_RUNS)
