@@ -505,7 +505,8 @@ def _collisions(runs):
     for (kind, folder), runs_there in sorted(by_folder.items()):
         if len(runs_there) > 1:
             commands = '; '.join(sorted(w for ws in runs_there.values() for w in ws))
-            problems.append(f'{folder}: different {kind}ing runs write into it: {commands}')
+            what = 'training runs' if kind == 'train' else 'evaluations'
+            problems.append(f'{folder}: different {what} write into it: {commands}')
     return problems
 
 
@@ -596,6 +597,14 @@ def test_the_collision_check_sees_each_rule():
     c = run('python cifar10/cifar10_train.py --train_dir=/tmp/t/ --max_steps=50',
             page='docs/c.md')
     assert _collisions([readme, a, c]) == []
+    e1 = run('python cifar10/cifar10_eval.py --run_once --checkpoint_dir=/tmp/t --eval_dir=/tmp/e')
+    e2 = run('python cifar10/cifar10_eval.py --checkpoint_dir=/tmp/u --eval_dir=/tmp/e',
+             'it watches until Ctrl-C')
+    assert _collisions([readme, a, e1]) == []
+    assert _collisions([readme, a, e1, e2]) == [
+        '/tmp/e: different evaluations write into it: docs/x.md: python cifar10/cifar10_eval.py '
+        '--checkpoint_dir=/tmp/u --eval_dir=/tmp/e; docs/x.md: python cifar10/cifar10_eval.py '
+        '--run_once --checkpoint_dir=/tmp/t --eval_dir=/tmp/e']
     assert _collisions([readme, a, b]) == [
         '/tmp/t: different training runs write into it: docs/a.md: python '
         'cifar10/cifar10_train.py --train_dir /tmp/t --max_steps=5; docs/b.md: python '
