@@ -623,8 +623,9 @@ TROUBLESHOOTING = os.path.join(REPO, 'docs', 'troubleshooting.md')
 NOT_THE_CODES = (r"\.\.\.|\b[A-Z][A-Z0-9_]*\b|'[^']*'|[\w./-]*\d[\w./,*-]*"
                  r"|[\w-]+\.(?:bin|json|gz|txt)\b|--[a-z_]+=?")
 # Where a message may be put together from several of the code's strings
-# (a file name, then the problem; a cause, then what to do).
-JOINS = r'[;:(),]|\.\s'
+# (a file name, then the problem; a cause, then what to do; what is too
+# large, then the pixel limit).
+JOINS = r'[;:(),]|\.\s|(?= is above the limit)'
 
 # Messages argparse puts together from its own words and a flag type's
 # (every quoted "SCRIPT.py: error: ..." line): no string of the code holds
@@ -738,7 +739,10 @@ def _output_blocks(text):
 
 def _shape(line):
     """A line's fixed text, every number in it as N, runs of spaces as one
-    (a table's columns widen with its numbers)."""
+    (a table's columns widen with its numbers). Which CPU kernels run, and
+    why, depends on the CPU (runtime/kernels.py): the page shows one."""
+    if line.startswith('CPU kernels: '):
+        return 'CPU kernels: (this CPU\'s)'
     return ' '.join(re.sub(r'\d+(?:[.,:]\d+)*', 'N', line).split())
 
 
