@@ -9,9 +9,12 @@ learner's terminal.
 
 import base64
 import contextlib
+import glob
 import io
+import json
 import os
 import re
+import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 
@@ -22,15 +25,22 @@ import tensorflow as tf
 from cifar10.model.layer_sizes import LAYERS, layer_sizes
 from cifar10.model.network import Network
 
-from conftest import FAST_TRAIN_FLAGS, REPO, run_in_process
+from conftest import FAST_TRAIN_FLAGS, REPO, TIMEOUT_SECS, known_env, run_in_process
 
 LESSON = os.path.join(REPO, 'docs', 'tutorial.md')
+# The lesson's pages in their order: tutorial.md, then lesson-2-*.md, ...
+PAGES = [LESSON, *sorted(glob.glob(os.path.join(REPO, 'docs', 'lesson-[0-9]*.md')))]
 SVG = '{http://www.w3.org/2000/svg}'
 
 
 def _read(path):
     with open(path, encoding='utf-8') as f:
         return f.read()
+
+
+def _lesson_text():
+    """All the lesson's pages, one after another."""
+    return '\n'.join(_read(page) for page in PAGES)
 
 
 def _table(text, first_header):
@@ -145,19 +155,67 @@ def _snippets(text):
     return found
 
 
-def test_the_lessons_snippets_print_what_the_page_shows(short_run):
-    """Each snippet runs as a learner runs it (the checkpoint folder of the
-    first run is the short run's here) and prints the page's output."""
-    _, dirs = short_run
-    snippets = _snippets(_read(LESSON))
-    assert len(snippets) >= 3
-    for code, expected in snippets:
-        code = code.replace("'/tmp/cifar10_train'", repr(dirs['train']))
-        out = io.StringIO()
+# Runs the snippets given as JSON on stdin, each in a namespace of its own,
+# in one process, as a learner pastes them into one Python session; prints
+# each one's output (or its traceback) as JSON. What the snippets print is
+# caught in Python; anything on the process's stderr (TensorFlow's C++ log
+# lines, Python warnings) is left there for the test to see.
+SNIPPET_RUNNER = """
+import contextlib, io, json, sys, traceback
+results = []
+for code, name in json.load(sys.stdin):
+    out = io.StringIO()
+    try:
         with contextlib.redirect_stdout(out):
-            exec(compile(code, LESSON, 'exec'), {'__name__': '__lesson__'})
+            exec(compile(code, name, 'exec'), {'__name__': '__main__'})
+    except BaseException:
+        out.write(traceback.format_exc())
+    results.append(out.getvalue())
+sys.stdout.write(json.dumps(results))
+"""
+
+
+def run_snippets(snippets, replacements):
+    """Runs (code, page) snippets in a fresh Python process from the
+    repository root, each path of ``replacements`` swapped for the test's.
+
+    Returns:
+      (what each snippet printed, the process's stderr).
+    """
+    jobs = []
+    for code, page in snippets:
+        for old, new in replacements.items():
+            code = code.replace(repr(old), repr(new))
+        jobs.append((code, os.path.relpath(page, REPO)))
+    result = subprocess.run([sys.executable, '-c', SNIPPET_RUNNER], input=json.dumps(jobs),
+                            cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_SECS,
+                            env=known_env())
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def lesson_snippets():
+    """(code, expected output, page) of every snippet of the lesson's pages."""
+    return [(code, expected, page) for page in PAGES
+            for code, expected in _snippets(_read(page))]
+
+
+def test_the_lessons_snippets_print_what_the_page_shows(short_run):
+    """Each snippet runs as a learner runs it, in a fresh Python (the data
+    and checkpoint folders of the first run are the short run's here),
+    prints the page's output, and nothing else: no TensorFlow log lines,
+    no warnings, on stdout or stderr."""
+    data_dir, dirs = short_run
+    snippets = lesson_snippets()
+    assert len(snippets) >= 5
+    for code, expected, _ in snippets:
         assert expected is not None, f'no output block after:\n{code}'
-        assert out.getvalue() == expected, code
+    printed, stderr = run_snippets(
+        [(code, page) for code, _, page in snippets],
+        {'/tmp/cifar10_train': dirs['train'], '/tmp/cifar10_data': data_dir})
+    assert stderr == ''
+    for (code, expected, page), out in zip(snippets, printed):
+        assert out == expected, (page, code)
 
 
 # --- the figures ----------------------------------------------------------------
@@ -191,7 +249,7 @@ def test_the_figures_are_drawn_from_a_runs_files(short_run, lesson_figures, tmp_
     assert written == sorted(lesson_figures.FIGURES)
     assert printed.getvalue().split() == [str(out / name) for name in lesson_figures.FIGURES]
     # Every figure the lesson shows is one the script makes, and back.
-    shown = re.findall(r'\]\(figures/([\w.-]+)\)', _read(LESSON))
+    shown = re.findall(r'\]\(figures/([\w.-]+)\)', _lesson_text())
     assert sorted(shown) == written
 
     roots = {name: ElementTree.parse(out / name).getroot() for name in written}
@@ -231,7 +289,7 @@ def test_the_learning_rate_decays_where_the_lesson_says(lesson_figures):
     rates = dict(points)
     assert rates[0] == pytest.approx(0.1) and rates[136717] == pytest.approx(0.1)
     assert rates[136718] == pytest.approx(0.01) and rates[300000] == pytest.approx(0.001)
-    assert '136,718' in _read(LESSON) and '273,436' in _read(LESSON)
+    assert '136,718' in _lesson_text() and '273,436' in _lesson_text()
 
 
 def test_the_figures_name_a_missing_summary(short_run, lesson_figures, tmp_path):
