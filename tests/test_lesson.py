@@ -113,7 +113,8 @@ def test_the_first_run_table_is_learnings_measurements():
         mixed = row[5].replace('**', '').split(' / ')[0]
         measured[row[0]] = [row[1].replace('**', ''), row[4], mixed, row[6]]
     readme = _table(_read(os.path.join(REPO, 'README.md')), FIRST_RUN_HEADER)
-    lesson = _table(_read(LESSON), FIRST_RUN_HEADER)
+    lesson = _table(_read(os.path.join(REPO, 'docs', 'lesson-3-training.md')),
+                    FIRST_RUN_HEADER)
     assert readme == lesson
     assert [row[0] for row in lesson] == FIRST_RUN_STEPS
     for row in lesson:
@@ -271,6 +272,12 @@ def test_the_figures_are_drawn_from_a_runs_files(short_run, lesson_figures, tmp_
     assert len(lines('precision.svg')) == 2  # averaged and raw, one point each
     rate = lines('learning-rate.svg')[0]
     assert len(rate) >= 2 and 'first decay: 136,718' in texts['learning-rate.svg']
+    assert '1,000,000' in texts['learning-rate.svg'] and '7 decays' in texts['learning-rate.svg']
+    span, = lines('moving-average.svg')
+    assert len(span) == 401  # 400 intervals; the quoted steps fall on them
+    assert '0.9999 from ~90,000' in texts['moving-average.svg']
+    for name in ('learning-rate.svg', 'moving-average.svg'):
+        assert re.search(r'computed \d{4}-\d\d-\d\d on \d+ vCPU', texts[name]), name
 
     grid, = _pictures(roots['images.svg'])
     # 10 classes by 8 images of 32x32, 2-pixel gaps.
@@ -290,6 +297,33 @@ def test_the_learning_rate_decays_where_the_lesson_says(lesson_figures):
     assert rates[0] == pytest.approx(0.1) and rates[136717] == pytest.approx(0.1)
     assert rates[136718] == pytest.approx(0.01) and rates[300000] == pytest.approx(0.001)
     assert '136,718' in _lesson_text() and '273,436' in _lesson_text()
+
+
+def test_the_averages_decay_as_the_lesson_says(lesson_figures):
+    """The trainer's averages use min(0.9999, (1 + s) / (10 + s)) at step
+    s, and the lesson's table gives that decay and 1 / (1 - decay) at the
+    steps it quotes."""
+    steps = (0, 1, *lesson_figures.DECAY_STEPS, 500000)
+    measured = lesson_figures.average_decays(steps)
+    for step, decay in zip(steps, measured):
+        assert decay == pytest.approx(min(0.9999, (1 + step) / (10 + step)), rel=1e-6)
+    table = {row[0]: row[1:] for row in _table(_lesson_text(), 'step')
+             if row[0] in ('1,000', '10,000', '100,000')}
+    assert table == {'1,000': ['0.99109', '112 steps'],
+                     '10,000': ['0.99910', '1,112 steps'],
+                     '100,000': ['0.9999', '10,000 steps']}
+    # 0.9999 from step 89,990 on: (1 + s) / (10 + s) >= 0.9999 from there.
+    assert (1 + 89990) / (10 + 89990) >= 0.9999 > (1 + 89989) / (10 + 89989)
+    assert 'step 89,990' in _lesson_text()
+
+
+def test_the_computed_figures_need_no_run(lesson_figures, tmp_path):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        lesson_figures.main(['--computed_only', '--out', str(tmp_path)])
+    assert sorted(os.listdir(tmp_path)) == sorted(lesson_figures.COMPUTED_FIGURES)
+    assert printed.getvalue().split() == [str(tmp_path / name)
+                                          for name in lesson_figures.COMPUTED_FIGURES]
 
 
 def test_the_figures_name_a_missing_summary(short_run, lesson_figures, tmp_path):
