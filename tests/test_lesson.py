@@ -219,6 +219,58 @@ def test_the_lessons_snippets_print_what_the_page_shows(short_run):
         assert out == expected, (page, code)
 
 
+# --- the notebook ---------------------------------------------------------------
+
+NOTEBOOK = os.path.join(REPO, 'docs', 'lesson.ipynb')
+
+
+def test_the_notebook_is_made_from_the_pages():
+    """docs/lesson.ipynb is what scripts/lesson_notebook.py makes of the
+    pages now: no copy edited by hand, none left behind by a page's change."""
+    result = subprocess.run([sys.executable, os.path.join('scripts', 'lesson_notebook.py'),
+                             '--check'], cwd=REPO, capture_output=True, text=True,
+                            timeout=TIMEOUT_SECS, env=known_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f'{NOTEBOOK} is up to date.\n'
+
+
+def test_a_stale_notebook_is_named(tmp_path):
+    stale = tmp_path / 'lesson.ipynb'
+    stale.write_text('{}', encoding='utf-8')
+    result = subprocess.run([sys.executable, os.path.join('scripts', 'lesson_notebook.py'),
+                             '--check', '--out', str(stale)], cwd=REPO, capture_output=True,
+                            text=True, timeout=TIMEOUT_SECS, env=known_env())
+    assert result.returncode == 1
+    assert result.stderr == (f"error: {stale} is not what the lesson's pages make; "
+                             'run python scripts/lesson_notebook.py\n')
+
+
+def test_the_notebook_runs_in_a_kernel_and_prints_the_pages_output(short_run, tmp_path):
+    """The notebook, run cell by cell in a Jupyter kernel as a user runs
+    it, prints under each code cell the output its page shows, and nothing
+    on stderr."""
+    import nbformat
+    from nbclient import NotebookClient
+    data_dir, dirs = short_run
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(notebook)
+    code = [cell for cell in notebook.cells if cell.cell_type == 'code']
+    snippets = lesson_snippets()
+    assert [cell.source for cell in code] == [snippet.strip('\n') for snippet, _, _ in snippets]
+    for cell in code:
+        for old, new in (('/tmp/cifar10_train', dirs['train']), ('/tmp/cifar10_data', data_dir)):
+            cell.source = cell.source.replace(repr(old), repr(new))
+    NotebookClient(notebook, timeout=TIMEOUT_SECS, kernel_name='python3',
+                   resources={'metadata': {'path': str(tmp_path)}}).execute()
+    for cell, (_, expected, page) in zip(code, snippets):
+        streams = {}
+        for output in cell.outputs:
+            assert output.output_type == 'stream', (page, cell.source, output)
+            streams[output.name] = streams.get(output.name, '') + output.text
+        assert streams.get('stderr', '') == '', (page, cell.source)
+        assert streams.get('stdout', '') == expected, (page, cell.source)
+
+
 # --- the figures ----------------------------------------------------------------
 
 @pytest.fixture
