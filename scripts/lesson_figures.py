@@ -287,6 +287,79 @@ def picture(title, image, caption, row_labels=(), column_labels=(), scale=2,
     return _svg(max(left + width + 10, 420), top + height + 30, body, title, caption)
 
 
+def confusion_fractions(image, classes):
+    """The fraction of each true class (row) given each class (column),
+    read back from the evaluator's confusion picture.
+
+    metrics.summaries.confusion_image paints a cell white + fraction x
+    (dark blue - white); its red channel, 255 - 247 x fraction, gives the
+    fraction back to within half of 1/247 (the picture's rounding).
+
+    Args:
+      image: The [C x cell, C x cell, 3] uint8 picture.
+      classes: C.
+
+    Returns:
+      A [C, C] float array.
+    """
+    cell = image.shape[0] // classes
+    centres = image[cell // 2::cell, cell // 2::cell, 0][:classes, :classes]
+    return (255.0 - centres.astype(np.float64)) / (255.0 - 8.0)
+
+
+def confusion_plot(title, fractions, names, caption):
+    """An SVG confusion matrix: a cell per (true, given) class coloured as
+    the evaluator colours it, with its percentage of the row written in it,
+    the classes' full names, and the colour scale.
+
+    Args:
+      title: Its title.
+      fractions: [C, C] fractions of each row.
+      names: The C class names.
+      caption: The line under it.
+
+    Returns:
+      The SVG document as a string.
+    """
+    size = 40
+    classes = len(names)
+    left, top = 110, 110
+    body = [_text(left + classes * size / 2, top - 84, 'given class', 12, 'middle'),
+            _text(18, top + classes * size / 2, 'true class', 12, 'middle', rotate=-90)]
+    white, blue = np.array([255.0, 255.0, 255.0]), np.array([8.0, 48.0, 107.0])
+
+    def colour(fraction):
+        r, g, b = np.round(white + fraction * (blue - white)).astype(int)
+        return f'rgb({r},{g},{b})'
+    for i, name in enumerate(names):
+        body.append(_text(left - 6, top + (i + 0.5) * size + 4, name, 12, 'end'))
+        x = left + (i + 0.5) * size + 4
+        body.append(_text(x, top - 6, name, 12, 'start', rotate=-60))
+        for j in range(classes):
+            fraction = float(fractions[i, j])
+            body.append(f'<rect x="{left + j * size}" y="{top + i * size}" width="{size}" '
+                        f'height="{size}" fill="{colour(fraction)}" stroke="#c8c8c8"/>')
+            ink = 'white' if fraction > 0.45 else 'black'
+            body.append(_text(left + (j + 0.5) * size, top + (i + 0.5) * size + 4,
+                              f'{100 * fraction:.0f}', 11, 'middle').replace(
+                                  '<text ', f'<text fill="{ink}" ', 1))
+    # The colour scale, 0% to 100% of the row.
+    scale_x, scale_w = left + classes * size + 30, 16
+    steps = 20
+    for k in range(steps):
+        fraction = 1 - (k + 0.5) / steps
+        body.append(f'<rect x="{scale_x}" y="{top + k * classes * size / steps:.1f}" '
+                    f'width="{scale_w}" height="{classes * size / steps + 0.5:.1f}" '
+                    f'fill="{colour(fraction)}"/>')
+    for label, y in (('100%', top + 4), ('50%', top + classes * size / 2 + 4),
+                     ('0%', top + classes * size + 4)):
+        body.append(_text(scale_x + scale_w + 4, y, label, 11))
+    body.append(_text(scale_x + scale_w / 2, top + classes * size + 22, 'of the row',
+                      10, 'middle'))
+    return _svg(scale_x + scale_w + 60, top + classes * size + 46, body, title,
+                caption)
+
+
 def _tile(images, gap=2):
     """[rows][columns] of [h, w, 3] uint8 images -> one picture, white gaps,
     each image centred in a cell as large as the largest."""
@@ -526,10 +599,12 @@ def make_figures(data_dir, train_dir, eval_dir, eval_raw_dir, out, host=None,
     confusion_step = max(averaged[CONFUSION_TAG])
     import tensorflow as tf
     confusion = tf.io.decode_png(averaged[CONFUSION_TAG][confusion_step]).numpy()
-    documents['confusion.svg'] = picture(
-        f'Confusion matrix at step {confusion_step:,}', confusion[..., :3],
-        f'Rows: true class; columns: predicted class (the same order). From {run}.',
-        names, [name[:5] for name in names], scale=2)
+    documents['confusion.svg'] = confusion_plot(
+        f'Confusion matrix at step {confusion_step:,}',
+        confusion_fractions(confusion[..., :3], len(names)), names,
+        f'Each cell: the percentage of the row\'s test images given the column\'s '
+        f'class (of 1,000 per class: 15 is about 150 images), read back from the '
+        f'evaluator\'s picture to within 0.2 points. From {run}.')
 
     return write_figures(documents, out)
 

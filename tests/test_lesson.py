@@ -336,8 +336,11 @@ def test_the_figures_are_drawn_from_a_runs_files(short_run, lesson_figures, tmp_
     assert grid.shape == (10 * 34 - 2, 8 * 34 - 2, 3)
     stages, = _pictures(roots['distortions.svg'])
     assert stages.shape == (10 * 34 - 2, 5 * 34 - 2, 3)
-    confusion, = _pictures(roots['confusion.svg'])
-    assert confusion.shape == (240, 240, 3)
+    # A cell per (true, given) class with its percentage, and the scale.
+    cells = [t.text for t in roots['confusion.svg'].iter(SVG + 'text')
+             if t.text and t.text.isdigit()]
+    assert len(cells) == 100
+    assert {'0%', '50%', '100%'} <= set(texts['confusion.svg'].split())
     for name in ('images.svg', 'distortions.svg', 'confusion.svg'):
         assert 'airplane' in texts[name] and 'truck' in texts[name]
 
@@ -349,6 +352,21 @@ def test_the_learning_rate_decays_where_the_lesson_says(lesson_figures):
     assert rates[0] == pytest.approx(0.1) and rates[136717] == pytest.approx(0.1)
     assert rates[136718] == pytest.approx(0.01) and rates[300000] == pytest.approx(0.001)
     assert '136,718' in _lesson_text() and '273,436' in _lesson_text()
+
+
+def test_the_confusion_cells_are_read_back_from_the_evaluators_picture(lesson_figures):
+    from cifar10.metrics.summaries import confusion_image
+    counts = np.random.RandomState(0).randint(0, 200, (10, 10))
+    np.fill_diagonal(counts, 600)
+    fractions = lesson_figures.confusion_fractions(confusion_image(counts), 10)
+    exact = counts / counts.sum(axis=1, keepdims=True)
+    # The picture rounds each colour to an integer: half of 1/247.
+    assert np.abs(fractions - exact).max() <= 0.5 / 247 + 1e-9
+    svg = lesson_figures.confusion_plot('t', exact, [f'class {i}' for i in range(10)], 'c')
+    root = ElementTree.fromstring(svg)
+    written = [t.text for t in root.iter(SVG + 'text')]
+    assert 'class 9' in written
+    assert f'{100 * exact[0, 0]:.0f}' in written
 
 
 def test_the_averages_decay_as_the_lesson_says(lesson_figures):
