@@ -1,7 +1,11 @@
-"""The lesson (docs/tutorial.md) says what the code does: its layer table
-is what the model builds, its Python snippets run and print what the page
-shows, its first-run table is the measurements of docs/learning.md, and
-the script that draws its figures works on a real (short) run's files.
+"""The lesson (docs/tutorial.md and the numbered pages after it,
+docs/lesson-2-*.md, ...) says what the code does: its layer table is what
+the model builds, each Python snippet, run alone in a fresh Python, prints
+what its page shows and nothing on stderr, the notebook made from the
+pages is up to date and prints the same in a Jupyter kernel, its table of
+longer runs is the measurements of docs/learning.md, its decay table is
+what the trainer's averages do, and the script that draws its figures
+works on a real (short) run's files.
 
 A renamed summary tag, flag, layer or function fails here, not in a
 learner's terminal.
