@@ -12,6 +12,7 @@ learner's terminal.
 """
 
 import base64
+import code
 import contextlib
 import glob
 import io
@@ -203,6 +204,32 @@ def lesson_snippets():
     """(code, expected output, page) of every snippet of the lesson's pages."""
     return [(code, expected, page) for page in PAGES
             for code, expected in _snippets(_read(page))]
+
+
+class _ParsingConsole(code.InteractiveConsole):
+    """The interactive interpreter's reading of pasted lines, without
+    running them: records the syntax errors it would show."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors = []
+
+    def runcode(self, compiled):
+        pass
+
+    def showsyntaxerror(self, filename=None, **kwargs):
+        self.errors.append(sys.exc_info()[1])
+
+
+def test_the_snippets_can_be_pasted_into_the_interpreter():
+    """The interactive interpreter ends a block at a blank line and wants
+    one before the next statement: each snippet pasted there, line by line,
+    reads without a syntax error."""
+    for snippet, _, page in lesson_snippets():
+        console = _ParsingConsole()
+        for line in snippet.split('\n') + ['']:
+            console.push(line)
+        assert console.errors == [], (page, snippet)
 
 
 def test_the_lessons_snippets_print_what_the_page_shows(short_run):
