@@ -603,8 +603,9 @@ def make_figures(data_dir, train_dir, eval_dir, eval_raw_dir, out, host=None,
         f'Confusion matrix at step {confusion_step:,}',
         confusion_fractions(confusion[..., :3], len(names)), names,
         f'Each cell: the percentage of the row\'s test images given the column\'s '
-        f'class (of 1,000 per class: 15 is about 150 images), read back from the '
-        f'evaluator\'s picture to within 0.2 points. From {run}.')
+        f'class (of 1,000 per class: 15 is about 150 images), rounded; read back '
+        f'from the evaluator\'s picture, whose colours hold it to within 0.2 '
+        f'points. From {run}.')
 
     return write_figures(documents, out)
 
@@ -646,7 +647,9 @@ def main(argv=None):
 if __name__ == '__main__':
     # Started by a process that asked for it (the test suite), end with it.
     sys.path.insert(0, REPO)
-    from cifar10.runtime.cli import end_with_parent, import_tensorflow_quietly
+    from cifar10.runtime.cli import (end_with_parent, import_tensorflow_quietly,
+                                     quiet_tensorflow)
     end_with_parent()
     import_tensorflow_quietly()  # TensorFlow's start-up log lines hidden
+    quiet_tensorflow()  # and its notice that the event-file reader is deprecated
     main()
