@@ -30,7 +30,10 @@ setup(
     python_requires='>=3.10',
     install_requires=['tensorflow>=2.16', 'numpy', 'six'],
     # svhn: scipy reads the SVHN .mat files (scripts/svhn_to_binary.py).
-    extras_require={'test': ['pytest'], 'svhn': ['scipy']},
+    # test: the suite runs the lesson's notebook (docs/lesson.ipynb) in a
+    # Jupyter kernel, with nbformat, nbclient and ipykernel.
+    extras_require={'test': ['pytest', 'nbformat', 'nbclient', 'ipykernel'],
+                    'svhn': ['scipy']},
     entry_points={
         'console_scripts': [
             'cifar10-train=cifar10.runtime.cli:train',

@@ -12,8 +12,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Draws every figure of the lesson (docs/tutorial.md) from the data and
-from a real run's event files.
+"""Draws every figure of the lesson (docs/tutorial.md and the docs/lesson-*.md
+pages after it) from the data, from the project's code and from a real
+run's event files.
 
     python scripts/lesson_figures.py --train_dir /tmp/lesson/train \\
         --eval_dir /tmp/lesson/eval --eval_raw_dir /tmp/lesson/eval_raw
@@ -22,10 +23,13 @@ reads the training records in --data_dir and the event files that
 cifar10_train.py and two cifar10_eval.py runs (one with
 --use_moving_averages=false) wrote, and writes SVG files to --out
 (docs/figures): the images, their distortions, the learning-rate schedule,
-the loss, averaged against raw precision, the layers' sparsity and the
-confusion matrix. Each figure carries a caption naming the run it came
-from: its last step, the date of that step, and this machine (the run's
-own, when the figures are made where it trained; --machine says another). The plots
+the moving averages' decay, the loss, averaged against raw precision, the
+layers' sparsity and the confusion matrix. Each figure of the run carries
+a caption naming it: its last step, the date of that step, and this
+machine (the run's own, when the figures are made where it trained;
+--machine says another). The two figures computed from the code alone
+(the schedule and the decay) can be drawn without a run
+(--computed_only). The plots
 and pictures are drawn here in plain SVG, the pictures as PNG inside it
 (the project's PNG writer): no plotting library is needed.
 """
@@ -45,8 +49,10 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The figures, by file name, in the lesson's order.
-FIGURES = ('images.svg', 'distortions.svg', 'learning-rate.svg', 'loss.svg',
-           'precision.svg', 'sparsity.svg', 'confusion.svg')
+FIGURES = ('images.svg', 'distortions.svg', 'learning-rate.svg', 'moving-average.svg',
+           'loss.svg', 'precision.svg', 'sparsity.svg', 'confusion.svg')
+# The figures computed from the project's code alone, without a run.
+COMPUTED_FIGURES = ('learning-rate.svg', 'moving-average.svg')
 # The summary tags the figures read (as the trainer and evaluator write them).
 LOSS_TAGS = ('total_loss (raw)', 'total_loss')
 PRECISION_TAG = 'Precision @ 1'
@@ -182,7 +188,7 @@ def _label(value):
 
 
 def line_plot(title, series, x_label, y_label, caption, log_y=False, marks=(),
-              y_range=None):
+              y_range=None, legend='top'):
     """An SVG line plot.
 
     Args:
@@ -193,6 +199,8 @@ def line_plot(title, series, x_label, y_label, caption, log_y=False, marks=(),
       log_y: A logarithmic y axis (decades as ticks).
       marks: [(x, label), ...]: dashed vertical lines.
       y_range: (low, high), or None to fit the data.
+      legend: 'top' or 'bottom': the right-hand corner the legend sits in
+        (the one the lines leave free).
 
     Returns:
       The SVG document as a string.
@@ -237,14 +245,16 @@ def line_plot(title, series, x_label, y_label, caption, log_y=False, marks=(),
         body.append(f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{top}" '
                     f'y2="{height - bottom}" stroke="#b03030" stroke-dasharray="4 3"/>')
         body.append(_text(sx(x) + 4, height - bottom - 8 - 16 * i, label, 11))
-    body.append(f'<rect x="{width - right - 196}" y="{top + 4}" width="190" '
+    box_top = (top + 4 if legend == 'top'
+               else height - bottom - 8 - 16 * len(series))
+    body.append(f'<rect x="{width - right - 196}" y="{box_top}" width="190" '
                 f'height="{16 * len(series) + 4}" fill="white" fill-opacity="0.85"/>')
     for i, (label, points) in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
         path = ' '.join(f'{sx(x):.1f},{sy(y):.1f}' for x, y in points)
         body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
                     'stroke-width="1.6"/>')
-        legend_y = top + 16 + 16 * i
+        legend_y = box_top + 12 + 16 * i
         body.append(f'<line x1="{width - right - 190}" x2="{width - right - 170}" '
                     f'y1="{legend_y - 4}" y2="{legend_y - 4}" stroke="{colour}" '
                     'stroke-width="2"/>')
@@ -275,6 +285,79 @@ def picture(title, image, caption, row_labels=(), column_labels=(), scale=2,
     for i, label in enumerate(column_labels):
         body.append(_text(left + (i + 0.5) * cell_w, top - 6, label, 11, 'middle'))
     return _svg(max(left + width + 10, 420), top + height + 30, body, title, caption)
+
+
+def confusion_fractions(image, classes):
+    """The fraction of each true class (row) given each class (column),
+    read back from the evaluator's confusion picture.
+
+    metrics.summaries.confusion_image paints a cell white + fraction x
+    (dark blue - white); its red channel, 255 - 247 x fraction, gives the
+    fraction back to within half of 1/247 (the picture's rounding).
+
+    Args:
+      image: The [C x cell, C x cell, 3] uint8 picture.
+      classes: C.
+
+    Returns:
+      A [C, C] float array.
+    """
+    cell = image.shape[0] // classes
+    centres = image[cell // 2::cell, cell // 2::cell, 0][:classes, :classes]
+    return (255.0 - centres.astype(np.float64)) / (255.0 - 8.0)
+
+
+def confusion_plot(title, fractions, names, caption):
+    """An SVG confusion matrix: a cell per (true, given) class coloured as
+    the evaluator colours it, with its percentage of the row written in it,
+    the classes' full names, and the colour scale.
+
+    Args:
+      title: Its title.
+      fractions: [C, C] fractions of each row.
+      names: The C class names.
+      caption: The line under it.
+
+    Returns:
+      The SVG document as a string.
+    """
+    size = 40
+    classes = len(names)
+    left, top = 110, 110
+    body = [_text(left + classes * size / 2, top - 84, 'given class', 12, 'middle'),
+            _text(18, top + classes * size / 2, 'true class', 12, 'middle', rotate=-90)]
+    white, blue = np.array([255.0, 255.0, 255.0]), np.array([8.0, 48.0, 107.0])
+
+    def colour(fraction):
+        r, g, b = np.round(white + fraction * (blue - white)).astype(int)
+        return f'rgb({r},{g},{b})'
+    for i, name in enumerate(names):
+        body.append(_text(left - 6, top + (i + 0.5) * size + 4, name, 12, 'end'))
+        x = left + (i + 0.5) * size + 4
+        body.append(_text(x, top - 6, name, 12, 'start', rotate=-60))
+        for j in range(classes):
+            fraction = float(fractions[i, j])
+            body.append(f'<rect x="{left + j * size}" y="{top + i * size}" width="{size}" '
+                        f'height="{size}" fill="{colour(fraction)}" stroke="#c8c8c8"/>')
+            ink = 'white' if fraction > 0.45 else 'black'
+            body.append(_text(left + (j + 0.5) * size, top + (i + 0.5) * size + 4,
+                              f'{100 * fraction:.0f}', 11, 'middle').replace(
+                                  '<text ', f'<text fill="{ink}" ', 1))
+    # The colour scale, 0% to 100% of the row.
+    scale_x, scale_w = left + classes * size + 30, 16
+    steps = 20
+    for k in range(steps):
+        fraction = 1 - (k + 0.5) / steps
+        body.append(f'<rect x="{scale_x}" y="{top + k * classes * size / steps:.1f}" '
+                    f'width="{scale_w}" height="{classes * size / steps + 0.5:.1f}" '
+                    f'fill="{colour(fraction)}"/>')
+    for label, y in (('100%', top + 4), ('50%', top + classes * size / 2 + 4),
+                     ('0%', top + classes * size + 4)):
+        body.append(_text(scale_x + scale_w + 4, y, label, 11))
+    body.append(_text(scale_x + scale_w / 2, top + classes * size + 22, 'of the row',
+                      10, 'middle'))
+    return _svg(scale_x + scale_w + 60, top + classes * size + 46, body, title,
+                caption)
 
 
 def _tile(images, gap=2):
@@ -357,8 +440,106 @@ def learning_rate_points(batch_size, last_step):
     return [(s, float(rates[s])) for s in keep], changes
 
 
+# The steps the lesson quotes the moving averages' decay at.
+DECAY_STEPS = (1000, 10000, 100000)
+
+
+def average_decays(steps):
+    """The decay the trainer's moving averages of the weights apply at each
+    of ``steps``, measured on the project's own averages.
+
+    cifar10.variable_averages builds them with the global step as
+    num_updates; each update moves an average towards its variable by
+    (1 - decay) of the gap. With the average at 1 and the variable at 0,
+    one update at global step s leaves the average at exactly the decay of
+    step s.
+
+    Args:
+      steps: The global steps, ints.
+
+    Returns:
+      A list of floats, one decay per step.
+    """
+    import tensorflow as tf
+    from cifar10 import cifar10
+    tf1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        weight = tf1.get_variable('weight', [], initializer=tf1.zeros_initializer())
+        averages = cifar10.variable_averages(global_step)
+        update = averages.apply([weight])
+        average = averages.average(weight)
+        step = tf1.placeholder(tf.int64, [])
+        reset = [tf1.assign(global_step, step), tf1.assign(average, 1.0)]
+        decays = []
+        with tf1.Session(graph=graph) as session:
+            session.run(tf1.global_variables_initializer())
+            for s in steps:
+                session.run(reset, {step: s})
+                session.run(update)
+                decays.append(float(session.run(average)))
+    return decays
+
+
+def average_span_points(last_step, count=400):
+    """[(step, 1 / (1 - decay))] of the trainer's moving averages at
+    ``count`` + 1 evenly spaced steps from 0 to last_step and at DECAY_STEPS:
+    how many of the latest steps the averaged weights stand for."""
+    steps = sorted({*(round(i * last_step / count) for i in range(count + 1)),
+                    *(s for s in DECAY_STEPS if s <= last_step)})
+    return [(s, 1.0 / (1.0 - d)) for s, d in zip(steps, average_decays(steps))]
+
+
+def computed_figures(host, batch_size=128, schedule_steps=1000000, average_steps=200000):
+    """{file name: SVG} of the figures computed from the code alone: the
+    learning-rate schedule and the moving averages' decay."""
+    day = datetime.datetime.now(datetime.timezone.utc)
+    made = f'computed {day:%Y-%m-%d} on {host}'
+    points, decays = learning_rate_points(batch_size, schedule_steps)
+    marks = [(decays[0], f'first decay: {decays[0]:,}')]
+    learning_rate = line_plot(
+        f'The learning rate over the steps (batch {batch_size})',
+        [('learning rate', points)], 'step', 'learning rate',
+        f'From cifar10.learning_rate, the schedule every trainer uses, up to the '
+        f'trainer\'s default --max_steps ({schedule_steps:,}): {len(decays)} decays; '
+        f'{made}.', log_y=True, marks=marks)
+    spans = average_span_points(average_steps)
+    # Where min(0.9999, (1 + s) / (10 + s)) reaches 0.9999.
+    capped = next(s for s, span in spans if span >= 0.999 / (1 - cifar10_decay()))
+    average = line_plot(
+        'How many recent steps the averaged weights stand for', [
+            ('1 / (1 - decay)', spans)],
+        'step', 'steps averaged over, 1 / (1 - decay)',
+        f'From cifar10.variable_averages: decay = min({cifar10_decay()}, '
+        f'(1 + step) / (10 + step)), measured on its averages; {made}.',
+        log_y=True, marks=[(10000, '10,000 steps'), (capped, f'{cifar10_decay()} from ~{capped:,}')],
+        legend='bottom')
+    return {'learning-rate.svg': learning_rate, 'moving-average.svg': average}
+
+
+def cifar10_decay():
+    """The moving averages' decay, cifar10.MOVING_AVERAGE_DECAY."""
+    from cifar10 import cifar10
+    return cifar10.MOVING_AVERAGE_DECAY
+
+
+def write_figures(documents, out):
+    """Writes {file name: SVG} to ``out`` in the order of FIGURES; returns
+    the paths."""
+    os.makedirs(out, exist_ok=True)
+    paths = []
+    for name in FIGURES:
+        if name in documents:
+            path = os.path.join(out, name)
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(documents[name])
+            paths.append(path)
+    return paths
+
+
 def make_figures(data_dir, train_dir, eval_dir, eval_raw_dir, out, host=None,
-                 per_class=8, seed=4, batch_size=128, schedule_steps=600000):
+                 per_class=8, seed=4, batch_size=128, schedule_steps=1000000):
     """Writes every figure to ``out``; returns their paths.
 
     Args:
@@ -377,8 +558,7 @@ def make_figures(data_dir, train_dir, eval_dir, eval_raw_dir, out, host=None,
     run = run_caption(train[None], host)
     averaged = read_events(eval_dir, (PRECISION_TAG, CONFUSION_TAG))
     raw = read_scalars(eval_raw_dir, (PRECISION_TAG,))
-    os.makedirs(out, exist_ok=True)
-    documents = {}
+    documents = computed_figures(host, batch_size, schedule_steps)
 
     names, images = first_of_each_class(data_dir, per_class)
     grid, cell = _tile([list(row) for row in images])
@@ -395,15 +575,6 @@ def make_figures(data_dir, train_dir, eval_dir, eval_raw_dir, out, host=None,
         f'distortion parameters (seed {seed}); standardized shown as 128 + '
         f'{STANDARDIZED_SCALE:g} x value.', names, [name for name, _ in stages],
         cell=cell, scale=3)
-
-    points, decays = learning_rate_points(batch_size, schedule_steps)
-    last = max(train[None])
-    marks = [(last, f'this run ends: {last:,}'), (decays[0], f'first decay: {decays[0]:,}')]
-    documents['learning-rate.svg'] = line_plot(
-        f'The learning rate over the steps (batch {batch_size})',
-        [('learning rate', points)], 'step', 'learning rate',
-        'From cifar10.learning_rate, the schedule every trainer uses.',
-        log_y=True, marks=marks)
 
     documents['loss.svg'] = line_plot(
         'Total loss while training', [
@@ -423,50 +594,62 @@ def make_figures(data_dir, train_dir, eval_dir, eval_raw_dir, out, host=None,
     documents['sparsity.svg'] = line_plot(
         'Fraction of zero activations per layer', [
             (tag.split('/')[0], sorted(train[tag].items())) for tag in SPARSITY_TAGS],
-        'step', 'sparsity', f'From {run}.', y_range=(0, 1))
+        'step', 'sparsity', f'From {run}.', y_range=(0, 1), legend='bottom')
 
     confusion_step = max(averaged[CONFUSION_TAG])
     import tensorflow as tf
     confusion = tf.io.decode_png(averaged[CONFUSION_TAG][confusion_step]).numpy()
-    documents['confusion.svg'] = picture(
-        f'Confusion matrix at step {confusion_step:,}', confusion[..., :3],
-        f'Rows: true class; columns: predicted class (the same order). From {run}.',
-        names, [name[:5] for name in names], scale=2)
+    documents['confusion.svg'] = confusion_plot(
+        f'Confusion matrix at step {confusion_step:,}',
+        confusion_fractions(confusion[..., :3], len(names)), names,
+        f'Each cell: the percentage of the row\'s test images given the column\'s '
+        f'class (of 1,000 per class: 15 is about 150 images), rounded; read back '
+        f'from the evaluator\'s picture, whose colours hold it to within 0.2 '
+        f'points. From {run}.')
 
-    paths = []
-    for name in FIGURES:
-        path = os.path.join(out, name)
-        with open(path, 'w', encoding='utf-8') as f:
-            f.write(documents[name])
-        paths.append(path)
-    return paths
+    return write_figures(documents, out)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # The docstring's first paragraph, as one line.
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--data_dir', default='/tmp/cifar10_data',
                         help='The CIFAR-10 data (its training records are drawn).')
     parser.add_argument('--train_dir', default='/tmp/cifar10_train',
                         help='What cifar10_train.py wrote (event files).')
     parser.add_argument('--eval_dir', default='/tmp/cifar10_eval',
                         help='What cifar10_eval.py wrote (event files).')
-    parser.add_argument('--eval_raw_dir', required=True,
-                        help='What cifar10_eval.py --use_moving_averages=false wrote.')
+    parser.add_argument('--eval_raw_dir', default=None,
+                        help='What cifar10_eval.py --use_moving_averages=false wrote '
+                             '(needed unless --computed_only).')
+    parser.add_argument('--computed_only', action='store_true',
+                        help='Write only the figures computed from the code '
+                             f'({", ".join(COMPUTED_FIGURES)}): no run needed.')
     parser.add_argument('--out', default=os.path.join(REPO, 'docs', 'figures'),
                         help='Where the SVG files go.')
     parser.add_argument('--machine', default=None,
                         help='The machine the run trained on, for the captions '
                              '(default: this one, described from /proc/cpuinfo).')
     args = parser.parse_args(argv)
+    if not args.computed_only and args.eval_raw_dir is None:
+        parser.error('--eval_raw_dir is needed (or --computed_only)')
     sys.path.insert(0, REPO)
-    for path in make_figures(args.data_dir, args.train_dir, args.eval_dir,
-                             args.eval_raw_dir, args.out, args.machine):
+    if args.computed_only:
+        paths = write_figures(computed_figures(args.machine or machine()), args.out)
+    else:
+        paths = make_figures(args.data_dir, args.train_dir, args.eval_dir,
+                             args.eval_raw_dir, args.out, args.machine)
+    for path in paths:
         print(path)
 
 
 if __name__ == '__main__':
     # Started by a process that asked for it (the test suite), end with it.
     sys.path.insert(0, REPO)
-    from cifar10.runtime.cli import end_with_parent
+    from cifar10.runtime.cli import (end_with_parent, import_tensorflow_quietly,
+                                     quiet_tensorflow)
     end_with_parent()
+    import_tensorflow_quietly()  # TensorFlow's start-up log lines hidden
+    quiet_tensorflow()  # and its notice that the event-file reader is deprecated
     main()

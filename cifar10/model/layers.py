@@ -126,9 +126,12 @@ def variable_with_weight_decay(name, shape, stddev, wd, dtype):
     Returns:
       The variable.
     """
+    # The initializer takes its dtype from get_variable: giving it to the
+    # constructor too is deprecated (and logs a warning), and draws the
+    # same values.
     var = variable_on_cpu(
         name, shape,
-        tf1.truncated_normal_initializer(stddev=stddev, dtype=dtype), dtype)
+        tf1.truncated_normal_initializer(stddev=stddev), dtype)
     if wd:
         weight_decay = tf.multiply(tf.nn.l2_loss(var), wd, name='weight_loss')
         tf1.add_to_collection('losses', weight_decay)
