@@ -25,6 +25,10 @@ from conftest import REPO, run_in_process
 
 PAGES = [os.path.join(REPO, 'README.md')] + sorted(
     glob.glob(os.path.join(REPO, 'docs', '*.md')))
+# The lesson's pages (tests/test_lesson.py runs their snippets and checks
+# their output blocks).
+LESSON_PAGES = {'docs/tutorial.md', *(os.path.relpath(p, REPO) for p in
+                                      glob.glob(os.path.join(REPO, 'docs', 'lesson-[0-9]*.md')))}
 # Console scripts (setup.py) and the modules they run.
 CONSOLE_SCRIPTS = {
     'cifar10-train': 'cifar10_train.py', 'cifar10-eval': 'cifar10_eval.py',
@@ -536,17 +540,13 @@ def test_the_pages_commands_run_one_after_another():
       different run there would resume or refuse the first's checkpoints.
     - An evaluator without --run_once watches for checkpoints until
       stopped; its words say so.
-    The lesson (docs/tutorial.md) is checked by the test after this one.
+    The lesson's pages are checked by the test after this one.
     """
-    runs = [run for run in _runs() if run[0] != 'docs/tutorial.md']
+    runs = [run for run in _runs() if run[0] not in LESSON_PAGES]
     assert len({run[0] for run in runs}) >= 10
     assert _collisions(runs) == []
 
 
-@pytest.mark.xfail(strict=True, reason='the lesson trains its figures\' run into '
-                   '/tmp/cifar10_train after the first run there, and its watching '
-                   'evaluators do not say that they run until stopped; it is being '
-                   'rewritten on its own (drop this mark when it passes)')
 def test_the_lessons_commands_run_after_the_other_pages():
     assert _collisions(_runs()) == []
 
@@ -834,4 +834,4 @@ def test_every_task_pages_sample_output_is_checked():
         with open(page, encoding='utf-8') as f:
             if _output_blocks(f.read()):
                 pages[_page_name(page)] = True
-    assert set(pages) - {'docs/tutorial.md'} == set(SAMPLE_RUNS)
+    assert set(pages) - LESSON_PAGES == set(SAMPLE_RUNS)

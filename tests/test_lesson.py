@@ -232,6 +232,7 @@ def test_the_snippets_can_be_pasted_into_the_interpreter():
         assert console.errors == [], (page, snippet)
 
 
+@pytest.mark.slow
 def test_the_lessons_snippets_print_what_the_page_shows(short_run):
     """Each snippet runs as a learner runs it, alone in a fresh Python (the
     data and checkpoint folders of the first run are the short run's here),
@@ -277,6 +278,7 @@ def test_a_stale_notebook_is_named(tmp_path):
                              'run python scripts/lesson_notebook.py\n')
 
 
+@pytest.mark.slow
 def test_the_notebook_runs_in_a_kernel_and_prints_the_pages_output(short_run, tmp_path):
     """The notebook, run cell by cell in a Jupyter kernel as a user runs
     it, prints under each code cell the output its page shows, and nothing
