@@ -247,14 +247,6 @@ def test_a_trainer_without_usable_bfloat16_refuses_in_one_line(data_dir, tmp_pat
     assert not (tmp_path / 'train').exists()
 
 
-def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
-    cpuinfo = tmp_path / 'cpuinfo'
-    cpuinfo.write_text('processor\t: 0\nflags\t\t: fpu avx512f AVX512_BF16\n\n'
-                       'processor\t: 1\nflags\t\t: fpu\n')
-    assert precision.cpu_flags(str(cpuinfo)) == {'fpu', 'avx512f', 'avx512_bf16'}
-    assert precision.cpu_flags(str(tmp_path / 'missing')) == set()
-
-
 @pytest.mark.slow
 def test_mixed_checkpoints_are_float32_and_read_both_ways(data_dir, tmp_path, capsys):
     train_dir = tmp_path / 'train'
