@@ -20,15 +20,17 @@ Rows (each measured in a fresh child process, medians over timed windows
 after a warm-up):
   input   the training input pipeline alone: distorted images/sec, and the
           time from starting the queues to the first batch;
-  model   one training step alone on a constant in-memory batch, with the
-          trainer's session settings: the ceiling for end-to-end training;
   bound   the machine's matrix-product rate (TensorFlow matmul of 2048 x
-          2048, in float32 and, for mixed_bfloat16 settings, bfloat16) and
+          2048, in float32 and, for mixed_bfloat16 settings, bfloat16; the
+          best window, not the median: the most the machine does) and
           the bound it sets on training: no program can train faster than
           that rate in multiply-adds/sec over the multiply-adds of one
           training example (forward, filter gradients and input gradients,
-          from the model's layer sizes); every training row then says its
-          fraction of the bound of its precision;
+          from the model's layer sizes); every training row (model,
+          train, keras) then says its fraction of the bound of its
+          precision;
+  model   one training step alone on a constant in-memory batch, with the
+          trainer's session settings: the ceiling for end-to-end training;
   train   end-to-end training through cifar10_train.py itself: examples/sec
           from its progress lines, wall time, peak memory, and the precision
           @ 1 of the checkpoint it wrote; with the model row too, the ratio
@@ -74,7 +76,7 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ROWS = ('input', 'model', 'bound', 'train', 'keras', 'eval')
+ROWS = ('input', 'bound', 'model', 'train', 'keras', 'eval')
 # Steps per progress line of the training rows (cifar10_train.py
 # --log_frequency); their speed is the median of these windows.
 TRAIN_WINDOW = 50
@@ -272,9 +274,12 @@ def bound_examples_per_sec(gflops, multiply_adds):
 
 
 def _matmul_gflops(tf, dtypes, windows):
-    """Median GFLOP/s of MATMUL_SIZE-square matrix products in each dtype.
+    """The best GFLOP/s of MATMUL_SIZE-square matrix products in each
+    dtype, over ``windows`` timed windows.
 
-    The operands are variables (constants would be folded away when the
+    The best, not the median: the bound is what the machine can do, and on
+    a shared machine a window is only ever slowed by other work. The
+    operands are variables (constants would be folded away when the
     graph is optimized) and only the product's op is run, so no output is
     copied out; the dtypes' timed windows alternate, each about
     MATMUL_WINDOW_SECS long.
@@ -301,7 +306,7 @@ def _matmul_gflops(tf, dtypes, windows):
                 for dtype, product in products.items():
                     rates[dtype] += _windows(lambda: sess.run(product), 2 * n ** 3 / 1e9,
                                              warmup=0, steps=runs[dtype], windows=1)
-    return {dtype: statistics.median(r) for dtype, r in rates.items()}
+    return {dtype: max(r) for dtype, r in rates.items()}
 
 
 def child_bound(args):
@@ -568,7 +573,7 @@ def bound_rows(args, table):
         table.append((
             f'matrix products and the bound on training ({policy})',
             f'{gflops:,.1f} GFLOP/s (TensorFlow matmul of {MATMUL_SIZE} x '
-            f'{MATMUL_SIZE} in {dtype}, median of {args.windows} '
+            f'{MATMUL_SIZE} in {dtype}, best of {args.windows} '
             f'window{"s" if args.windows > 1 else ""}) = '
             f'{gflops / 2:,.2f} billion multiply-adds/sec, over {total:,} per '
             f'training example (forward {forward:,}, filter gradients '
@@ -576,6 +581,40 @@ def bound_rows(args, table):
             f'{bounds[policy]:,.0f} examples/sec',
             _user_cmd('bound', args, setting)))
     return bounds
+
+
+def model_rows(args, table, bounds):
+    """The model row: the training step alone of each model setting of
+    --settings (one process, alternating windows), with the ratio to the
+    first and, with the bound row, the fraction of the bound."""
+    settings = args.settings_list
+    # The input pipeline plays no part in the model step.
+    models = _unique(_model_setting(s) for s in settings)
+    setting = ','.join(_full_setting('queues', m, _allocator(settings[0]))
+                       for m in models)
+    r = run_child('model', args, setting)
+
+    def name(m):
+        splits = r[m]['splits']
+        policy = m.split('/')[2]
+        return (f'{m.split("/")[0]} LRN gradient, '
+                + (f'batch in {splits} parts' if splits > 1 else 'whole batch')
+                + (f', {policy}' if policy != 'float32' else ''))
+    for m in models:
+        rate = r[m]['rate']
+        first = r[models[0]]['rate'] if m != models[0] else None
+        versus = _versus(rate, [
+            (f'the {name(models[0])}', first, 'alternating windows, one process'),
+            _of_bound(bounds, m.split('/')[2])])
+        table.append((f'model step alone (constant batch; {name(m)})',
+                      f'{rate:,.0f} examples/sec{versus}',
+                      _user_cmd('model', args, setting)))
+
+
+def _of_bound(bounds, policy):
+    """The bound of a precision, for _versus (None without the bound row)."""
+    bound = bounds.get(policy)
+    return ('the bound', bound, f'{bound:,.0f} examples/sec' if bound else '')
 
 
 def _training_run(args, rows, setting, train_dir, tmp):
@@ -629,33 +668,21 @@ def _versus(rate, ratios):
     return ' = ' + ', '.join(parts) if parts else ''
 
 
-def training_rows(args, rows, tmp, table, bounds):
-    """The train and keras rows: each setting trained by cifar10_train.py,
-    and the Keras reference in each precision, in --rounds alternating
-    rounds (each run from an empty folder).
-
-    With the eval row alone, one run of the first setting, for its
+def _run_rounds(args, rows, tmp):
+    """The runs of the train and keras rows, in alternating rounds: each
+    round trains every setting with cifar10_train.py, then the Keras
+    reference in each precision, each run from an empty folder. With the
+    eval row and no train row, one run of the first setting, for its
     checkpoint.
 
-    Args:
-      args: The parsed flags (settings_list too).
-      rows: The rows to run.
-      tmp: A folder for the runs' checkpoints.
-      table: The table, to append rows to.
-      bounds: {precision: bound in examples/sec}, empty without the bound
-        row.
-
     Returns:
-      The train folders of the first setting, one per round.
+      (runs, keras_runs, first_dirs): {setting: [run]}, {precision: [run]},
+      and the first setting's train folder of each round.
     """
     settings = args.settings_list
-    if 'train' in rows:
-        trained, rounds = settings, args.rounds
-    else:
-        trained, rounds = (settings[:1] if 'eval' in rows else []), 1
+    trained = settings if 'train' in rows else settings[:1] if 'eval' in rows else []
     policies = _unique(_precision(s) for s in settings) if 'keras' in rows else []
-    if 'keras' in rows:
-        rounds = args.rounds
+    rounds = args.rounds if 'train' in rows or 'keras' in rows else 1
     runs = {s: [] for s in trained}
     keras_runs = {p: [] for p in policies}
     first_dirs = []
@@ -668,43 +695,54 @@ def training_rows(args, rows, tmp, table, bounds):
         for policy in policies:
             keras_runs[policy].append(
                 _keras_run(args, policy, os.path.join(tmp, f'keras-{i}-{policy}')))
-    n = rounds
-    of_runs = f' of {n} runs' if n > 1 else ''
-    windows = (f'median of {TRAIN_WINDOW}-step windows after step '
-               f'{args.train_steps // 4}{of_runs}')
-    keras = {p: _pooled(r)['rate'] for p, r in keras_runs.items()}
+    return runs, keras_runs, first_dirs
 
-    def of_bound(policy):
-        bound = bounds.get(policy)
-        return ('the bound', bound,
-                f'{bound:,.0f} examples/sec' if bound is not None else '')
-    if 'train' in rows:
-        for setting in settings:
-            policy = _precision(setting)
-            pooled = _pooled(runs[setting])
-            ceilings = [r['ceiling'] for r in runs[setting] if r['ceiling']]
-            ceiling = (statistics.mean(c for pair in ceilings for c in pair)
-                       if ceilings else None)
-            ratios = [
-                ('the model step alone', ceiling,
-                 ', '.join(f'{b:,.0f}' for b, _ in ceilings) + ' and '
-                 + ', '.join(f'{a:,.0f}' for _, a in ceilings)
-                 + f' just before and after {"each" if n > 1 else "this"} run'),
-                of_bound(policy),
-                ('Keras 3 fit', keras.get(policy),
-                 f'{keras.get(policy) or 0:,.0f} examples/sec')]
-            table.append((f'end-to-end training ({setting}), {args.train_steps} steps',
-                          f'{pooled["rate"]:,.0f} examples/sec, {windows}'
-                          f'{_versus(pooled["rate"], ratios)}; {pooled["wall"]} s wall; '
-                          f'peak memory {pooled["peak"]} MB; precision @ 1 '
-                          f'{pooled["precision"]}',
-                          _user_cmd('train', args, setting)))
-    for policy, keras_policy_runs in keras_runs.items():
-        pooled = _pooled(keras_policy_runs)
+
+def training_rows(args, rows, tmp, table, bounds):
+    """Runs the train and keras rows (_run_rounds) and adds them to the table.
+
+    Args:
+      args: The parsed flags (settings_list too).
+      rows: The rows to run.
+      tmp: A folder for the runs' checkpoints.
+      table: The table, to append rows to.
+      bounds: {precision: bound in examples/sec}, empty without the bound
+        row.
+
+    Returns:
+      The train folders of the first setting, one per round (the eval row
+      evaluates the first).
+    """
+    runs, keras_runs, first_dirs = _run_rounds(args, rows, tmp)
+    windows = (f'median of {TRAIN_WINDOW}-step windows after step '
+               f'{args.train_steps // 4}'
+               + (f' of {args.rounds} runs' if args.rounds > 1 else ''))
+    keras = {p: _pooled(r)['rate'] for p, r in keras_runs.items()}
+    for setting in args.settings_list if 'train' in rows else []:
+        policy = _precision(setting)
+        pooled = _pooled(runs[setting])
+        ceilings = [r['ceiling'] for r in runs[setting] if r['ceiling']]
+        ceiling = (statistics.mean(c for pair in ceilings for c in pair)
+                   if ceilings else None)
+        ratios = [
+            ('the model step alone', ceiling,
+             ', '.join(f'{b:,.0f}' for b, _ in ceilings) + ' and '
+             + ', '.join(f'{a:,.0f}' for _, a in ceilings)
+             + f' just before and after {"each" if len(ceilings) > 1 else "this"} run'),
+            _of_bound(bounds, policy),
+            ('Keras 3 fit', keras.get(policy), f'{keras.get(policy) or 0:,.0f} examples/sec')]
+        table.append((f'end-to-end training ({setting}), {args.train_steps} steps',
+                      f'{pooled["rate"]:,.0f} examples/sec, {windows}'
+                      f'{_versus(pooled["rate"], ratios)}; {pooled["wall"]} s wall; '
+                      f'peak memory {pooled["peak"]} MB; precision @ 1 '
+                      f'{pooled["precision"]}',
+                      _user_cmd('train', args, setting)))
+    for policy, policy_runs in keras_runs.items():
+        pooled = _pooled(policy_runs)
         table.append((f'Keras 3 fit, the same model and recipe ({policy}), '
                       f'{args.train_steps} steps',
                       f'{pooled["rate"]:,.0f} examples/sec, {windows}'
-                      f'{_versus(pooled["rate"], [of_bound(policy)])}; '
+                      f'{_versus(pooled["rate"], [_of_bound(bounds, policy)])}; '
                       f'{pooled["wall"]} s wall; peak memory {pooled["peak"]} MB; '
                       f'precision @ 1 {pooled["precision"]} (raw weights)',
                       _user_cmd('keras', args, f'queues/matmul/auto/bfc/{policy}')))
@@ -853,28 +891,9 @@ def main(argv=None):
                               f'{r["rate"]:,.0f} distorted images/sec; first batch '
                               f'{r["first_batch_s"]:.2f} s after the queues start',
                               _user_cmd('input', args, setting)))
-        if 'model' in rows:
-            # Nor does the input pipeline play a part in the model step.
-            models = _unique(_model_setting(s) for s in settings)
-            setting = ','.join(_full_setting('queues', m, _allocator(settings[0]))
-                               for m in models)
-            r = run_child('model', args, setting)
-
-            def name(m):
-                splits = r[m]['splits']
-                policy = m.split('/')[2]
-                return (f'{m.split("/")[0]} LRN gradient, '
-                        + (f'batch in {splits} parts' if splits > 1 else 'whole batch')
-                        + (f', {policy}' if policy != 'float32' else ''))
-            for m in models:
-                rate = r[m]['rate']
-                versus = (f' = {rate / r[models[0]]["rate"]:.2f}x the '
-                          f'{name(models[0])} (alternating windows, one process)'
-                          if m != models[0] else '')
-                table.append((f'model step alone (constant batch; {name(m)})',
-                              f'{rate:,.0f} examples/sec{versus}',
-                              _user_cmd('model', args, setting)))
         bounds = bound_rows(args, table) if 'bound' in rows else {}
+        if 'model' in rows:
+            model_rows(args, table, bounds)
         train_dirs = training_rows(args, rows, tmp, table, bounds)
         if 'eval' in rows:
             r = compare_eval(args, train_dirs[0], tmp)
