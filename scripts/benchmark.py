@@ -779,6 +779,36 @@ def _unique(items):
     return list(dict.fromkeys(items))
 
 
+def select_rows(only, model):
+    """The rows a run measures.
+
+    Args:
+      only: --only's value (None: every row).
+      model: --model's value.
+
+    Returns:
+      (rows, note): the row names, in ROWS's order, and a line to print
+      about a row left out (or None).
+
+    Raises:
+      ValueError: for an unknown row, or the keras row asked for with a
+        model it does not build.
+    """
+    asked = (list(ROWS) if only is None
+             else [r.strip() for r in only.split(',') if r.strip()])
+    unknown = set(asked) - set(ROWS)
+    if unknown:
+        raise ValueError(f'unknown rows: {", ".join(sorted(unknown))}')
+    rows = [r for r in ROWS if r in asked]
+    if 'keras' in rows and model != 'tutorial':
+        why = f"the keras row trains the tutorial's model only, not --model={model}"
+        if only is not None:
+            raise ValueError(why)
+        rows.remove('keras')
+        return rows, f'(no keras row: {why[len("the keras row "):]})'
+    return rows, None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data_dir', default=None,
@@ -849,18 +879,12 @@ def main(argv=None):
                     'eval_original': child_eval_original}
         print(json.dumps(children[args.child](args)))
         return
-    rows = (list(ROWS) if args.only is None
-            else [r.strip() for r in args.only.split(',') if r.strip()])
-    unknown = set(rows) - set(ROWS)
-    if unknown:
-        parser.error(f'unknown rows: {", ".join(sorted(unknown))}')
-    if 'keras' in rows and args.model != 'tutorial':
-        if args.only is not None:
-            parser.error(f'the keras row trains the tutorial\'s model only, not '
-                         f'--model={args.model}')
-        rows.remove('keras')
-        print(f'(no keras row: it trains the tutorial\'s model only, not '
-              f'--model={args.model})')
+    try:
+        rows, note = select_rows(args.only, args.model)
+    except ValueError as e:
+        parser.error(str(e))
+    if note:
+        print(note)
     if ('train' in rows or 'keras' in rows) and args.train_steps < TRAIN_WINDOW:
         parser.error(f'--train_steps={args.train_steps} leaves no {TRAIN_WINDOW}-step '
                      'window for the train and keras rows to time (they need at '
