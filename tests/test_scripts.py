@@ -1077,7 +1077,7 @@ def test_benchmark_prints_the_bound_and_the_keras_row(data_dir):
     with the others as printed."""
     result = _run_benchmark('--only', 'bound,model,train,keras', '--windows=1',
                             '--batch_size=16', '--train_steps=50',
-                            '--settings=batch/matmul', f'--data_dir={data_dir}')
+                            '--settings=batch/matmul/1', f'--data_dir={data_dir}')
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith('| ')][2:]
     assert len(rows) == 4, rows
@@ -1102,13 +1102,13 @@ def test_benchmark_prints_the_bound_and_the_keras_row(data_dir):
         r'([\d,]+) examples/sec = (\d+\.\d\d)x the bound \(' + bound_text + r'\) \| .*',
         rows[1])
     train = re.fullmatch(
-        r'\| end-to-end training \(batch/matmul/auto/bfc/float32\), 50 steps \| '
+        r'\| end-to-end training \(batch/matmul/1/bfc/float32\), 50 steps \| '
         r'([\d,]+) examples/sec, median of 50-step windows after step 12 = '
         r'\d+\.\d\dx the model step alone \([\d,]+ and [\d,]+ just before and after '
         r'this run\), (\d+\.\d\d)x the bound \(' + bound_text + r'\), (\d+\.\d\d)x '
         r'Keras 3 fit \(([\d,]+) examples/sec\); \d+\.\d s wall; peak memory [\d,]+ MB; '
         r'precision @ 1 \d\.\d{3} \| `python scripts/benchmark.py --only train '
-        r'--settings batch/matmul/auto/bfc/float32' + data + r' \|', rows[2])
+        r'--settings batch/matmul/1/bfc/float32' + data + r' \|', rows[2])
     keras = re.fullmatch(
         r'\| Keras 3 fit, the same model and recipe \(float32\), 50 steps \| ([\d,]+) '
         r'examples/sec, median of 50-step windows after step 12 = (\d+\.\d\d)x the '
@@ -1117,7 +1117,7 @@ def test_benchmark_prints_the_bound_and_the_keras_row(data_dir):
         r'--only keras --settings queues/matmul/auto/bfc/float32' + data + r' \|',
         rows[3])
     assert model and train and keras, rows
-    assert train.group(5) == keras.group(1)
+    assert train.group(4) == keras.group(1)
     # Each fraction against the figures it divides, as printed.
     for rate, fraction in ((model.group(1), model.group(2)),
                            (train.group(1), train.group(2)),
