@@ -56,9 +56,10 @@ one process, uses the first setting's.
 
 --model picks the network every row trains and evaluates (the tutorial's,
 or the locally connected one; the keras row has the tutorial's only, and a
-run of all rows with --model=local leaves it out), and --dataset the data (any the scripts
-read: with --dataset=custom, --data_dir is the converter's output, and the
-model row's batch has its crop size and class count). Without --data_dir,
+run of all rows with --model=local leaves it out), and --dataset the data
+(any the scripts read: with --dataset=custom, --data_dir is the
+converter's output, and the model row's batch has its crop size and class
+count). Without --data_dir,
 synthetic CIFAR-10 files in the official record format are written to a
 temporary folder (the figures are then about speed only).
 Every row prints the command line that reproduces it.
@@ -304,6 +305,8 @@ def _matmul_gflops(tf, dtypes, windows):
             rates = {dtype: [] for dtype in dtypes}
             for _ in range(windows):
                 for dtype, product in products.items():
+                    # A product's GFLOP as the "batch": the window's rate
+                    # comes out in GFLOP/s.
                     rates[dtype] += _windows(lambda: sess.run(product), 2 * n ** 3 / 1e9,
                                              warmup=0, steps=runs[dtype], windows=1)
     return {dtype: max(r) for dtype, r in rates.items()}

@@ -42,7 +42,6 @@ weights'. Nor are there summaries.
 Importing this module loads TensorFlow and Keras, and does nothing else.
 """
 
-import statistics
 import time
 
 import keras
@@ -287,8 +286,3 @@ def precision_at_1(model, data_dir, dataset, batch_size):
         total += int(labels.shape[0])
     return correct / total
 
-
-def median_rate(times, batch_size, window, after):
-    """The median of window_rates, or None when no window is kept."""
-    rates = window_rates(times, batch_size, window, after)
-    return statistics.median(rates) if rates else None
