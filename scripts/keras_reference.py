@@ -35,7 +35,7 @@ Keras's defaults wherever the recipe does not say otherwise:
 Left out: the moving average of the variables. Keras's (SGD's use_ema)
 has no warm-up (the tutorial's decay is min(0.9999, (1 + step) / (10 +
 step))), so after a few hundred steps its averaged weights are still
-mostly the initial ones; and updating it costs about 1/25,000 of a
+mostly the initial ones; and updating it costs about 1/5,000 of a
 step's arithmetic. So the precision this module reports is the raw
 weights'. Nor are there summaries.
 
