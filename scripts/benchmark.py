@@ -20,12 +20,26 @@ Rows (each measured in a fresh child process, medians over timed windows
 after a warm-up):
   input   the training input pipeline alone: distorted images/sec, and the
           time from starting the queues to the first batch;
+  bound   the machine's matrix-product rate (TensorFlow matmul of 2048 x
+          2048, in float32 and, for mixed_bfloat16 settings, bfloat16; the
+          best window, not the median: the most the machine does) and
+          the bound it sets on training: no program can train faster than
+          that rate in multiply-adds/sec over the multiply-adds of one
+          training example (forward, filter gradients and input gradients,
+          from the model's layer sizes); every training row (model,
+          train, keras) then says its fraction of the bound of its
+          precision;
   model   one training step alone on a constant in-memory batch, with the
           trainer's session settings: the ceiling for end-to-end training;
   train   end-to-end training through cifar10_train.py itself: examples/sec
           from its progress lines, wall time, peak memory, and the precision
           @ 1 of the checkpoint it wrote; with the model row too, the ratio
           to the model step measured just before and just after the run;
+  keras   the same model and recipe written for Keras 3 and trained by
+          model.fit (scripts/keras_reference.py), measured as the train row,
+          one run per precision of --settings, alternating with the train
+          row's runs (--rounds of them); the train rows then say their ratio
+          to it: what a user would pick instead, on the same machine;
   eval    cifar10_eval.py --run_once on the checkpoint the train row wrote,
           against a stand-in for the original tutorial's evaluation
           (child_eval_original), in alternating runs: median wall time
@@ -41,9 +55,11 @@ is chosen once per process: the model row, which times several settings in
 one process, uses the first setting's.
 
 --model picks the network every row trains and evaluates (the tutorial's,
-or the locally connected one), and --dataset the data (any the scripts
-read: with --dataset=custom, --data_dir is the converter's output, and the
-model row's batch has its crop size and class count). Without --data_dir,
+or the locally connected one; the keras row has the tutorial's only, and a
+run of all rows with --model=local leaves it out), and --dataset the data
+(any the scripts read: with --dataset=custom, --data_dir is the
+converter's output, and the model row's batch has its crop size and class
+count). Without --data_dir,
 synthetic CIFAR-10 files in the official record format are written to a
 temporary folder (the figures are then about speed only).
 Every row prints the command line that reproduces it.
@@ -61,7 +77,11 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ROWS = ('input', 'model', 'train', 'eval')
+ROWS = ('input', 'bound', 'model', 'train', 'keras', 'eval')
+# Steps per progress line of the training rows (cifar10_train.py
+# --log_frequency); their speed is the median of these windows.
+TRAIN_WINDOW = 50
+KERAS_WEIGHTS = 'keras.weights.h5'
 
 
 # ----------------------------------------------------------------------------
@@ -220,6 +240,128 @@ def child_eval_original(args):
     return {'precision': precision}
 
 
+# The matrix products the bound is measured on: n x n by n x n.
+MATMUL_SIZE = 2048
+# A timed window of matrix products lasts about this long (at least one
+# product), whatever the machine's speed.
+MATMUL_WINDOW_SECS = 0.5
+
+
+def training_multiply_adds(sizes):
+    """Multiply-adds of one training example, from a network's layer sizes.
+
+    Every product of a weight with an input in the forward pass has two
+    counterparts in the backward pass: one for the weight's gradient and
+    one for the input's. The bottom layer's inputs are the images, whose
+    gradient nothing needs, so its input gradients are not computed.
+
+    Args:
+      sizes: The network's layer_sizes.layer_sizes(), bottom to top.
+
+    Returns:
+      (forward, filter_gradients, input_gradients), ints; a training
+      example costs their sum.
+    """
+    forward = sum(size.multiply_adds for size in sizes)
+    bottom = next((size.multiply_adds for size in sizes if size.multiply_adds), 0)
+    return forward, forward, forward - bottom
+
+
+def bound_examples_per_sec(gflops, multiply_adds):
+    """The most examples/sec a machine doing ``gflops`` GFLOP/s of matrix
+    products (2 flops a multiply-add) can train at ``multiply_adds`` per
+    example."""
+    return gflops * 1e9 / 2 / multiply_adds
+
+
+def _matmul_gflops(tf, dtypes, windows):
+    """The best GFLOP/s of MATMUL_SIZE-square matrix products in each
+    dtype, over ``windows`` timed windows.
+
+    The best, not the median: the bound is what the machine can do, and on
+    a shared machine a window is only ever slowed by other work. The
+    operands are variables (constants would be folded away when the
+    graph is optimized) and only the product's op is run, so no output is
+    copied out; the dtypes' timed windows alternate, each about
+    MATMUL_WINDOW_SECS long.
+    """
+    tf1 = tf.compat.v1
+    n = MATMUL_SIZE
+    products = {}
+    with tf.Graph().as_default():
+        for dtype in dtypes:
+            a, b = (tf1.Variable(tf.cast(tf.random.normal([n, n]), dtype))
+                    for _ in range(2))
+            products[dtype] = tf.matmul(a, b).op
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            runs = {}
+            for dtype, product in products.items():
+                sess.run(product)  # Warm-up; then one timed product sizes a window.
+                start = time.perf_counter()
+                sess.run(product)
+                runs[dtype] = max(1, round(MATMUL_WINDOW_SECS
+                                           / (time.perf_counter() - start)))
+            rates = {dtype: [] for dtype in dtypes}
+            for _ in range(windows):
+                for dtype, product in products.items():
+                    # A product's GFLOP as the "batch": the window's rate
+                    # comes out in GFLOP/s.
+                    rates[dtype] += _windows(lambda: sess.run(product), 2 * n ** 3 / 1e9,
+                                             warmup=0, steps=runs[dtype], windows=1)
+    return {dtype: max(r) for dtype, r in rates.items()}
+
+
+def child_bound(args):
+    """The matrix-product rate in each precision of --settings, and the
+    multiply-adds of one training example of --model.
+
+    The CPU kernels are those the scripts run by default (--onednn).
+    """
+    sys.path.insert(0, REPO)
+    from cifar10.runtime import kernels
+    kernels.choose_before_tensorflow(argv=[])
+    tf = _tf()
+    from cifar10 import cifar10
+    from cifar10.model import layer_sizes
+    dataset = _dataset(args)
+    sizes = layer_sizes.layer_sizes(cifar10.Network(
+        model=args.model, num_classes=dataset.num_classes,
+        image_size=dataset.crop_size))
+    policies = _unique(_precision(s) for s in args.settings_list)
+    dtypes = {'float32': 'float32', 'mixed_bfloat16': 'bfloat16'}
+    rates = _matmul_gflops(tf, [dtypes[p] for p in policies], args.windows)
+    return {'gflops': {p: rates[dtypes[p]] for p in policies},
+            'multiply_adds': training_multiply_adds(sizes)}
+
+
+def child_keras(args):
+    """Trains scripts/keras_reference.py's model with fit for --train_steps
+    steps in the first setting's precision; its step times give windows as
+    the trainer's progress lines do. The weights go to --checkpoint_dir."""
+    _tf()
+    import keras_reference
+    dataset = _dataset(args)
+    model, times = keras_reference.train(
+        args.data_dir, dataset, args.batch_size, args.train_steps,
+        _precision(args.settings_list[0]), window=TRAIN_WINDOW)
+    model.save_weights(os.path.join(args.checkpoint_dir, KERAS_WEIGHTS))
+    return {'rates': keras_reference.window_rates(
+        times, args.batch_size, TRAIN_WINDOW, args.train_steps // 4)}
+
+
+def child_keras_eval(args):
+    """Precision @ 1 of the weights child_keras wrote, on the test files."""
+    _tf()
+    import keras_reference
+    dataset = _dataset(args)
+    model = keras_reference.build_model(dataset.num_classes, dataset.crop_size,
+                                        _precision(args.settings_list[0]))
+    model.load_weights(os.path.join(args.checkpoint_dir, KERAS_WEIGHTS))
+    return {'precision': keras_reference.precision_at_1(
+        model, args.data_dir, dataset, args.batch_size)}
+
+
 def _pipeline(setting):
     """'queues/matmul/2/bfc' -> 'queues'."""
     return setting.split('/')[0]
@@ -314,8 +456,10 @@ def _user_cmd(name, args, setting):
     model = f' --model={args.model}' if args.model != 'tutorial' else ''
     dataset = (' ' + ' '.join(_dataset_flags(args))
                if args.dataset != 'cifar10' else '')
+    rounds = (f' --rounds {args.rounds}'
+              if name in ('train', 'keras') and args.rounds > 1 else '')
     return (f'python scripts/benchmark.py --only {name} --settings '
-            f'{setting}{data}{model}{dataset}')
+            f'{setting}{data}{model}{dataset}{rounds}')
 
 
 def run_child(name, args, setting, **flags):
@@ -333,7 +477,7 @@ def run_train(args, train_dir, setting):
     pipeline, lrn_gradient, splits, allocator = setting.split('/')[:4]
     cmd = [sys.executable, os.path.join('cifar10', 'cifar10_train.py'),
            f'--data_dir={args.data_dir}', f'--train_dir={train_dir}',
-           f'--max_steps={args.train_steps}', '--log_frequency=50',
+           f'--max_steps={args.train_steps}', f'--log_frequency={TRAIN_WINDOW}',
            f'--batch_size={args.batch_size}', f'--input_pipeline={pipeline}',
            f'--lrn_gradient={lrn_gradient}', f'--model={args.model}',
            f'--precision={_precision(setting)}',
@@ -412,6 +556,202 @@ def compare_eval(args, train_dir, tmp):
     return result
 
 
+def bound_rows(args, table):
+    """Measures the matrix-product rate of each precision of --settings and
+    adds a row each with the bound it sets on training.
+
+    Returns:
+      {precision: the bound in examples/sec}.
+    """
+    policies = _unique(_precision(s) for s in args.settings_list)
+    setting = ','.join(f'queues/matmul/auto/bfc/{p}' for p in policies)
+    r = run_child('bound', args, setting)
+    forward, filters, inputs = r['multiply_adds']
+    total = forward + filters + inputs
+    bounds = {}
+    for policy in policies:
+        gflops = r['gflops'][policy]
+        bounds[policy] = bound_examples_per_sec(gflops, total)
+        dtype = 'bfloat16' if policy == 'mixed_bfloat16' else policy
+        table.append((
+            f'matrix products and the bound on training ({policy})',
+            f'{gflops:,.1f} GFLOP/s (TensorFlow matmul of {MATMUL_SIZE} x '
+            f'{MATMUL_SIZE} in {dtype}, best of {args.windows} '
+            f'window{"s" if args.windows > 1 else ""}) = '
+            f'{gflops / 2:,.2f} billion multiply-adds/sec, over {total:,} per '
+            f'training example (forward {forward:,}, filter gradients '
+            f'{filters:,}, input gradients {inputs:,}): at most '
+            f'{bounds[policy]:,.0f} examples/sec',
+            _user_cmd('bound', args, setting)))
+    return bounds
+
+
+def model_rows(args, table, bounds):
+    """The model row: the training step alone of each model setting of
+    --settings (one process, alternating windows), with the ratio to the
+    first and, with the bound row, the fraction of the bound."""
+    settings = args.settings_list
+    # The input pipeline plays no part in the model step.
+    models = _unique(_model_setting(s) for s in settings)
+    setting = ','.join(_full_setting('queues', m, _allocator(settings[0]))
+                       for m in models)
+    r = run_child('model', args, setting)
+
+    def name(m):
+        splits = r[m]['splits']
+        policy = m.split('/')[2]
+        return (f'{m.split("/")[0]} LRN gradient, '
+                + (f'batch in {splits} parts' if splits > 1 else 'whole batch')
+                + (f', {policy}' if policy != 'float32' else ''))
+    for m in models:
+        rate = r[m]['rate']
+        first = r[models[0]]['rate'] if m != models[0] else None
+        versus = _versus(rate, [
+            (f'the {name(models[0])}', first, 'alternating windows, one process'),
+            _of_bound(bounds, m.split('/')[2])])
+        table.append((f'model step alone (constant batch; {name(m)})',
+                      f'{rate:,.0f} examples/sec{versus}',
+                      _user_cmd('model', args, setting)))
+
+
+def _of_bound(bounds, policy):
+    """The bound of a precision, for _versus (None without the bound row)."""
+    bound = bounds.get(policy)
+    return ('the bound', bound, f'{bound:,.0f} examples/sec' if bound else '')
+
+
+def _training_run(args, rows, setting, train_dir, tmp):
+    """One run of cifar10_train.py for the train row (see training_rows):
+    its windows, wall, memory, the model step alone just before and after
+    (with the model row), and its checkpoint's precision (with the train
+    row)."""
+    model = _model_setting(setting)
+    # The machine's speed drifts over minutes: the ceiling this run is held
+    # against is measured just before and just after.
+    bracket = 'model' in rows and 'train' in rows
+    ceiling = _full_setting('queues', model, _allocator(setting))
+    before = run_child('model', args, ceiling)[model]['rate'] if bracket else None
+    r = run_train(args, train_dir, setting)
+    r['ceiling'] = ((before, run_child('model', args, ceiling)[model]['rate'])
+                    if bracket else None)
+    if 'train' in rows:
+        # Precision at equal steps rules out a faster but different
+        # algorithm.
+        r['precision'] = run_eval(args, train_dir, os.path.join(tmp, 'eval'))['precision']
+    return r
+
+
+def _keras_run(args, policy, keras_dir):
+    """One run of the keras row: child_keras, then child_keras_eval on the
+    weights it wrote."""
+    os.makedirs(keras_dir)
+    setting = f'queues/matmul/auto/bfc/{policy}'
+    r = run_child('keras', args, setting, checkpoint_dir=keras_dir,
+                  train_steps=args.train_steps)
+    r['precision'] = run_child('keras_eval', args, setting,
+                               checkpoint_dir=keras_dir)['precision']
+    return r
+
+
+def _pooled(runs):
+    """The figures of one row over its runs: the median of all their
+    windows, and each run's wall, memory and precision, comma-separated."""
+    def each(key, form):
+        return ', '.join(format(r[key], form) for r in runs)
+    return {'rate': statistics.median(w for r in runs for w in r['rates']),
+            'wall': each('wall_s', '.1f'), 'peak': each('peak_mb', ',.0f'),
+            'precision': each('precision', '.3f')}
+
+
+def _versus(rate, ratios):
+    """' = 0.77x the bound (...), 1.31x Keras 3 fit (...)' for the
+    (what, reference rate, detail) of ``ratios`` that are known."""
+    parts = [f'{rate / ref:.2f}x {what} ({detail})' for what, ref, detail in ratios
+             if ref is not None]
+    return ' = ' + ', '.join(parts) if parts else ''
+
+
+def _run_rounds(args, rows, tmp):
+    """The runs of the train and keras rows, in alternating rounds: each
+    round trains every setting with cifar10_train.py, then the Keras
+    reference in each precision, each run from an empty folder. With the
+    eval row and no train row, one run of the first setting, for its
+    checkpoint.
+
+    Returns:
+      (runs, keras_runs, first_dirs): {setting: [run]}, {precision: [run]},
+      and the first setting's train folder of each round.
+    """
+    settings = args.settings_list
+    trained = settings if 'train' in rows else settings[:1] if 'eval' in rows else []
+    policies = _unique(_precision(s) for s in settings) if 'keras' in rows else []
+    rounds = args.rounds if 'train' in rows or 'keras' in rows else 1
+    runs = {s: [] for s in trained}
+    keras_runs = {p: [] for p in policies}
+    first_dirs = []
+    for i in range(rounds):
+        for setting in trained if i == 0 or 'train' in rows else []:
+            train_dir = os.path.join(tmp, f'train-{i}-' + setting.replace('/', '-'))
+            runs[setting].append(_training_run(args, rows, setting, train_dir, tmp))
+            if setting == settings[0]:
+                first_dirs.append(train_dir)
+        for policy in policies:
+            keras_runs[policy].append(
+                _keras_run(args, policy, os.path.join(tmp, f'keras-{i}-{policy}')))
+    return runs, keras_runs, first_dirs
+
+
+def training_rows(args, rows, tmp, table, bounds):
+    """Runs the train and keras rows (_run_rounds) and adds them to the table.
+
+    Args:
+      args: The parsed flags (settings_list too).
+      rows: The rows to run.
+      tmp: A folder for the runs' checkpoints.
+      table: The table, to append rows to.
+      bounds: {precision: bound in examples/sec}, empty without the bound
+        row.
+
+    Returns:
+      The train folders of the first setting, one per round (the eval row
+      evaluates the first).
+    """
+    runs, keras_runs, first_dirs = _run_rounds(args, rows, tmp)
+    windows = (f'median of {TRAIN_WINDOW}-step windows after step '
+               f'{args.train_steps // 4}'
+               + (f' of {args.rounds} runs' if args.rounds > 1 else ''))
+    keras = {p: _pooled(r)['rate'] for p, r in keras_runs.items()}
+    for setting in args.settings_list if 'train' in rows else []:
+        policy = _precision(setting)
+        pooled = _pooled(runs[setting])
+        ceilings = [r['ceiling'] for r in runs[setting] if r['ceiling']]
+        ceiling = (statistics.mean(c for pair in ceilings for c in pair)
+                   if ceilings else None)
+        ratios = [
+            ('the model step alone', ceiling,
+             ', '.join(f'{b:,.0f}' for b, _ in ceilings) + ' and '
+             + ', '.join(f'{a:,.0f}' for _, a in ceilings)
+             + f' just before and after {"each" if len(ceilings) > 1 else "this"} run'),
+            _of_bound(bounds, policy),
+            ('Keras 3 fit', keras.get(policy), f'{keras.get(policy) or 0:,.0f} examples/sec')]
+        table.append((f'end-to-end training ({setting}), {args.train_steps} steps',
+                      f'{pooled["rate"]:,.0f} examples/sec, {windows}'
+                      f'{_versus(pooled["rate"], ratios)}; {pooled["wall"]} s wall; '
+                      f'peak memory {pooled["peak"]} MB; precision @ 1 '
+                      f'{pooled["precision"]}',
+                      _user_cmd('train', args, setting)))
+    for policy, policy_runs in keras_runs.items():
+        pooled = _pooled(policy_runs)
+        table.append((f'Keras 3 fit, the same model and recipe ({policy}), '
+                      f'{args.train_steps} steps',
+                      f'{pooled["rate"]:,.0f} examples/sec, {windows}'
+                      f'{_versus(pooled["rate"], [_of_bound(bounds, policy)])}; '
+                      f'{pooled["wall"]} s wall; peak memory {pooled["peak"]} MB; '
+                      f'precision @ 1 {pooled["precision"]} (raw weights)',
+                      _user_cmd('keras', args, f'queues/matmul/auto/bfc/{policy}')))
+    return first_dirs
+
+
 def write_synthetic_data(root):
     """Writes six official-layout files of random records (labels 0-9)."""
     import numpy as np
@@ -442,17 +782,53 @@ def _unique(items):
     return list(dict.fromkeys(items))
 
 
+def select_rows(only, model):
+    """The rows a run measures.
+
+    Args:
+      only: --only's value (None: every row).
+      model: --model's value.
+
+    Returns:
+      (rows, note): the row names, in ROWS's order, and a line to print
+      about a row left out (or None).
+
+    Raises:
+      ValueError: for an unknown row, or the keras row asked for with a
+        model it does not build.
+    """
+    asked = (list(ROWS) if only is None
+             else [r.strip() for r in only.split(',') if r.strip()])
+    unknown = set(asked) - set(ROWS)
+    if unknown:
+        raise ValueError(f'unknown rows: {", ".join(sorted(unknown))}')
+    rows = [r for r in ROWS if r in asked]
+    if 'keras' in rows and model != 'tutorial':
+        why = f"the keras row trains the tutorial's model only, not --model={model}"
+        if only is not None:
+            raise ValueError(why)
+        rows.remove('keras')
+        return rows, f'(no keras row: {why[len("the keras row "):]})'
+    return rows, None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data_dir', default=None,
                         help='CIFAR-10 data directory (default: synthetic data).')
-    parser.add_argument('--only', default=','.join(ROWS),
-                        help=f'Comma-separated rows to run, of {", ".join(ROWS)}.')
+    parser.add_argument('--only', default=None,
+                        help=f'Comma-separated rows to run, of {", ".join(ROWS)} '
+                             '(default: all).')
     parser.add_argument('--batch_size', type=_positive_int, default=128)
     parser.add_argument('--windows', type=_positive_int, default=7,
                         help='Timed windows per in-process row.')
     parser.add_argument('--train_steps', type=_positive_int, default=600,
-                        help='Steps of the end-to-end training row.')
+                        help='Steps of each run of the train and keras rows.')
+    parser.add_argument('--rounds', type=_positive_int, default=1,
+                        help='Alternating rounds of the train and keras rows: '
+                             'each round trains every setting, then the Keras '
+                             'reference in each precision; a row gives the median '
+                             'of all its runs\' windows.')
     parser.add_argument('--settings',
                         default='queues/matmul/auto/bfc,per_image/builtin/1/default',
                         help='Comma-separated training settings to measure, each '
@@ -501,13 +877,21 @@ def main(argv=None):
 
     if args.child:
         children = {'input': child_input, 'model': child_model,
+                    'bound': child_bound, 'keras': child_keras,
+                    'keras_eval': child_keras_eval,
                     'eval_original': child_eval_original}
         print(json.dumps(children[args.child](args)))
         return
-    rows = [r.strip() for r in args.only.split(',') if r.strip()]
-    unknown = set(rows) - set(ROWS)
-    if unknown:
-        parser.error(f'unknown rows: {", ".join(sorted(unknown))}')
+    try:
+        rows, note = select_rows(args.only, args.model)
+    except ValueError as e:
+        parser.error(str(e))
+    if note:
+        print(note)
+    if ('train' in rows or 'keras' in rows) and args.train_steps < TRAIN_WINDOW:
+        parser.error(f'--train_steps={args.train_steps} leaves no {TRAIN_WINDOW}-step '
+                     'window for the train and keras rows to time (they need at '
+                     f'least {TRAIN_WINDOW})')
 
     needs = {'cifar10': 'cifar-10-batches-bin', 'cifar100': 'cifar-100-binary',
              'svhn': 'svhn-bin', 'custom': 'dataset.json'}[args.dataset]
@@ -534,62 +918,12 @@ def main(argv=None):
                               f'{r["rate"]:,.0f} distorted images/sec; first batch '
                               f'{r["first_batch_s"]:.2f} s after the queues start',
                               _user_cmd('input', args, setting)))
+        bounds = bound_rows(args, table) if 'bound' in rows else {}
         if 'model' in rows:
-            # Nor does the input pipeline play a part in the model step.
-            models = _unique(_model_setting(s) for s in settings)
-            setting = ','.join(_full_setting('queues', m, _allocator(settings[0]))
-                               for m in models)
-            r = run_child('model', args, setting)
-
-            def name(m):
-                splits = r[m]['splits']
-                policy = m.split('/')[2]
-                return (f'{m.split("/")[0]} LRN gradient, '
-                        + (f'batch in {splits} parts' if splits > 1 else 'whole batch')
-                        + (f', {policy}' if policy != 'float32' else ''))
-            for m in models:
-                rate = r[m]['rate']
-                versus = (f' = {rate / r[models[0]]["rate"]:.2f}x the '
-                          f'{name(models[0])} (alternating windows, one process)'
-                          if m != models[0] else '')
-                table.append((f'model step alone (constant batch; {name(m)})',
-                              f'{rate:,.0f} examples/sec{versus}',
-                              _user_cmd('model', args, setting)))
-        train_dirs = {s: os.path.join(tmp, 'train-' + s.replace('/', '-'))
-                      for s in settings}
-        if 'train' in rows or 'eval' in rows:
-            for setting in (settings if 'train' in rows else settings[:1]):
-                model = _model_setting(setting)
-                # The machine's speed drifts over minutes: the ceiling this
-                # run is held against is measured just before and just after.
-                bracket = ('model' in rows and 'train' in rows)
-                ceiling = _full_setting('queues', model, _allocator(setting))
-                before = (run_child('model', args, ceiling)[model]['rate']
-                          if bracket else None)
-                r = run_train(args, train_dirs[setting], setting)
-                after = (run_child('model', args, ceiling)[model]['rate']
-                         if bracket else None)
-                of_ceiling = (f' = {2 * r["rate"] / (before + after):.2f}x the model '
-                              f'step alone ({before:,.0f} and {after:,.0f} just '
-                              'before and after this run)' if bracket else '')
-                if 'train' in rows:
-                    if r['rate'] is None:
-                        sys.exit(f'benchmark: --train_steps={args.train_steps} leaves '
-                                 'no 50-step window after the first quarter')
-                    # Precision at equal steps rules out a faster but
-                    # different algorithm.
-                    precision = run_eval(args, train_dirs[setting],
-                                         os.path.join(tmp, 'eval'))['precision']
-                    table.append((f'end-to-end training ({setting}), '
-                                  f'{args.train_steps} steps',
-                                  f'{r["rate"]:,.0f} examples/sec, median of 50-step '
-                                  f'windows after step {args.train_steps // 4}'
-                                  f'{of_ceiling}; {r["wall_s"]:.1f} s wall; '
-                                  f'peak memory {r["peak_mb"]:,.0f} MB; precision @ 1 '
-                                  f'{precision:.3f}',
-                                  _user_cmd('train', args, setting)))
+            model_rows(args, table, bounds)
+        train_dirs = training_rows(args, rows, tmp, table, bounds)
         if 'eval' in rows:
-            r = compare_eval(args, train_dirs[settings[0]], tmp)
+            r = compare_eval(args, train_dirs[0], tmp)
             ours, original = r['ours'], r['original']
             after_import = ours['wall_s'] - r['import']['wall_s']
             table.append((

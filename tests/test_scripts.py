@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 import numpy as np
 import pytest
@@ -921,6 +922,210 @@ def test_benchmark_bad_data_dir_is_one_clear_line(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith('benchmark: ') and lines[0].endswith(
         'data_batch_1.bin: data file not found')
+
+
+# --- the bound and the Keras reference in the benchmark ---------------------
+
+@pytest.fixture
+def scripts_module(monkeypatch):
+    """Imports a module of scripts/ (benchmark, keras_reference)."""
+    monkeypatch.setattr(sys, 'path', [os.path.join(REPO, 'scripts'), *sys.path])
+    import importlib
+    return importlib.import_module
+
+
+def test_bound_counts_forward_filter_and_input_gradient_multiply_adds(scripts_module):
+    from cifar10.model import layer_sizes
+    benchmark = scripts_module('benchmark')
+    for model in ('tutorial', 'local'):
+        sizes = layer_sizes.layer_sizes(cifar10.Network(model=model))
+        forward = sum(size.multiply_adds for size in sizes)
+        assert sizes[0].name == 'conv1'
+        # conv1's input gradient would be the images': nothing needs it.
+        assert benchmark.training_multiply_adds(sizes) == (
+            forward, forward, forward - sizes[0].multiply_adds)
+    # The tutorial's, by hand: conv1 and conv2 apply their 5x5 kernels at
+    # 24x24 and 12x12 positions, the fully connected layers use each weight once.
+    conv1 = 5 * 5 * 3 * 64 * 24 * 24
+    forward = conv1 + 5 * 5 * 64 * 64 * 12 * 12 + 2304 * 384 + 384 * 192 + 192 * 10
+    sizes = layer_sizes.layer_sizes()
+    assert benchmark.training_multiply_adds(sizes) == (forward, forward, forward - conv1)
+    assert 3 * forward - conv1 == 52_647_552
+    # 215 GFLOP/s is 107.5 billion multiply-adds a second.
+    assert benchmark.bound_examples_per_sec(215.0, 52_647_552) == pytest.approx(
+        107.5e9 / 52_647_552)
+
+
+@pytest.mark.parametrize('only, model, rows, note', [
+    (None, 'tutorial', ['input', 'bound', 'model', 'train', 'keras', 'eval'], None),
+    (None, 'local', ['input', 'bound', 'model', 'train', 'eval'],
+     "(no keras row: trains the tutorial's model only, not --model=local)"),
+    ('keras,bound', 'tutorial', ['bound', 'keras'], None),
+    ('train, eval', 'local', ['train', 'eval'], None),
+])
+def test_benchmark_rows(scripts_module, only, model, rows, note):
+    assert scripts_module('benchmark').select_rows(only, model) == (rows, note)
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--only', 'keras', '--model=local'],
+     "the keras row trains the tutorial's model only, not --model=local"),
+    (['--only', 'bound,cats'], 'unknown rows: cats'),
+    (['--only', 'keras', '--train_steps=49'],
+     '--train_steps=49 leaves no 50-step window for the train and keras rows to '
+     'time (they need at least 50)'),
+])
+def test_benchmark_bad_rows_are_usage_errors(flags, message):
+    result = _run_benchmark(*flags)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f'benchmark.py: error: {message}'
+    assert result.stdout == ''
+
+
+def test_keras_windows_are_the_trainers_progress_windows(scripts_module, capsys,
+                                                         monkeypatch):
+    """The keras row times fit's steps as the train row reads the trainer's
+    progress lines: a window each 50 steps, the first from the end of step 1."""
+    keras_reference = scripts_module('keras_reference')
+    # Steps of 0.1 s, then of 0.2 s from step 101 on; 10 examples a step.
+    times = list(np.cumsum([0.1] * 100 + [0.2] * 100))
+    clock = iter(times)
+    monkeypatch.setattr(loop, 'time', types.SimpleNamespace(monotonic=lambda: next(clock)))
+    hook = loop.LoggerHook(None, None, examples_per_step=10, log_frequency=50)
+    hook.step = 0
+    for _ in times:
+        hook.after_run(None, types.SimpleNamespace(results=[1.0]))
+    printed = [float(rate) for rate in
+               re.findall(r'\(([\d.]+) examples/sec', capsys.readouterr().out)]
+    assert printed == [100.0, 100.0, 50.0, 50.0]
+    rates = keras_reference.window_rates(times, 10, window=50, after=0)
+    assert rates == pytest.approx(printed, rel=1e-9)
+    # The train row keeps the lines past the first quarter of the steps.
+    assert keras_reference.window_rates(times, 10, 50, after=100) == pytest.approx([50, 50])
+    assert keras_reference.window_rates(times, 10, 50, after=99) == pytest.approx(
+        [100, 50, 50])
+
+
+def test_keras_reference_is_the_tutorials_network_and_recipe(scripts_module):
+    from cifar10.model import layer_sizes
+    from cifar10.model import network
+    keras_reference = scripts_module('keras_reference')
+    model = keras_reference.build_model()
+    assert model.count_params() == network.parameter_count('tutorial', 10) == 1_068_298
+    shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers}
+    for size in layer_sizes.layer_sizes():
+        assert shapes[size.name] == size.output_shape, size.name
+    # Weight decay: the tutorial adds 0.004 * sum(w ** 2) / 2 for local3's
+    # and local4's weights, nothing for the others.
+    weights = {v.path: v.numpy() for v in model.weights}
+    expected = sum(0.004 * np.sum(weights[f'{name}/kernel'].astype(np.float64) ** 2) / 2
+                   for name in ('local3', 'local4'))
+    assert float(sum(model.losses)) == pytest.approx(expected, rel=1e-5)
+    schedule = keras_reference.learning_rate_schedule(128, 50000)
+    # 50,000 / 128 * 350 = 136,718.75 steps between decays.
+    assert [float(schedule(step)) for step in (0, 136_717, 136_718, 273_436)] == \
+        pytest.approx([0.1, 0.1, 0.01, 0.001])
+    mixed = keras_reference.build_model(policy='mixed_bfloat16')
+    assert mixed.get_layer('conv2').compute_dtype == 'bfloat16'
+    assert all(v.dtype == 'float32' for v in mixed.weights)
+    assert mixed(np.zeros([2, 24, 24, 3], np.float32)).dtype == 'float32'
+
+
+def test_keras_reference_reads_the_records(scripts_module, synthetic_data):
+    """Training batches: distorted, standardized crops with their labels;
+    test batches: every test image once, in order, as the evaluator
+    prepares it."""
+    from cifar10.data import transforms
+    keras_reference = scripts_module('keras_reference')
+    data_dir, contents = synthetic_data
+    images, labels = next(iter(keras_reference.train_dataset(
+        data_dir, datasets.CIFAR10, 16)))
+    assert images.shape == (16, 24, 24, 3) and images.dtype == tf.float32
+    assert labels.shape == (16,) and labels.dtype == tf.int32
+    assert set(labels.numpy()) <= set(range(10))
+    # Standardized per image: zero mean, unit standard deviation.
+    assert np.abs(np.mean(images, axis=(1, 2, 3))).max() < 1e-4
+    assert np.abs(np.std(images, axis=(1, 2, 3)) - 1).max() < 1e-3
+    test_labels, test_images, _ = contents['test_batch.bin']
+    seen_labels, first = [], None
+    for batch_images, batch_labels in keras_reference.test_dataset(
+            data_dir, datasets.CIFAR10, 1000):
+        first = batch_images.numpy() if first is None else first
+        seen_labels.append(batch_labels.numpy())
+    np.testing.assert_array_equal(np.concatenate(seen_labels), test_labels)
+    expected = transforms.eval_image(tf.constant(test_images[:1000], tf.float32))
+    np.testing.assert_allclose(first, expected.numpy(), atol=1e-5)
+
+
+def _interval(numerator, denominator, figure_step, quotient_step):
+    """The [lowest, highest] a quotient printed to ``quotient_step`` can
+    read when both its figures were printed rounded to ``figure_step``:
+    either rounding may have gone either way."""
+    half, slack = figure_step / 2, quotient_step / 2 + 1e-9
+    return ((numerator - half) / (denominator + half) - slack,
+            (numerator + half) / (denominator - half) + slack)
+
+
+def _figure(text):
+    return float(text.replace(',', ''))
+
+
+@pytest.mark.slow
+def test_benchmark_prints_the_bound_and_the_keras_row(data_dir):
+    """A bound row, training rows with their fraction of it, and the Keras
+    reference trained by fit beside the trainer, each figure consistent
+    with the others as printed."""
+    result = _run_benchmark('--only', 'bound,model,train,keras', '--windows=1',
+                            '--batch_size=16', '--train_steps=50',
+                            '--settings=batch/matmul/1', f'--data_dir={data_dir}')
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith('| ')][2:]
+    assert len(rows) == 4, rows
+    data = re.escape(f' --data_dir={data_dir}`')
+    bound = re.fullmatch(
+        r'\| matrix products and the bound on training \(float32\) \| ([\d,]+\.\d) '
+        r'GFLOP/s \(TensorFlow matmul of 2048 x 2048 in float32, best of 1 window\) = '
+        r'([\d,]+\.\d\d) billion multiply-adds/sec, over 52,647,552 per training '
+        r'example \(forward 18,470,784, filter gradients 18,470,784, input gradients '
+        r'15,705,984\): at most ([\d,]+) examples/sec \| `python scripts/benchmark.py '
+        r'--only bound --settings queues/matmul/auto/bfc/float32' + data + r' \|',
+        rows[0])
+    assert bound, rows[0]
+    gflops, madds, limit = (_figure(bound.group(i)) for i in (1, 2, 3))
+    assert abs(madds - gflops / 2) <= 0.025 + 0.005 + 1e-9
+    # The bound from the printed rate, each figure rounded as printed.
+    assert ((gflops - 0.05) * 1e9 / 2 / 52_647_552 - 0.5 - 1e-9 <= limit
+            <= (gflops + 0.05) * 1e9 / 2 / 52_647_552 + 0.5 + 1e-9)
+    bound_text = re.escape(f'{bound.group(3)} examples/sec')
+    model = re.fullmatch(
+        r'\| model step alone \(constant batch; matmul LRN gradient, whole batch\) \| '
+        r'([\d,]+) examples/sec = (\d+\.\d\d)x the bound \(' + bound_text + r'\) \| .*',
+        rows[1])
+    train = re.fullmatch(
+        r'\| end-to-end training \(batch/matmul/1/bfc/float32\), 50 steps \| '
+        r'([\d,]+) examples/sec, median of 50-step windows after step 12 = '
+        r'\d+\.\d\dx the model step alone \([\d,]+ and [\d,]+ just before and after '
+        r'this run\), (\d+\.\d\d)x the bound \(' + bound_text + r'\), (\d+\.\d\d)x '
+        r'Keras 3 fit \(([\d,]+) examples/sec\); \d+\.\d s wall; peak memory [\d,]+ MB; '
+        r'precision @ 1 \d\.\d{3} \| `python scripts/benchmark.py --only train '
+        r'--settings batch/matmul/1/bfc/float32' + data + r' \|', rows[2])
+    keras = re.fullmatch(
+        r'\| Keras 3 fit, the same model and recipe \(float32\), 50 steps \| ([\d,]+) '
+        r'examples/sec, median of 50-step windows after step 12 = (\d+\.\d\d)x the '
+        r'bound \(' + bound_text + r'\); \d+\.\d s wall; peak memory [\d,]+ MB; '
+        r'precision @ 1 \d\.\d{3} \(raw weights\) \| `python scripts/benchmark.py '
+        r'--only keras --settings queues/matmul/auto/bfc/float32' + data + r' \|',
+        rows[3])
+    assert model and train and keras, rows
+    assert train.group(4) == keras.group(1)
+    # Each fraction against the figures it divides, as printed.
+    for rate, fraction in ((model.group(1), model.group(2)),
+                           (train.group(1), train.group(2)),
+                           (keras.group(1), keras.group(2))):
+        lowest, highest = _interval(_figure(rate), limit, 1, 0.01)
+        assert lowest <= float(fraction) <= highest, (rate, limit, fraction)
+    lowest, highest = _interval(_figure(train.group(1)), _figure(keras.group(1)), 1, 0.01)
+    assert lowest <= float(train.group(3)) <= highest, rows[2:]
 
 
 def test_reference_eval_bad_data_is_one_clear_line(trained, tmp_path, reference_eval):
