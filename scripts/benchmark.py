@@ -88,9 +88,16 @@ KERAS_WEIGHTS = 'keras.weights.h5'
 # Measurements run inside a child process (``--child NAME``); each prints
 # one JSON line.
 
-def _tf():
+def _tf(scripts_kernels=True):
+    """Imports TensorFlow in a child, with the CPU kernels the scripts run by
+    default (--onednn: runtime/kernels.py) unless ``scripts_kernels`` is
+    False: TensorFlow's own choice, as the original tutorial's code and a
+    Keras user get."""
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
     sys.path.insert(0, REPO)
+    if scripts_kernels:
+        from cifar10.runtime import kernels
+        kernels.choose_before_tensorflow(argv=[])
     import tensorflow as tf
     tf.get_logger().setLevel('ERROR')
     return tf
@@ -189,9 +196,10 @@ def child_eval_original(args):
     batches), whole batches counted until there are at least 10,000
     predictions (79 batches of 128: 10,112), then the merged summaries run
     once more on a further batch. The interpreter exits as usual
-    (cifar10_eval.py skips the final garbage collection).
+    (cifar10_eval.py skips the final garbage collection), with the CPU
+    kernels TensorFlow chooses by itself, as the original's did.
     """
-    tf = _tf()
+    tf = _tf(scripts_kernels=False)
     import numpy as np
     from cifar10 import cifar10
     from cifar10 import cifar10_input
@@ -318,9 +326,6 @@ def child_bound(args):
 
     The CPU kernels are those the scripts run by default (--onednn).
     """
-    sys.path.insert(0, REPO)
-    from cifar10.runtime import kernels
-    kernels.choose_before_tensorflow(argv=[])
     tf = _tf()
     from cifar10 import cifar10
     from cifar10.model import layer_sizes
@@ -339,7 +344,7 @@ def child_keras(args):
     """Trains scripts/keras_reference.py's model with fit for --train_steps
     steps in the first setting's precision; its step times give windows as
     the trainer's progress lines do. The weights go to --checkpoint_dir."""
-    _tf()
+    _tf(scripts_kernels=False)
     import keras_reference
     dataset = _dataset(args)
     model, times = keras_reference.train(
@@ -352,7 +357,7 @@ def child_keras(args):
 
 def child_keras_eval(args):
     """Precision @ 1 of the weights child_keras wrote, on the test files."""
-    _tf()
+    _tf(scripts_kernels=False)
     import keras_reference
     dataset = _dataset(args)
     model = keras_reference.build_model(dataset.num_classes, dataset.crop_size,
