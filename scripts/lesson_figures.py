@@ -323,8 +323,8 @@ def confusion_plot(title, fractions, names, caption):
     """
     size = 40
     classes = len(names)
-    left, top = 110, 110
-    body = [_text(left + classes * size / 2, top - 84, 'given class', 12, 'middle'),
+    left, top = 110, 126  # room for the rotated names and, above them, the axis label
+    body = [_text(left + classes * size / 2, top - 86, 'given class', 12, 'middle'),
             _text(18, top + classes * size / 2, 'true class', 12, 'middle', rotate=-90)]
     white, blue = np.array([255.0, 255.0, 255.0]), np.array([8.0, 48.0, 107.0])
 
