@@ -37,16 +37,7 @@ def _lzw_uncompressed(indices):
         codes.append(clear)
         codes.extend(int(i) for i in indices[start:start + 128])
     codes.append(end)
-    bits, nbits, out = 0, 0, bytearray()
-    for code in codes:
-        bits |= code << nbits
-        nbits += 9
-        while nbits >= 8:
-            out.append(bits & 0xFF)
-            bits >>= 8
-            nbits -= 8
-    if nbits:
-        out.append(bits & 0xFF)
+    out = _pack_codes([(code, 9) for code in codes])
     blocks = bytearray([8])  # LZW minimum code size.
     for start in range(0, len(out), 255):
         chunk = out[start:start + 255]

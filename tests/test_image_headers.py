@@ -256,12 +256,17 @@ def test_an_image_above_the_pixel_limit_is_refused_before_decoding(tmp_path):
                                     max_pixels=1600).errors == {}
 
 
-def test_converter_counts_a_large_image_as_a_bad_file(tmp_path, capsys):
-    src, out = tmp_path / 'src', tmp_path / 'out'
+def _two_classes_of_pngs(src):
+    """Six good 32x32 PNGs in each of src/apple and src/banana."""
     for label, name in enumerate(('apple', 'banana')):
         for i in range(6):
             _write(str(src / name / f'{i}.png'),
                    _png(np.full((32, 32, 3), 60 + 100 * label + i, np.uint8)))
+
+
+def test_converter_counts_a_large_image_as_a_bad_file(tmp_path, capsys):
+    src, out = tmp_path / 'src', tmp_path / 'out'
+    _two_classes_of_pngs(src)
     _write(str(src / 'apple' / 'huge.png'), png_header_only(30000, 20000))
     _write(str(src / 'banana' / 'large.png'),
            _png(np.full((100, 100, 3), 9, np.uint8)))
@@ -285,10 +290,7 @@ def test_converter_counts_a_large_image_as_a_bad_file(tmp_path, capsys):
 
 def test_converter_refuses_hostile_gifs_and_writes_nothing(tmp_path, capsys):
     src, out = tmp_path / 'src', tmp_path / 'out'
-    for label, name in enumerate(('apple', 'banana')):
-        for i in range(6):
-            _write(str(src / name / f'{i}.png'),
-                   _png(np.full((32, 32, 3), 60 + 100 * label + i, np.uint8)))
+    _two_classes_of_pngs(src)
     tiny = lzw_solid(5)
     hostile = {
         os.path.join('apple', 'frame.gif'): (
