@@ -76,11 +76,17 @@ def test_describe_says_what_runs_and_why(monkeypatch):
     assert kernels.describe(enabled=False) == (
         "CPU kernels: TensorFlow's own, not oneDNN (TensorFlow was loaded "
         'before the choice could be made).')
-    monkeypatch.setattr(kernels, '_choice', None)
-    monkeypatch.delenv('TF_ENABLE_ONEDNN_OPTS', raising=False)
+    # --onednn=false given to a main() called after TensorFlow loaded, in a
+    # process that had chosen oneDNN (as this test process does).
+    for choice in (None, (True, "TensorFlow's default on this CPU")):
+        monkeypatch.setattr(kernels, '_choice', choice)
+        assert kernels.describe(requested=False, enabled=True) == (
+            'CPU kernels: oneDNN (--onednn=false came too late: TensorFlow was '
+            'loaded before the choice could be made).')
+    # The user's variable wins over the flag: nothing came too late.
+    monkeypatch.setattr(kernels, '_choice', (True, 'TF_ENABLE_ONEDNN_OPTS=1 in the environment'))
     assert kernels.describe(requested=False, enabled=True) == (
-        'CPU kernels: oneDNN (--onednn=false came too late: TensorFlow was '
-        'loaded before the choice could be made).')
+        'CPU kernels: oneDNN (TF_ENABLE_ONEDNN_OPTS=1 in the environment).')
 
 
 def _kernels_line(data_dir, tmp_path, *flags, env=None):

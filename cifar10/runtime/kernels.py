@@ -192,8 +192,9 @@ def describe(requested=None, enabled=None):
     late = 'TensorFlow was loaded before the choice could be made'
     if wanted is not None and wanted != enabled:
         reason = late
-    elif requested is False and enabled and VARIABLE not in os.environ:
+    elif requested is False and enabled and not reason.startswith(VARIABLE):
         # main() called from Python after TensorFlow loaded: the flag
-        # arrived too late to count.
+        # arrived too late to count (the user's variable would have won
+        # over it anyway).
         reason = f'--{FLAG}=false came too late: {late}'
     return f'CPU kernels: {name} ({reason}).'
