@@ -243,10 +243,19 @@ class GracefulStop:
         return False
 
 
-def _run(module_name):
+def start_program():
+    """What a script does first when it runs as a program, before its own
+    imports: ties the process to its parent if asked (end_with_parent),
+    chooses the CPU kernels from --onednn (kernels.choose_before_tensorflow:
+    TensorFlow reads the choice when it loads) and imports TensorFlow
+    quietly."""
     end_with_parent()
     kernels.choose_before_tensorflow()
     import_tensorflow_quietly()
+
+
+def _run(module_name):
+    start_program()
     importlib.import_module(module_name).main()
 
 

@@ -25,7 +25,8 @@ TF_ENABLE_ONEDNN_OPTS in the environment always wins.
 TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, when it loads; a choice made
 afterwards does nothing. So the choice is made from the command line before
 TensorFlow is imported (choose_before_tensorflow, called by
-script_setup.prepare and by the console scripts), and the start-up line
+cli.start_program, which every script and console script runs first), and
+the start-up line
 (describe) says which kernels ended up running and why.
 
 This module imports nothing at import time beyond the standard library.

@@ -25,9 +25,10 @@ console scripts go through cli. Each script starts with
 Run as a file, the script's folder (the package's) comes first on
 sys.path, so this module is found there as runtime.script_setup, and
 "cifar10" would name the sibling module cifar10.py rather than the
-package: prepare() puts the package's parent folder there instead. Either way it then imports
-TensorFlow quietly (cli.import_tensorflow_quietly), before the script's own
-imports load it.
+package: prepare() puts the package's parent folder there instead. Either
+way it then starts the program as the console scripts do
+(cli.start_program: the CPU kernels chosen, TensorFlow imported quietly),
+before the script's own imports load TensorFlow.
 
 This module imports nothing from the package at import time: the package
 may not be importable until prepare() has run.
@@ -41,14 +42,10 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def prepare():
-    """Makes the package importable, ties the process to its parent if
-        asked (cli.end_with_parent), chooses the CPU kernels from --onednn
-        (kernels.choose_before_tensorflow) and imports TensorFlow quietly."""
+    """Makes the package importable, then starts the program
+    (cli.start_program)."""
     if __name__ != 'cifar10.runtime.script_setup':  # loaded from the scripts' folder
         sys.path = [p for p in sys.path if os.path.abspath(p or '.') != _PACKAGE]
         sys.path.insert(0, os.path.dirname(_PACKAGE))
     from cifar10.runtime import cli
-    from cifar10.runtime import kernels
-    cli.end_with_parent()
-    kernels.choose_before_tensorflow()
-    cli.import_tensorflow_quietly()
+    cli.start_program()
