@@ -250,6 +250,8 @@ def child_eval_original(args):
 
 # The matrix products the bound is measured on: n x n by n x n.
 MATMUL_SIZE = 2048
+# The type a precision policy computes its products in.
+PRODUCT_DTYPES = {'float32': 'float32', 'mixed_bfloat16': 'bfloat16'}
 # A timed window of matrix products lasts about this long (at least one
 # product), whatever the machine's speed.
 MATMUL_WINDOW_SECS = 0.5
@@ -334,9 +336,8 @@ def child_bound(args):
         model=args.model, num_classes=dataset.num_classes,
         image_size=dataset.crop_size))
     policies = _unique(_precision(s) for s in args.settings_list)
-    dtypes = {'float32': 'float32', 'mixed_bfloat16': 'bfloat16'}
-    rates = _matmul_gflops(tf, [dtypes[p] for p in policies], args.windows)
-    return {'gflops': {p: rates[dtypes[p]] for p in policies},
+    rates = _matmul_gflops(tf, [PRODUCT_DTYPES[p] for p in policies], args.windows)
+    return {'gflops': {p: rates[PRODUCT_DTYPES[p]] for p in policies},
             'multiply_adds': training_multiply_adds(sizes)}
 
 
@@ -577,7 +578,7 @@ def bound_rows(args, table):
     for policy in policies:
         gflops = r['gflops'][policy]
         bounds[policy] = bound_examples_per_sec(gflops, total)
-        dtype = 'bfloat16' if policy == 'mixed_bfloat16' else policy
+        dtype = PRODUCT_DTYPES[policy]
         table.append((
             f'matrix products and the bound on training ({policy})',
             f'{gflops:,.1f} GFLOP/s (TensorFlow matmul of {MATMUL_SIZE} x '
