@@ -110,11 +110,11 @@ def _inference(images, lrn_gradient, model, num_classes, precision):
     conv1 = layers.conv_relu(images, 'conv1', 3, 64, stddev=5e-2, bias_init=0.0,
                              precision=precision)
     pool1 = layers.max_pool(conv1, 'pool1')
-    norm1 = lrn.lrn(pool1, 'norm1', lrn_gradient, precision)
+    norm1 = lrn.lrn(pool1, 'norm1', lrn_gradient)
 
     conv2 = layers.conv_relu(norm1, 'conv2', 64, 64, stddev=5e-2, bias_init=0.1,
                              precision=precision)
-    norm2 = lrn.lrn(conv2, 'norm2', lrn_gradient, precision)
+    norm2 = lrn.lrn(conv2, 'norm2', lrn_gradient)
     pool2 = layers.max_pool(norm2, 'pool2')
 
     if model == 'local':
