@@ -284,9 +284,10 @@ def bound_examples_per_sec(gflops, multiply_adds):
     return gflops * 1e9 / 2 / multiply_adds
 
 
-def _matmul_gflops(tf, dtypes, windows):
+def _matmul_gflops(tf, dtypes, windows, threads=0):
     """The best GFLOP/s of MATMUL_SIZE-square matrix products in each
-    dtype, over ``windows`` timed windows.
+    dtype, over ``windows`` timed windows, on ``threads`` threads (0:
+    TensorFlow's default, one per core).
 
     The best, not the median: the bound is what the machine can do, and on
     a shared machine a window is only ever slowed by other work. The
@@ -303,7 +304,9 @@ def _matmul_gflops(tf, dtypes, windows):
             a, b = (tf1.Variable(tf.cast(tf.random.normal([n, n]), dtype))
                     for _ in range(2))
             products[dtype] = tf.matmul(a, b).op
-        with tf1.Session() as sess:
+        config = tf1.ConfigProto(intra_op_parallelism_threads=threads,
+                                 inter_op_parallelism_threads=threads)
+        with tf1.Session(config=config) as sess:
             sess.run(tf1.global_variables_initializer())
             runs = {}
             for dtype, product in products.items():
@@ -337,8 +340,37 @@ def child_bound(args):
         image_size=dataset.crop_size))
     policies = _unique(_precision(s) for s in args.settings_list)
     rates = _matmul_gflops(tf, [PRODUCT_DTYPES[p] for p in policies], args.windows)
+    # One thread's rate too: on an idle machine all cores do nearly
+    # cores times as much; much less means other programs had cores.
+    one_thread = _matmul_gflops(tf, ['float32'], args.windows, threads=1)
     return {'gflops': {p: rates[PRODUCT_DTYPES[p]] for p in policies},
+            'one_thread_gflops': one_thread['float32'],
+            'cores': os.cpu_count() or 1,
             'multiply_adds': training_multiply_adds(sizes)}
+
+
+# On an idle machine of N cores, N threads' products ran at 1.97x one
+# thread's on 2 cores (2026-12-06); below this fraction of N the bound row
+# says the machine was busy.
+BUSY_SCALING = 0.75
+
+
+def busy_warning(all_threads, one_thread, cores):
+    """A sentence for the bound row when all threads' matrix products ran
+    at less than BUSY_SCALING x cores times one thread's, or ''.
+
+    Other programs on the cores slow the all-threads windows far more than
+    the one-thread ones; the bound then comes out low and every fraction of
+    it high (a bound measured beside one other busy program is about one
+    core's).
+    """
+    if cores < 2 or all_threads >= BUSY_SCALING * cores * one_thread:
+        return ''
+    return (f'; WARNING: {cores} threads ran only '
+            f'{all_threads / one_thread:.2f}x one thread\'s '
+            f'{one_thread:,.1f} GFLOP/s: other programs were using the '
+            'cores, so this bound is too low and the fractions of it too '
+            'high; measure on an idle machine')
 
 
 def child_keras(args):
@@ -587,7 +619,9 @@ def bound_rows(args, table):
             f'{gflops / 2:,.2f} billion multiply-adds/sec, over {total:,} per '
             f'training example (forward {forward:,}, filter gradients '
             f'{filters:,}, input gradients {inputs:,}): at most '
-            f'{bounds[policy]:,.0f} examples/sec',
+            f'{bounds[policy]:,.0f} examples/sec'
+            + (busy_warning(gflops, r['one_thread_gflops'], r['cores'])
+               if dtype == 'float32' else ''),
             _user_cmd('bound', args, setting)))
     return bounds
 

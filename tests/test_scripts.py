@@ -2,6 +2,7 @@
 runs them (subprocesses from the repository root), plus their flag parsing
 and the shared training loop."""
 
+import importlib.util
 import os
 import re
 import signal
@@ -1087,7 +1088,10 @@ def test_benchmark_prints_the_bound_and_the_keras_row(data_dir):
         r'GFLOP/s \(TensorFlow matmul of 2048 x 2048 in float32, best of 1 window\) = '
         r'([\d,]+\.\d\d) billion multiply-adds/sec, over 52,647,552 per training '
         r'example \(forward 18,470,784, filter gradients 18,470,784, input gradients '
-        r'15,705,984\): at most ([\d,]+) examples/sec \| `python scripts/benchmark.py '
+        r'15,705,984\): at most ([\d,]+) examples/sec(; WARNING: 2 threads ran only '
+        r'\d\.\d\dx one thread\'s [\d,]+\.\d GFLOP/s: other programs were using the '
+        r'cores, so this bound is too low and the fractions of it too high; measure on '
+        r'an idle machine)? \| `python scripts/benchmark.py '
         r'--only bound --settings queues/matmul/auto/bfc/float32' + data + r' \|',
         rows[0])
     assert bound, rows[0]
@@ -1181,3 +1185,26 @@ def test_compare_allocators_finds_the_tensors_that_differ(compare_allocators, tm
         compare_allocators.parse_args(['--batch_size=6', '--batch_splits=4'])
     assert capsys.readouterr().err.splitlines()[-1].endswith(
         '--batch_size=6 does not split into --batch_splits=4 equal parts')
+
+
+def _benchmark_module():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark', os.path.join(REPO, 'scripts', 'benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_bound_warns_when_the_cores_were_busy():
+    """The bound row says when all cores' products ran at much less than
+    cores x one thread's: a bound measured on a busy machine is too low."""
+    warning = _benchmark_module().busy_warning
+    # Idle: 2 cores at 1.97x one thread; 4 cores at 3.2x; one core.
+    assert warning(473.0, 240.0, 2) == ''
+    assert warning(768.0, 240.0, 4) == ''
+    assert warning(100.0, 240.0, 1) == ''
+    assert warning(236.3, 240.2, 2) == (
+        "; WARNING: 2 threads ran only 0.98x one thread's 240.2 GFLOP/s: "
+        'other programs were using the cores, so this bound is too low and '
+        'the fractions of it too high; measure on an idle machine')
+    assert warning(700.0, 240.0, 4).startswith('; WARNING: 4 threads ran only 2.92x')
