@@ -147,10 +147,10 @@ def conv_relu(inputs, scope_name, in_depth, out_depth, stddev, bias_init,
         kernel = variable_with_weight_decay(
             'weights', shape=[5, 5, in_depth, out_depth], stddev=stddev,
             wd=0.0, dtype=dtype)
-        conv = precisions.conv2d(inputs, kernel, [1, 1, 1, 1], 'SAME', precision)
         biases = variable_on_cpu('biases', [out_depth],
                                  tf1.constant_initializer(bias_init), dtype)
-        activation = tf.nn.relu(tf.nn.bias_add(conv, biases), name=scope.name)
+        activation = precisions.conv2d_bias_relu(
+            inputs, kernel, biases, 'SAME', scope.name, precision)
     activation_summary(activation)
     return activation
 
