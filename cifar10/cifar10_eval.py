@@ -259,16 +259,18 @@ def _collect(sess, fetches, summary_op, num_examples, batch_size,
     """Runs the evaluation batches of one checkpoint.
 
     The input keeps file order, so the batches handed out are the first
-    ones of the file whoever runs them. The first batch also runs the
-    summaries; the whole batches after it that lie within num_examples run
-    several at once, in any order; the batch that runs past num_examples
-    runs alone after them, so it is the last one handed out and only its
-    surplus is dropped.
+    ones of the file whoever runs them. The whole batches that lie within
+    num_examples run several at once, in any order, and the first run to
+    start also runs the summaries (their histograms, single-threaded
+    kernels, then overlap the other runs' batches instead of holding up
+    the first); the batch that runs past num_examples runs alone after
+    them, so it is the last one handed out and only its surplus is
+    dropped.
 
     Args:
       sess: The session, with the checkpoint restored and the input running.
       fetches: The labels, predictions and probabilities of a batch.
-      summary_op: The graph's summaries, run with the first batch.
+      summary_op: The graph's summaries, run with one batch.
       num_examples: Examples to collect.
       batch_size: Examples per batch (the last may hold fewer).
       concurrent_batches: Batches run at the same time.
@@ -280,22 +282,31 @@ def _collect(sess, fetches, summary_op, num_examples, batch_size,
     Raises:
       DataError: if the input ends before num_examples examples.
     """
+    summary = {}
+    lock = threading.Lock()
+
+    def run():
+        with lock:
+            carries_summary = 'value' not in summary
+            summary.setdefault('value', None)
+        if not carries_summary:
+            return tuple(sess.run(fetches))
+        *batch, summary['value'] = sess.run(fetches + [summary_op])
+        return tuple(batch)
+
     try:
-        *first, summary = sess.run(fetches + [summary_op])
-        batches = [tuple(first)]
-        whole = max(num_examples - len(first[0]), 0) // batch_size
-        batches += _run_concurrently(lambda: sess.run(fetches), whole,
-                                     concurrent_batches)
+        batches = _run_concurrently(run, num_examples // batch_size,
+                                    concurrent_batches)
         total = sum(len(batch[0]) for batch in batches)
         while total < num_examples:
-            batches.append(sess.run(fetches))
+            batches.append(run())
             total += len(batches[-1][0])
     except tf.errors.OutOfRangeError:
         raise cifar10.DataError(
             f'the input ended before {num_examples} examples') from None
     # Only the last batch can run past num_examples.
     return [np.concatenate([batch[i] for batch in batches])[:num_examples]
-            for i in range(len(fetches))], summary
+            for i in range(len(fetches))], summary['value']
 
 
 def _results(labels, predictions, probabilities, global_step, class_names):

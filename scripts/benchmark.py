@@ -342,9 +342,10 @@ def child_bound(args):
     rates = _matmul_gflops(tf, [PRODUCT_DTYPES[p] for p in policies], args.windows)
     # One thread's rate too: on an idle machine all cores do nearly
     # cores times as much; much less means other programs had cores.
-    one_thread = _matmul_gflops(tf, ['float32'], args.windows, threads=1)
+    first = PRODUCT_DTYPES[policies[0]]
+    one_thread = _matmul_gflops(tf, [first], args.windows, threads=1)
     return {'gflops': {p: rates[PRODUCT_DTYPES[p]] for p in policies},
-            'one_thread_gflops': one_thread['float32'],
+            'one_thread_gflops': one_thread[first],
             'cores': os.cpu_count() or 1,
             'multiply_adds': training_multiply_adds(sizes)}
 
@@ -599,7 +600,8 @@ def bound_rows(args, table):
     adds a row each with the bound it sets on training.
 
     Returns:
-      {precision: the bound in examples/sec}.
+      ({precision: the bound on training in examples/sec}, the bound on
+      evaluation in float32: images/sec of the forward pass alone).
     """
     policies = _unique(_precision(s) for s in args.settings_list)
     setting = ','.join(f'queues/matmul/auto/bfc/{p}' for p in policies)
@@ -621,9 +623,10 @@ def bound_rows(args, table):
             f'{filters:,}, input gradients {inputs:,}): at most '
             f'{bounds[policy]:,.0f} examples/sec'
             + (busy_warning(gflops, r['one_thread_gflops'], r['cores'])
-               if dtype == 'float32' else ''),
+               if policy == policies[0] else ''),
             _user_cmd('bound', args, setting)))
-    return bounds
+    eval_bound = bound_examples_per_sec(r['gflops'].get('float32', 0.0), forward)
+    return bounds, eval_bound
 
 
 def model_rows(args, table, bounds):
@@ -658,6 +661,18 @@ def _of_bound(bounds, policy):
     """The bound of a precision, for _versus (None without the bound row)."""
     bound = bounds.get(policy)
     return ('the bound', bound, f'{bound:,.0f} examples/sec' if bound else '')
+
+
+def _eval_of_bound(ours, original, bound):
+    """' = 0.41x the bound on evaluation (...)' for the eval row: both
+    evaluations' images/sec after their import of TensorFlow against the
+    forward pass's bound ('' without the bound row)."""
+    if not bound:
+        return ''
+    return (f' = {ours / bound:.2f}x the bound on evaluation ({bound:,.0f} '
+            f'images/sec: the forward pass alone, float32), against the '
+            f'original-style evaluation\'s {original:,.0f} images/sec after '
+            f'its import = {original / bound:.2f}x')
 
 
 def _training_run(args, rows, setting, train_dir, tmp):
@@ -958,7 +973,8 @@ def main(argv=None):
                               f'{r["rate"]:,.0f} distorted images/sec; first batch '
                               f'{r["first_batch_s"]:.2f} s after the queues start',
                               _user_cmd('input', args, setting)))
-        bounds = bound_rows(args, table) if 'bound' in rows else {}
+        bounds, eval_bound = (bound_rows(args, table) if 'bound' in rows
+                              else ({}, None))
         if 'model' in rows:
             model_rows(args, table, bounds)
         train_dirs = training_rows(args, rows, tmp, table, bounds)
@@ -966,6 +982,7 @@ def main(argv=None):
             r = compare_eval(args, train_dirs[0], tmp)
             ours, original = r['ours'], r['original']
             after_import = ours['wall_s'] - r['import']['wall_s']
+            original_after = original['wall_s'] - r['plain_import']['wall_s']
             table.append((
                 'evaluation, 10,000 images',
                 f'{ours["wall_s"]:.2f} s wall = {ours["wall_s"] / original["wall_s"]:.2f}x '
@@ -976,7 +993,9 @@ def main(argv=None):
                 f'rounds\' ratios {r["paired_ratio"]:.2f}x); importing '
                 f'TensorFlow {r["import"]["wall_s"]:.2f} s of it (a plain import: '
                 f'{r["plain_import"]["wall_s"]:.2f} s), then '
-                f'{10000 / after_import:,.0f} images/sec; peak memory '
+                f'{10000 / after_import:,.0f} images/sec'
+                f'{_eval_of_bound(10000 / after_import, 10000 / original_after, eval_bound)}'
+                '; peak memory '
                 f'{ours["peak_mb"]:,.0f} MB vs {original["peak_mb"]:,.0f} MB '
                 f'(TensorFlow alone {r["import"]["peak_mb"]:,.0f} MB); precision @ 1 '
                 f'{ours["precision"]:.3f} vs {original["precision"]:.3f}',

@@ -460,6 +460,10 @@ def test_eval_counts_exactly_num_examples(data_dir, tmp_path):
     assert precision == pytest.approx(0.1)
     assert _event_values(str(eval_dir), 'Precision @ 1') == [(7, pytest.approx(0.1))]
     assert _event_values(str(eval_dir), 'Recall per class/airplane') == [(7, 1.0)]
+    # The graph's own summaries, run with one of the batches: a layer's
+    # activations, one batch of them.
+    histograms = _event_values(str(eval_dir), 'conv1/conv1/activations', field='histo')
+    assert [(step, h.num) for step, h in histograms] == [(7, 128 * 24 * 24 * 64)]
     assert _event_values(str(eval_dir), 'Precision per class/airplane') == [
         (7, pytest.approx(0.1))]
     # The confusion matrix picture: every row all in the first column.
@@ -488,6 +492,24 @@ def test_eval_whole_test_file(data_dir, tmp_path):
     expected = np.zeros((10, 10), np.int64)
     expected[:, 4] = np.bincount(labels, minlength=10)
     np.testing.assert_array_equal(result.confusion, expected)
+
+
+@pytest.mark.parametrize('num_examples, concurrent', [(50, 2), (300, 1), (300, 3)])
+def test_the_summaries_run_once_with_one_batch(data_dir, tmp_path, num_examples,
+                                               concurrent):
+    """With no whole batch, only whole ones, or both, one batch of 64 also
+    runs the graph's summaries, exactly once."""
+    write_constant_checkpoint(tmp_path, step=3, predicted_class=0)
+    eval_dir = tmp_path / 'e'
+    evaluator = cifar10_eval.Evaluator('test', data_dir, 64, num_examples,
+                                       str(eval_dir), concurrent_batches=concurrent)
+    try:
+        evaluator.evaluate(tf1.train.latest_checkpoint(str(tmp_path)))
+    finally:
+        evaluator.close()
+    histograms = _event_values(str(eval_dir), 'conv2/conv2/activations', field='histo')
+    assert [(step, h.num) for step, h in histograms] == [(3, 64 * 12 * 12 * 64)]
+    assert len(_event_values(str(eval_dir), 'conv1/conv1/sparsity')) == 1
 
 
 @pytest.mark.parametrize('batch_size, concurrent, reverse', [
@@ -1208,3 +1230,14 @@ def test_benchmark_bound_warns_when_the_cores_were_busy():
         'other programs were using the cores, so this bound is too low and '
         'the fractions of it too high; measure on an idle machine')
     assert warning(700.0, 240.0, 4).startswith('; WARNING: 4 threads ran only 2.92x')
+
+
+def test_benchmark_eval_row_says_its_fraction_of_the_forward_bound():
+    """Both evaluations' images/sec after their import, against the
+    forward pass's bound; nothing without the bound row."""
+    of_bound = _benchmark_module()._eval_of_bound
+    assert of_bound(5200.0, 2600.0, None) == ''
+    assert of_bound(5200.0, 2600.0, 12_622.0) == (
+        ' = 0.41x the bound on evaluation (12,622 images/sec: the forward '
+        "pass alone, float32), against the original-style evaluation's "
+        '2,600 images/sec after its import = 0.21x')
