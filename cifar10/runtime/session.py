@@ -87,9 +87,9 @@ def default_lrn_gradient(num_gpus=None):
     """How the trainers compute the LRN gradients by default.
 
     On a CPU the banded matrix products ('matmul') train faster than
-    TensorFlow's LRNGrad kernel (see docs/performance.md); on a GPU that
-    kernel (cuDNN's) is the known-good choice, and nothing here measured
-    the matrix products there.
+    TensorFlow's LRN op and LRNGrad kernel (see docs/performance.md); on a
+    GPU those kernels (cuDNN's) are the known-good choice, and nothing here
+    measured the matrix products there.
 
     Args:
       num_gpus: GPUs; None to ask TensorFlow.

@@ -255,13 +255,13 @@ def add_training_flags(parser):
                             '(tf_data); the same math either way.')
     parser.add_argument('--lrn_gradient', choices=cifar10.LRN_GRADIENTS,
                         default=None,
-                        help='How the gradient of the local response '
-                             'normalizations is computed: banded matrix '
-                             'products (fast on a CPU) or TensorFlow\'s LRNGrad '
-                             'kernel (the original; cuDNN on a GPU). The '
-                             'forward pass is the same either way. Default: '
-                             'follows the device, builtin when a GPU is '
-                             'visible, else matmul.')
+                        help='How the local response normalizations and '
+                             'their gradient are computed: from banded matrix '
+                             'products (fast on a CPU) or by TensorFlow\'s LRN '
+                             'op and LRNGrad kernel (the original; cuDNN on a '
+                             'GPU). The same function either way, to float32 '
+                             'rounding. Default: follows the device, builtin '
+                             'when a GPU is visible, else matmul.')
     parser.add_argument('--num_preprocess_threads', type=positive_int,
                         default=None,
                         help='Threads preparing training images (default: 2 '
