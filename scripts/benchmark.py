@@ -617,8 +617,10 @@ def bound_rows(args, table):
             f'matrix products and the bound on training ({policy})',
             f'{gflops:,.1f} GFLOP/s (TensorFlow matmul of {MATMUL_SIZE} x '
             f'{MATMUL_SIZE} in {dtype}, best of {args.windows} '
-            f'window{"s" if args.windows > 1 else ""}) = '
-            f'{gflops / 2:,.2f} billion multiply-adds/sec, over {total:,} per '
+            f'window{"s" if args.windows > 1 else ""}'
+            + (f'; one thread: {r["one_thread_gflops"]:,.1f}'
+               if policy == policies[0] else '')
+            + f') = {gflops / 2:,.2f} billion multiply-adds/sec, over {total:,} per '
             f'training example (forward {forward:,}, filter gradients '
             f'{filters:,}, input gradients {inputs:,}): at most '
             f'{bounds[policy]:,.0f} examples/sec'

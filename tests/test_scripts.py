@@ -1107,7 +1107,8 @@ def test_benchmark_prints_the_bound_and_the_keras_row(data_dir):
     data = re.escape(f' --data_dir={data_dir}`')
     bound = re.fullmatch(
         r'\| matrix products and the bound on training \(float32\) \| ([\d,]+\.\d) '
-        r'GFLOP/s \(TensorFlow matmul of 2048 x 2048 in float32, best of 1 window\) = '
+        r'GFLOP/s \(TensorFlow matmul of 2048 x 2048 in float32, best of 1 window; one '
+        r'thread: [\d,]+\.\d\) = '
         r'([\d,]+\.\d\d) billion multiply-adds/sec, over 52,647,552 per training '
         r'example \(forward 18,470,784, filter gradients 18,470,784, input gradients '
         r'15,705,984\): at most ([\d,]+) examples/sec(; WARNING: 2 threads ran only '
