@@ -967,6 +967,10 @@ def test_benchmark_rows(scripts_module, only, model, rows, note):
     assert scripts_module('benchmark').select_rows(only, model) == (rows, note)
 
 
+def test_benchmark_keras_row_evaluates_in_the_evaluators_batches(scripts_module):
+    assert scripts_module('benchmark').EVAL_BATCH_SIZE == cifar10_eval.parse_args([]).batch_size
+
+
 @pytest.mark.parametrize('flags, message', [
     (['--only', 'keras', '--model=local'],
      "the keras row trains the tutorial's model only, not --model=local"),
