@@ -808,7 +808,7 @@ def _run_benchmark(*args, timeout=TIMEOUT_SECS):
 def test_benchmark_script_prints_its_table():
     """The benchmark runs on synthetic data when no --data_dir is given.
     (It measures speed; this only checks that it works and reports.)"""
-    result = _run_benchmark('--only', 'input,model', '--windows=1', '--batch_size=32',
+    result = _run_benchmark('--only', 'input,model', '--windows=1', '--batch_size=16',
                             '--settings=queues/matmul/1,queues/matmul/2')
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
