@@ -82,6 +82,9 @@ ROWS = ('input', 'bound', 'model', 'train', 'keras', 'eval')
 # --log_frequency); their speed is the median of these windows.
 TRAIN_WINDOW = 50
 KERAS_WEIGHTS = 'keras.weights.h5'
+# Images per batch of the keras row's evaluation: cifar10_eval.py's default
+# --batch_size, with which the eval and train rows evaluate.
+EVAL_BATCH_SIZE = 128
 
 
 # ----------------------------------------------------------------------------
@@ -390,7 +393,10 @@ def child_keras(args):
 
 
 def child_keras_eval(args):
-    """Precision @ 1 of the weights child_keras wrote, on the test files."""
+    """Precision @ 1 of the weights child_keras wrote, on the test files, in
+    batches of EVAL_BATCH_SIZE as cifar10_eval.py reads them (the training
+    batch size plays no part in an evaluation; a small one would only make
+    it slower, a call of the model per batch)."""
     _tf(scripts_kernels=False)
     import keras_reference
     dataset = _dataset(args)
@@ -398,7 +404,7 @@ def child_keras_eval(args):
                                         _precision(args.settings_list[0]))
     model.load_weights(os.path.join(args.checkpoint_dir, KERAS_WEIGHTS))
     return {'precision': keras_reference.precision_at_1(
-        model, args.data_dir, dataset, args.batch_size)}
+        model, args.data_dir, dataset, EVAL_BATCH_SIZE)}
 
 
 def _pipeline(setting):

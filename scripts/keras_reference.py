@@ -279,9 +279,13 @@ def train(data_dir, dataset, batch_size, steps, policy, window=50):
 
 def precision_at_1(model, data_dir, dataset, batch_size):
     """The fraction of test images whose top logit is their label."""
+    # One traced graph for the forward pass, as fit and predict run the
+    # model: called eagerly, batch by batch, it took twice as long.
+    forward = tf.function(lambda images: model(images, training=False),
+                          reduce_retracing=True)
     correct = total = 0
     for images, labels in test_dataset(data_dir, dataset, batch_size):
-        predicted = np.argmax(model(images, training=False), axis=1)
+        predicted = np.argmax(forward(images), axis=1)
         correct += int(np.sum(predicted == labels.numpy()))
         total += int(labels.shape[0])
     return correct / total

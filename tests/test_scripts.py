@@ -831,7 +831,7 @@ def _run_benchmark(*args, timeout=TIMEOUT_SECS):
 def test_benchmark_script_prints_its_table():
     """The benchmark runs on synthetic data when no --data_dir is given.
     (It measures speed; this only checks that it works and reports.)"""
-    result = _run_benchmark('--only', 'input,model', '--windows=1', '--batch_size=32',
+    result = _run_benchmark('--only', 'input,model', '--windows=1', '--batch_size=16',
                             '--settings=queues/matmul/1,queues/matmul/2')
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -988,6 +988,10 @@ def test_bound_counts_forward_filter_and_input_gradient_multiply_adds(scripts_mo
 ])
 def test_benchmark_rows(scripts_module, only, model, rows, note):
     assert scripts_module('benchmark').select_rows(only, model) == (rows, note)
+
+
+def test_benchmark_keras_row_evaluates_in_the_evaluators_batches(scripts_module):
+    assert scripts_module('benchmark').EVAL_BATCH_SIZE == cifar10_eval.parse_args([]).batch_size
 
 
 @pytest.mark.parametrize('flags, message', [
