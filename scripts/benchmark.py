@@ -287,10 +287,9 @@ def bound_examples_per_sec(gflops, multiply_adds):
     return gflops * 1e9 / 2 / multiply_adds
 
 
-def _matmul_gflops(tf, dtypes, windows, threads=0):
+def _matmul_gflops(tf, dtypes, windows):
     """The best GFLOP/s of MATMUL_SIZE-square matrix products in each
-    dtype, over ``windows`` timed windows, on ``threads`` threads (0:
-    TensorFlow's default, one per core).
+    dtype, over ``windows`` timed windows.
 
     The best, not the median: the bound is what the machine can do, and on
     a shared machine a window is only ever slowed by other work. The
@@ -307,9 +306,7 @@ def _matmul_gflops(tf, dtypes, windows, threads=0):
             a, b = (tf1.Variable(tf.cast(tf.random.normal([n, n]), dtype))
                     for _ in range(2))
             products[dtype] = tf.matmul(a, b).op
-        config = tf1.ConfigProto(intra_op_parallelism_threads=threads,
-                                 inter_op_parallelism_threads=threads)
-        with tf1.Session(config=config) as sess:
+        with tf1.Session() as sess:
             sess.run(tf1.global_variables_initializer())
             runs = {}
             for dtype, product in products.items():
@@ -343,38 +340,53 @@ def child_bound(args):
         image_size=dataset.crop_size))
     policies = _unique(_precision(s) for s in args.settings_list)
     rates = _matmul_gflops(tf, [PRODUCT_DTYPES[p] for p in policies], args.windows)
-    # One thread's rate too: on an idle machine all cores do nearly
-    # cores times as much; much less means other programs had cores.
-    first = PRODUCT_DTYPES[policies[0]]
-    one_thread = _matmul_gflops(tf, [first], args.windows, threads=1)
     return {'gflops': {p: rates[PRODUCT_DTYPES[p]] for p in policies},
-            'one_thread_gflops': one_thread[first],
-            'cores': os.cpu_count() or 1,
+            'cores': len(_cores()),
             'multiply_adds': training_multiply_adds(sizes)}
 
 
-# On an idle machine of N cores, N threads' products ran at 1.97x one
-# thread's on 2 cores (2026-12-06); below this fraction of N the bound row
-# says the machine was busy.
+def _cores():
+    """The cores this process may run on."""
+    if hasattr(os, 'sched_getaffinity'):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def child_bound_one_core(args):
+    """The matrix-product rate of the first precision of --settings on one
+    core: the process is pinned to it before TensorFlow loads, so that
+    every thread pool (TensorFlow's and oneDNN's) sees one core. None
+    where a process cannot be pinned (not Linux)."""
+    if not hasattr(os, 'sched_setaffinity'):
+        return {'gflops': None}
+    os.sched_setaffinity(0, _cores()[:1])
+    tf = _tf()
+    dtype = PRODUCT_DTYPES[_precision(args.settings_list[0])]
+    return {'gflops': _matmul_gflops(tf, [dtype], args.windows)[dtype]}
+
+
+# On an idle machine all N cores do nearly N times one core's products
+# (2 cores: 1.9-2x here, 2026-12-06); below this fraction of N the bound
+# row says the machine was busy.
 BUSY_SCALING = 0.75
 
 
-def busy_warning(all_threads, one_thread, cores):
-    """A sentence for the bound row when all threads' matrix products ran
-    at less than BUSY_SCALING x cores times one thread's, or ''.
+def busy_warning(all_cores, one_core, cores):
+    """A sentence for the bound row when the matrix products on all cores
+    ran at less than BUSY_SCALING x cores times one core's, or ''.
 
-    Other programs on the cores slow the all-threads windows far more than
-    the one-thread ones; the bound then comes out low and every fraction of
+    Other programs on the cores slow the all-cores windows far more than
+    the one-core ones; the bound then comes out low and every fraction of
     it high (a bound measured beside one other busy program is about one
     core's).
     """
-    if cores < 2 or all_threads >= BUSY_SCALING * cores * one_thread:
+    if cores < 2 or all_cores >= BUSY_SCALING * cores * one_core:
         return ''
-    return (f'; WARNING: {cores} threads ran only '
-            f'{all_threads / one_thread:.2f}x one thread\'s '
-            f'{one_thread:,.1f} GFLOP/s: other programs were using the '
-            'cores, so this bound is too low and the fractions of it too '
-            'high; measure on an idle machine')
+    return (f'; WARNING: {cores} cores ran only '
+            f'{all_cores / one_core:.2f}x one core\'s '
+            f'{one_core:,.1f} GFLOP/s: other programs were using them, so '
+            'this bound is too low and the fractions of it too high; '
+            'measure on an idle machine')
 
 
 def child_keras(args):
@@ -612,6 +624,9 @@ def bound_rows(args, table):
     policies = _unique(_precision(s) for s in args.settings_list)
     setting = ','.join(f'queues/matmul/auto/bfc/{p}' for p in policies)
     r = run_child('bound', args, setting)
+    # One core's rate too: on an idle machine all cores do nearly cores
+    # times as much; much less means other programs had some of them.
+    one_core = run_child('bound_one_core', args, setting)['gflops']
     forward, filters, inputs = r['multiply_adds']
     total = forward + filters + inputs
     bounds = {}
@@ -624,14 +639,14 @@ def bound_rows(args, table):
             f'{gflops:,.1f} GFLOP/s (TensorFlow matmul of {MATMUL_SIZE} x '
             f'{MATMUL_SIZE} in {dtype}, best of {args.windows} '
             f'window{"s" if args.windows > 1 else ""}'
-            + (f'; one thread: {r["one_thread_gflops"]:,.1f}'
-               if policy == policies[0] else '')
+            + (f'; one core: {one_core:,.1f}'
+               if policy == policies[0] and one_core else '')
             + f') = {gflops / 2:,.2f} billion multiply-adds/sec, over {total:,} per '
             f'training example (forward {forward:,}, filter gradients '
             f'{filters:,}, input gradients {inputs:,}): at most '
             f'{bounds[policy]:,.0f} examples/sec'
-            + (busy_warning(gflops, r['one_thread_gflops'], r['cores'])
-               if policy == policies[0] else ''),
+            + (busy_warning(gflops, one_core, r['cores'])
+               if policy == policies[0] and one_core else ''),
             _user_cmd('bound', args, setting)))
     eval_bound = bound_examples_per_sec(r['gflops'].get('float32', 0.0), forward)
     return bounds, eval_bound
@@ -940,7 +955,8 @@ def main(argv=None):
 
     if args.child:
         children = {'input': child_input, 'model': child_model,
-                    'bound': child_bound, 'keras': child_keras,
+                    'bound': child_bound, 'bound_one_core': child_bound_one_core,
+                    'keras': child_keras,
                     'keras_eval': child_keras_eval,
                     'eval_original': child_eval_original}
         print(json.dumps(children[args.child](args)))

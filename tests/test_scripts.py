@@ -1112,13 +1112,13 @@ def test_benchmark_prints_the_bound_and_the_keras_row(data_dir):
     bound = re.fullmatch(
         r'\| matrix products and the bound on training \(float32\) \| ([\d,]+\.\d) '
         r'GFLOP/s \(TensorFlow matmul of 2048 x 2048 in float32, best of 1 window; one '
-        r'thread: [\d,]+\.\d\) = '
+        r'core: [\d,]+\.\d\) = '
         r'([\d,]+\.\d\d) billion multiply-adds/sec, over 52,647,552 per training '
         r'example \(forward 18,470,784, filter gradients 18,470,784, input gradients '
-        r'15,705,984\): at most ([\d,]+) examples/sec(; WARNING: 2 threads ran only '
-        r'\d\.\d\dx one thread\'s [\d,]+\.\d GFLOP/s: other programs were using the '
-        r'cores, so this bound is too low and the fractions of it too high; measure on '
-        r'an idle machine)? \| `python scripts/benchmark.py '
+        r'15,705,984\): at most ([\d,]+) examples/sec(; WARNING: 2 cores ran only '
+        r'\d\.\d\dx one core\'s [\d,]+\.\d GFLOP/s: other programs were using them, '
+        r'so this bound is too low and the fractions of it too high; measure on an idle '
+        r'machine)? \| `python scripts/benchmark.py '
         r'--only bound --settings queues/matmul/auto/bfc/float32' + data + r' \|',
         rows[0])
     assert bound, rows[0]
@@ -1224,17 +1224,17 @@ def _benchmark_module():
 
 def test_benchmark_bound_warns_when_the_cores_were_busy():
     """The bound row says when all cores' products ran at much less than
-    cores x one thread's: a bound measured on a busy machine is too low."""
+    cores x one core's: a bound measured on a busy machine is too low."""
     warning = _benchmark_module().busy_warning
-    # Idle: 2 cores at 1.97x one thread; 4 cores at 3.2x; one core.
+    # Idle: 2 cores at 1.97x one core; 4 cores at 3.2x; one core.
     assert warning(473.0, 240.0, 2) == ''
     assert warning(768.0, 240.0, 4) == ''
     assert warning(100.0, 240.0, 1) == ''
     assert warning(236.3, 240.2, 2) == (
-        "; WARNING: 2 threads ran only 0.98x one thread's 240.2 GFLOP/s: "
-        'other programs were using the cores, so this bound is too low and '
-        'the fractions of it too high; measure on an idle machine')
-    assert warning(700.0, 240.0, 4).startswith('; WARNING: 4 threads ran only 2.92x')
+        "; WARNING: 2 cores ran only 0.98x one core's 240.2 GFLOP/s: other "
+        'programs were using them, so this bound is too low and the fractions '
+        'of it too high; measure on an idle machine')
+    assert warning(700.0, 240.0, 4).startswith('; WARNING: 4 cores ran only 2.92x')
 
 
 def test_benchmark_eval_row_says_its_fraction_of_the_forward_bound():
