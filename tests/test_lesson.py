@@ -110,20 +110,33 @@ FIRST_RUN_STEPS = ['10,000', '25,000', '50,000', '100,000']
 
 
 def test_the_first_run_table_is_learnings_measurements():
-    """README and the lesson show the same steps -> precision -> time rows,
-    and each is the float32 and mixed_bfloat16 measurement of Learning."""
-    measured = {}
+    """README and the lesson show the same steps -> precision -> time rows:
+    the 10,000-step row is Learning's undisturbed first run, the longer
+    rows' precision its 100,000-step run, and their times the first run's
+    wall time at the same pace."""
+    first = {row[0]: row for row in _table(
+        _read(os.path.join(REPO, 'docs', 'learning.md')), 'first run')}
+    seconds = {p: float(first[p][1].removesuffix(' s')) for p in first}
+    long_run = {}
     for row in _table(_read(os.path.join(REPO, 'docs', 'learning.md')), 'step'):
         # step | averaged | raw | numpy | wall | mixed "a / r / n" | mixed wall
-        mixed = row[5].replace('**', '').split(' / ')[0]
-        measured[row[0]] = [row[1].replace('**', ''), row[4], mixed, row[6]]
+        long_run[row[0]] = [row[1].replace('**', ''),
+                            row[5].replace('**', '').split(' / ')[0]]
     readme = _table(_read(os.path.join(REPO, 'README.md')), FIRST_RUN_HEADER)
     lesson = _table(_read(os.path.join(REPO, 'docs', 'lesson-3-training.md')),
                     FIRST_RUN_HEADER)
     assert readme == lesson
     assert [row[0] for row in lesson] == FIRST_RUN_STEPS
-    for row in lesson:
-        assert row[1:] == measured[row[0]], row
+    assert lesson[0] == [
+        '10,000', first['float32'][4],
+        f'{seconds["float32"] / 60:.1f} min (measured)',
+        first['mixed_bfloat16'][4],
+        f'{seconds["mixed_bfloat16"] / 60:.1f} min (measured)']
+    for row in lesson[1:]:
+        times = [f'about {round(seconds[p] * int(row[0].replace(",", "")) / 10000 / 60)} min'
+                 for p in ('float32', 'mixed_bfloat16')]
+        assert row[1:] == [long_run[row[0]][0], times[0], long_run[row[0]][1],
+                           times[1]], row
 
 
 # --- a short real run, for the snippets and the figures --------------------------
