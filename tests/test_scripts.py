@@ -754,11 +754,12 @@ def test_trace_step_writes_chrome_trace(data_dir, tmp_path):
     ops = {e.get('args', {}).get('op') for e in events if e.get('ph') == 'X'}
     # The step's real work is in it: convolutions forward and backward
     # (oneDNN builds name them _MklNativeConv2D and so on).
-    for kernel in ('Conv2D', 'Conv2DBackpropFilter', 'MatMul', 'LRN',
+    for kernel in ('Conv2D', 'Conv2DBackpropFilter', 'MatMul', 'Rsqrt',
                    'ResourceApplyGradientDescent'):
         assert any(op and op.endswith(kernel) for op in ops), kernel
-    # By default the LRN gradient comes from matrix products, not LRNGrad.
-    assert not any(op and op.endswith('LRNGrad') for op in ops)
+    # By default the LRNs come from matrix products (their t^-0.75 from
+    # Rsqrt), not TensorFlow's LRN op and LRNGrad.
+    assert not any(op and op.endswith(('LRN', 'LRNGrad')) for op in ops)
     assert all('ts' in e for e in events if e.get('ph') == 'X')
     assert not (tmp_path / 'timeline-step-4.json').exists()
 
