@@ -2,7 +2,6 @@
 runs them (subprocesses from the repository root), plus their flag parsing
 and the shared training loop."""
 
-import importlib.util
 import os
 import re
 import signal
@@ -1215,18 +1214,10 @@ def test_compare_allocators_finds_the_tensors_that_differ(compare_allocators, tm
         '--batch_size=6 does not split into --batch_splits=4 equal parts')
 
 
-def _benchmark_module():
-    spec = importlib.util.spec_from_file_location(
-        'benchmark', os.path.join(REPO, 'scripts', 'benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_benchmark_bound_warns_when_the_cores_were_busy():
+def test_benchmark_bound_warns_when_the_cores_were_busy(scripts_module):
     """The bound row says when all cores' products ran at much less than
     cores x one core's: a bound measured on a busy machine is too low."""
-    warning = _benchmark_module().busy_warning
+    warning = scripts_module('benchmark').busy_warning
     # Idle: 2 cores at 1.97x one core; 4 cores at 3.2x; one core.
     assert warning(473.0, 240.0, 2) == ''
     assert warning(768.0, 240.0, 4) == ''
@@ -1238,10 +1229,10 @@ def test_benchmark_bound_warns_when_the_cores_were_busy():
     assert warning(700.0, 240.0, 4).startswith('; WARNING: 4 cores ran only 2.92x')
 
 
-def test_benchmark_eval_row_says_its_fraction_of_the_forward_bound():
+def test_benchmark_eval_row_says_its_fraction_of_the_forward_bound(scripts_module):
     """Both evaluations' images/sec after their import, against the
     forward pass's bound; nothing without the bound row."""
-    of_bound = _benchmark_module()._eval_of_bound
+    of_bound = scripts_module('benchmark')._eval_of_bound
     assert of_bound(5200.0, 2600.0, None) == ''
     assert of_bound(5200.0, 2600.0, 12_622.0) == (
         ' = 0.41x the bound on evaluation (12,622 images/sec: the forward '
