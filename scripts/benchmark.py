@@ -28,7 +28,9 @@ after a warm-up):
           training example (forward, filter gradients and input gradients,
           from the model's layer sizes); every training row (model,
           train, keras) then says its fraction of the bound of its
-          precision;
+          precision, and the eval row its fraction of the forward
+          pass's bound; one core's rate beside it (a child pinned to
+          one core) shows whether other programs had the others;
   model   one training step alone on a constant in-memory batch, with the
           trainer's session settings: the ceiling for end-to-end training;
   train   end-to-end training through cifar10_train.py itself: examples/sec

@@ -117,9 +117,9 @@ def _by_products(inputs, name):
     """LRN and its gradient, both from banded matrix products.
 
     With t_i = bias + alpha * sum_{|j-i|<=r} x_j^2 and y_i = x_i * t_i^-beta,
-    the window sums are one float32 product with the band matrix (in
-    bfloat16 too under mixed precision: there its casts would cost more
-    than the product gains), and t^-beta for the tutorial's beta of 0.75 is
+    the window sums are one float32 product with the band matrix (float32
+    under mixed precision too: in bfloat16 its casts would cost more than
+    the product gains), and t^-beta for the tutorial's beta of 0.75 is
     rsqrt(t) * sqrt(rsqrt(t)): two cheap instructions where a power is an
     exp of a log. The gradient (as in _matmul_gradient) reuses t and
     t^-beta from the forward pass, with its constant folded into the band.

@@ -84,9 +84,9 @@ def conv2d_bias_relu(inputs, kernel, biases, padding, name,
     rounding the result once to bfloat16); the backward pass takes the
     ReLU's and the bias's gradients in float32, where TensorFlow's CPU
     kernels are fast, and only the convolution's two gradients in
-    bfloat16. Three separate float32 ops on the convolution's output (its
-    cast, bias and ReLU) would otherwise run unfused: this way the mixed
-    training step ran 1.03x as fast (docs/design-notes.md).
+    bfloat16. The bias and ReLU would otherwise be two float32 ops of their
+    own on the convolution's output: this way the mixed training step ran
+    1.03x as fast (docs/design-notes.md).
 
     Args:
       inputs: [batch, H, W, C] float tensor.
