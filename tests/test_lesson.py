@@ -114,11 +114,11 @@ def test_the_first_run_table_is_learnings_measurements():
     the 10,000-step row is Learning's undisturbed first run, the longer
     rows' precision its 100,000-step run, and their times the first run's
     wall time at the same pace."""
-    first = {row[0]: row for row in _table(
-        _read(os.path.join(REPO, 'docs', 'learning.md')), 'first run')}
+    learning = _read(os.path.join(REPO, 'docs', 'learning.md'))
+    first = {row[0]: row for row in _table(learning, 'first run')}
     seconds = {p: float(first[p][1].removesuffix(' s')) for p in first}
     long_run = {}
-    for row in _table(_read(os.path.join(REPO, 'docs', 'learning.md')), 'step'):
+    for row in _table(learning, 'step'):
         # step | averaged | raw | numpy | wall | mixed "a / r / n" | mixed wall
         long_run[row[0]] = [row[1].replace('**', ''),
                             row[5].replace('**', '').split(' / ')[0]]
