@@ -52,7 +52,11 @@ def average_gradients(tower_grads):
     for grads_and_vars in zip(*tower_grads):
         # Each grads_and_vars is ((grad0, var), (grad1, var), ...).
         grads = [g for g, _ in grads_and_vars]
-        grad = tf.reduce_mean(tf.stack(grads, axis=0), axis=0)
+        # The sum in one pass, then one division: the mean without first
+        # stacking the gradients into a new tensor (local3's are 884,736
+        # values a tower), which took about 1.5% of a split-batch step on
+        # 2 cores (see docs/design-notes.md).
+        grad = tf.add_n(grads) / len(grads)
         average_grads.append((grad, grads_and_vars[0][1]))
     return average_grads
 
