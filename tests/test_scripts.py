@@ -1238,3 +1238,85 @@ def test_benchmark_eval_row_says_its_fraction_of_the_forward_bound(scripts_modul
         ' = 0.41x the bound on evaluation (12,622 images/sec: the forward '
         "pass alone, float32), against the original-style evaluation's "
         '2,600 images/sec after its import = 0.21x')
+
+
+# --- the kernels' rates ------------------------------------------------------
+
+def test_kernel_rates_time_every_product_of_a_training_step(scripts_module):
+    from cifar10.model import layer_sizes
+    kernel_rates = scripts_module('kernel_rates')
+    benchmark = scripts_module('benchmark')
+    layers = kernel_rates.product_layers()
+    assert layers == [
+        ('conv1', 'conv', [24, 24, 3], [5, 5, 3, 64], 'SAME'),
+        ('conv2', 'conv', [12, 12, 64], [5, 5, 64, 64], 'SAME'),
+        ('local3', 'matmul', [2304], [2304, 384], None),
+        ('local4', 'matmul', [384], [384, 192], None),
+        ('softmax_linear', 'matmul', [192], [192, 10], None)]
+    found = kernel_rates.kernels(layers, batch=1)
+    names = [name for name, _, _ in found]
+    # Fourteen products: conv1's input gradient (the images') is not one.
+    assert len(names) == 14 and 'conv1 input gradient' not in names
+    assert names[:5] == ['conv1 forward', 'conv1 filter gradient', 'conv2 forward',
+                         'conv2 filter gradient', 'conv2 input gradient']
+    # One example's products add up to the benchmark bound's count.
+    assert sum(macs for _, macs, _ in found) == sum(
+        benchmark.training_multiply_adds(layer_sizes.layer_sizes()))
+    # Each builder makes the product of the shapes it claims: run them at a
+    # batch of 2 and compare output sizes with the multiply-adds.
+    with tf.Graph().as_default():
+        ops = [(name, build(tf.float32)) for name, _, build in kernel_rates.kernels(layers, 2)]
+        shapes = {name: op.outputs[0].shape.as_list() for name, op in ops}
+    assert shapes['conv2 forward'] == [2, 12, 12, 64]
+    assert shapes['conv2 filter gradient'] == [5, 5, 64, 64]
+    assert shapes['conv2 input gradient'] == [2, 12, 12, 64]
+    assert shapes['local3 filter gradient'] == [2304, 384]
+    assert shapes['local3 input gradient'] == [2, 2304]
+
+
+def test_kernel_rates_prints_each_kernel_and_the_ceiling():
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, 'scripts', 'kernel_rates.py'),
+         '--batch_size', '4', '--splits', '2', '--windows', '1',
+         '--window_secs', '0.001', '--matmul_size', '64', '--precisions', 'float32'],
+        capture_output=True, text=True, timeout=TIMEOUT_SECS)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith('CPU kernels: ')
+    rows = [[cell.strip() for cell in line.strip('|').split('|')]
+            for line in lines if line.startswith('| float32 |')]
+    assert [row[1] for row in rows][:3] == ['matmul 64 x 64', 'conv1 forward',
+                                            'conv1 filter gradient']
+    assert len(rows) == 15
+    assert lines[2] == '| precision | kernel | ms at batch 2 | G multiply-adds/s | of the matmul |'
+    assert rows[0][2] == ''  # The matmul's time is not a step's.
+    matmul_rate = float(rows[0][3].replace(',', ''))
+    step_ms = 0.0
+    for row in rows[1:]:
+        ms, rate, fraction = float(row[2]), float(row[3].replace(',', '')), float(row[4])
+        assert ms > 0 and rate > 0
+        # The printed fraction is the printed rates' ratio, to their rounding.
+        assert abs(fraction - rate / matmul_rate) <= (
+            0.005 + 0.05 / matmul_rate * (1 + rate / matmul_rate) + 1e-9)
+        step_ms += 2 * ms  # Two parts of 2 examples each.
+    ceiling = re.fullmatch(
+        r'float32: the kernels alone take ([\d.]+) ms a step of 4 \(2 parts of 2; '
+        r'52,647,552 multiply-adds an example\) = ([\d,]+) examples/sec = ([\d.]+)x '
+        r'the bound \(([\d,]+) examples/sec at the matmul\'s rate\)', lines[-1])
+    assert ceiling, lines[-1]
+    # The step is the kernels' times (printed to 0.001 ms each) twice over.
+    assert abs(float(ceiling.group(1)) - step_ms) <= 0.005 + 28 * 0.0005
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--batch_size', '5', '--splits', '2'],
+     'error: --batch_size 5 does not split into 2 equal parts'),
+    (['--precisions', 'float16'],
+     "kernel_rates.py: error: unknown precision 'float16'; expected float32 or bfloat16"),
+])
+def test_kernel_rates_refuses_bad_flags(flags, message):
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, 'scripts', 'kernel_rates.py'), *flags],
+        capture_output=True, text=True, timeout=TIMEOUT_SECS)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == message
