@@ -1279,7 +1279,7 @@ def test_kernel_rates_prints_each_kernel_and_the_ceiling():
         [sys.executable, os.path.join(REPO, 'scripts', 'kernel_rates.py'),
          '--batch_size', '4', '--splits', '2', '--windows', '1',
          '--window_secs', '0.001', '--matmul_size', '64', '--precisions', 'float32'],
-        capture_output=True, text=True, timeout=TIMEOUT_SECS)
+        capture_output=True, text=True, timeout=TIMEOUT_SECS, env=known_env())
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith('CPU kernels: ')
@@ -1317,6 +1317,6 @@ def test_kernel_rates_prints_each_kernel_and_the_ceiling():
 def test_kernel_rates_refuses_bad_flags(flags, message):
     result = subprocess.run(
         [sys.executable, os.path.join(REPO, 'scripts', 'kernel_rates.py'), *flags],
-        capture_output=True, text=True, timeout=TIMEOUT_SECS)
+        capture_output=True, text=True, timeout=TIMEOUT_SECS, env=known_env())
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == message
