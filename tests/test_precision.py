@@ -10,6 +10,7 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_eval
 from cifar10 import cifar10_train
+from cifar10.model import layers
 from cifar10.model import precision
 
 from conftest import FAST_TRAIN_FLAGS, run_in_process, run_script
@@ -58,6 +59,13 @@ def _in_conv_forward(name):
     return re.match(r'(tower_\d+/)?conv[12]/', name) is not None
 
 
+def _in_pool1(name):
+    """pool1 and its gradient, which under mixed precision run on conv1's
+    bfloat16 output (precision.conv2d_bias_relu_max_pool)."""
+    return re.match(r'(tower_\d+/)?pool1$', name) is not None or (
+        'gradients' in name and '/conv1/' in name and 'MaxPoolGrad' in name)
+
+
 def _skip_unless_bfloat16_runs():
     """Skips a test that runs bfloat16 products where they cannot run:
     where oneDNN is handed them but capped below AVX-512, it fails to
@@ -74,7 +82,11 @@ def test_products_in_bfloat16_everything_else_float32(model, splits):
     with tf.Graph().as_default() as graph:
         train_op, loss, _ = _train_graph('mixed_bfloat16', model, splits)
         types = _op_types(graph, lambda name: not _in_lrn(name)
-                          and not _in_conv_forward(name))
+                          and not _in_conv_forward(name) and not _in_pool1(name))
+        # conv1's max pooling, forward and backward, is bfloat16: it only
+        # picks and routes the convolution's bfloat16 values.
+        pool1 = _op_types(graph, _in_pool1)
+        assert pool1 == {'MaxPool': {'bfloat16'}, 'MaxPoolGrad': {'bfloat16'}}, pool1
         # A convolution's bias and ReLU are fused into it, in bfloat16, in
         # the forward pass; their gradients are float32 (see below).
         conv_forward = _op_types(graph, _in_conv_forward)
@@ -104,6 +116,51 @@ def test_products_in_bfloat16_everything_else_float32(model, splits):
     with tf.Graph().as_default() as graph:
         _train_graph('float32', model)
         assert 'bfloat16' not in {t for ts in _op_types(graph).values() for t in ts}
+
+
+def test_pooling_conv1_in_bfloat16_changes_no_value_and_little_gradient():
+    """precision.conv2d_bias_relu_max_pool against the convolution and the
+    pooling built apart (the float32 graph, and under mixed precision the
+    pooling of the float32 cast), on the same weights."""
+    _skip_unless_bfloat16_runs()
+    rng = np.random.RandomState(2)
+    pool = lambda x: layers.max_pool(x, None)
+    with tf.Graph().as_default():
+        x = tf.constant(rng.randn(8, 24, 24, 3).astype(np.float32))
+        kernel = tf1.Variable(0.05 * rng.randn(5, 5, 3, 64).astype(np.float32))
+        biases = tf1.Variable(0.1 * rng.randn(64).astype(np.float32))
+        upstream = tf.constant(rng.randn(8, 12, 12, 64).astype(np.float32))
+        results = {}
+        for way, policy in (('apart', 'mixed_bfloat16'), ('together', 'mixed_bfloat16'),
+                            ('float32', 'float32')):
+            if way == 'apart':
+                activation = precision.conv2d_bias_relu(x, kernel, biases, 'SAME', way, policy)
+                pooled = pool(activation)
+            else:
+                activation, pooled = precision.conv2d_bias_relu_max_pool(
+                    x, kernel, biases, 'SAME', way, pool, policy)
+            results[way] = [activation, pooled] + tf.gradients(
+                tf.reduce_sum(pooled * upstream), [kernel, biases])
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            results = sess.run(results)
+    apart, together, exact = results['apart'], results['together'], results['float32']
+    # Max pooling picks values: pooling the bfloat16 output and casting is
+    # pooling the cast, to the bit; so is the activation summarized.
+    np.testing.assert_array_equal(together[0], apart[0])
+    np.testing.assert_array_equal(together[1], apart[1])
+    # The bias gradient: the masked pooled gradient's sum, in float32 both
+    # ways (measured: 4.8e-7 of the largest apart).
+    np.testing.assert_allclose(together[3], apart[3], rtol=0, atol=1e-4 * np.abs(apart[3]).max())
+    # The kernel gradient: bfloat16 either way; the two agree to bfloat16's
+    # rounding (measured: 3.3e-3 of the largest; a gradient routed or
+    # masked wrongly is off by its own size), and are as far from the
+    # float32 graph's, whose activations round differently (measured:
+    # 0.143 and 0.143).
+    scale = np.abs(exact[2]).max()
+    assert np.abs(together[2] - apart[2]).max() < 2e-2 * scale
+    assert np.abs(together[2] - exact[2]).max() < 0.3 * scale
+    assert np.abs(apart[2] - exact[2]).max() < 0.3 * scale
 
 
 def test_mixed_loss_and_update_are_close_to_float32():

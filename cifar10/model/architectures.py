@@ -107,9 +107,9 @@ def inference(images, lrn_gradient=lrn.DEFAULT_LRN_GRADIENT, model=DEFAULT_MODEL
 
 def _inference(images, lrn_gradient, model, num_classes, precision):
     """inference() without the argument checks and freezing."""
-    conv1 = layers.conv_relu(images, 'conv1', 3, 64, stddev=5e-2, bias_init=0.0,
-                             precision=precision)
-    pool1 = layers.max_pool(conv1, 'pool1')
+    _, pool1 = layers.conv_relu_pool(images, 'conv1', 3, 64, stddev=5e-2,
+                                     bias_init=0.0, pool_name='pool1',
+                                     precision=precision)
     norm1 = lrn.lrn(pool1, 'norm1', lrn_gradient)
 
     conv2 = layers.conv_relu(norm1, 'conv2', 64, 64, stddev=5e-2, bias_init=0.1,

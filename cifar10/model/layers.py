@@ -155,6 +155,39 @@ def conv_relu(inputs, scope_name, in_depth, out_depth, stddev, bias_init,
     return activation
 
 
+def conv_relu_pool(inputs, scope_name, in_depth, out_depth, stddev,
+                   bias_init, pool_name, precision=precisions.DEFAULT_POLICY):
+    """conv_relu followed by max_pool, built together so that under mixed
+    precision the pooling runs on the convolution's bfloat16 output (see
+    precision.conv2d_bias_relu_max_pool); the same graph as the two calls
+    in float32.
+
+    Returns:
+      (activation, pooled): the convolution's activations (summarized as
+      conv_relu's) and their pooling, named ``pool_name`` in the caller's
+      name scope.
+    """
+    dtype = inputs.dtype
+    outer = tf1.get_default_graph().get_name_scope()
+
+    def pool(x):
+        # A trailing slash re-enters the caller's name scope ('' is the
+        # root): the pooling keeps the name it has outside conv_relu.
+        with tf1.name_scope(outer + '/' if outer else ''):
+            return max_pool(x, pool_name)
+
+    with tf1.variable_scope(scope_name) as scope:
+        kernel = variable_with_weight_decay(
+            'weights', shape=[5, 5, in_depth, out_depth], stddev=stddev,
+            wd=0.0, dtype=dtype)
+        biases = variable_on_cpu('biases', [out_depth],
+                                 tf1.constant_initializer(bias_init), dtype)
+        activation, pooled = precisions.conv2d_bias_relu_max_pool(
+            inputs, kernel, biases, 'SAME', scope.name, pool, precision)
+    activation_summary(activation)
+    return activation, pooled
+
+
 def fully_connected(inputs, scope_name, out_dim, stddev, wd, bias_init,
                     relu=True, precision=precisions.DEFAULT_POLICY):
     """A fully connected layer, with ReLU unless ``relu`` is False; the

@@ -20,20 +20,22 @@ Two policies, named as Keras names them:
   backward, compute in bfloat16 (8 bits of mantissa, float32's range);
   everything else stays float32: the variables, their moving averages and
   so the checkpoints (interchangeable with float32 runs and the
-  original's), the poolings and local response normalizations, the loss,
+  original's), the local response normalizations, pool2, the loss,
   softmax and weight decay, and the optimizer. Each product casts its two
   operands to bfloat16 and its result back to float32; the gradient of
   each cast is the opposite cast, so the products' gradients are bfloat16
   products too and every gradient that reaches a variable is float32. A
   convolution's bias and ReLU are fused into it, in bfloat16, forward;
   their gradients are float32 (conv2d_bias_relu); the other layers'
-  biases and ReLUs are float32.
+  biases and ReLUs are float32. pool1 pools conv1's bfloat16 output, and
+  its gradient is routed in bfloat16 (conv2d_bias_relu_max_pool): max
+  pooling only picks values, so this changes no value forward.
 
-Why not more in bfloat16: measured on this project's training step
-(docs/mixed-precision.md), the bfloat16 max-pooling gradient falls off
-oneDNN's fast path (22.7 ms against 2.6 ms in float32), and TensorFlow's
-LRN kernels have no bfloat16 version; keeping the element-wise work in
-float32 costs one cast of each product's output and of its gradient.
+Why not more in bfloat16: TensorFlow's LRN kernels have no bfloat16
+version, and its own automatic rewrite, which puts every pooling in
+bfloat16, measured slower (docs/design-notes.md); keeping the element-wise
+work in float32 costs one cast of each product's output and of its
+gradient.
 
 Why only where the processor has it: bfloat16 products are fast on
 processors with native bfloat16 arithmetic (x86 with AVX512_BF16 or AMX,
@@ -126,6 +128,78 @@ def conv2d_bias_relu(inputs, kernel, biases, padding, name,
         return y, grad
 
     return tf.identity(fused(inputs, kernel, biases), name=name)
+
+
+def conv2d_bias_relu_max_pool(inputs, kernel, biases, padding, name, pool,
+                              policy=DEFAULT_POLICY):
+    """conv2d_bias_relu followed by a max pooling, as (activation, pooled).
+
+    In float32 this is exactly conv2d_bias_relu and then ``pool``. Under
+    mixed_bfloat16 the pooling, too, runs on the convolution's bfloat16
+    output, and only its output, a quarter of the size at stride 2, is
+    cast to float32; max pooling only picks values, so the pooled values
+    are the same as when pooling the float32 cast. The backward pass
+    starts from the pooled gradient: the ReLU's gradient is masked there
+    (the value a window passes on is positive exactly where the ReLU let
+    it through), the bias's gradient is that masked gradient's sum (each
+    window hands its gradient to one position), and the pooling's
+    gradient routes it, in bfloat16, to the convolution's two bfloat16
+    gradients. On conv1's large output (24 x 24 x 64 an image) this drops
+    a float32 cast each way, the float32 ReLU and bias gradients and half
+    the bytes of both poolings: the mixed training step ran about 1.05x as
+    fast (docs/design-notes.md). Where two pooling windows overlap, their
+    gradients meet in bfloat16 rather than float32, a rounding the
+    convolution's bfloat16 gradients make anyway.
+
+    Args:
+      inputs, kernel, biases, padding, name, policy: as conv2d_bias_relu.
+      pool: Builds the max pooling (and names it): a function of a tensor
+        returning a MaxPool op's output.
+
+    Returns:
+      (activation, pooled): the convolution's activations as
+      conv2d_bias_relu returns them (under mixed_bfloat16 a float32 cast
+      for the summaries, which the training step itself does not run),
+      and their max pooling.
+    """
+    if not _in_bfloat16(policy, inputs, kernel):
+        activation = conv2d_bias_relu(inputs, kernel, biases, padding, name, policy)
+        return activation, pool(activation)
+    inner = {}
+
+    @tf.custom_gradient
+    def fused(x, k, b):
+        x16, k16 = tf.cast(x, tf.bfloat16), tf.cast(k, tf.bfloat16)
+        y16 = tf.nn.relu(tf.nn.bias_add(
+            tf.nn.conv2d(x16, k16, 1, padding=padding), tf.cast(b, tf.bfloat16)))
+        pooled16 = pool(y16)
+        if pooled16.op.type != 'MaxPool':
+            raise ValueError(f'pool must build a MaxPool op, not {pooled16.op.type}')
+        pooled = tf.cast(pooled16, tf.float32)
+        inner['activation'] = y16
+
+        def grad(dpooled):
+            # Positive pooled values are the ReLU's passed ones.
+            dpooled = tf.raw_ops.ReluGrad(gradients=dpooled, features=pooled)
+            attrs = {key: pooled16.op.get_attr(key)
+                     for key in ('ksize', 'strides', 'padding', 'data_format')}
+            dz16 = tf.raw_ops.MaxPoolGrad(
+                orig_input=y16, orig_output=pooled16,
+                grad=tf.cast(dpooled, tf.bfloat16), **attrs)
+            dx = tf.raw_ops.Conv2DBackpropInput(
+                input_sizes=tf.shape(x16), filter=k16, out_backprop=dz16,
+                strides=[1, 1, 1, 1], padding=padding)
+            dk = tf.raw_ops.Conv2DBackpropFilter(
+                input=x16, filter_sizes=tf.shape(k16), out_backprop=dz16,
+                strides=[1, 1, 1, 1], padding=padding)
+            return (tf.cast(dx, tf.float32), tf.cast(dk, tf.float32),
+                    tf.reduce_sum(dpooled, axis=[0, 1, 2]))
+
+        return pooled, grad
+
+    pooled = fused(inputs, kernel, biases)
+    activation = tf.cast(inner['activation'], tf.float32, name=name)
+    return activation, pooled
 
 
 def matmul(a, b, policy=DEFAULT_POLICY):
