@@ -146,7 +146,7 @@ def conv2d_bias_relu_max_pool(inputs, kernel, biases, padding, name, pool,
     gradient routes it, in bfloat16, to the convolution's two bfloat16
     gradients. On conv1's large output (24 x 24 x 64 an image) this drops
     a float32 cast each way, the float32 ReLU and bias gradients and half
-    the bytes of both poolings: the mixed training step ran about 1.05x as
+    the bytes of both poolings: the mixed training step ran 1.07-1.09x as
     fast (docs/design-notes.md). Where two pooling windows overlap, their
     gradients meet in bfloat16 rather than float32, a rounding the
     convolution's bfloat16 gradients make anyway.
