@@ -138,17 +138,24 @@ def variable_with_weight_decay(name, shape, stddev, wd, dtype):
     return var
 
 
+def _conv_variables(in_depth, out_depth, stddev, bias_init, dtype):
+    """A 5x5 convolution's kernel (no weight decay, as the tutorial's) and
+    biases, in the current variable scope."""
+    kernel = variable_with_weight_decay(
+        'weights', shape=[5, 5, in_depth, out_depth], stddev=stddev,
+        wd=0.0, dtype=dtype)
+    biases = variable_on_cpu('biases', [out_depth],
+                             tf1.constant_initializer(bias_init), dtype)
+    return kernel, biases
+
+
 def conv_relu(inputs, scope_name, in_depth, out_depth, stddev, bias_init,
               precision=precisions.DEFAULT_POLICY):
     """A 5x5, stride-1, SAME convolution with bias and ReLU; the convolution
     computes in the precision policy's type."""
-    dtype = inputs.dtype
     with tf1.variable_scope(scope_name) as scope:
-        kernel = variable_with_weight_decay(
-            'weights', shape=[5, 5, in_depth, out_depth], stddev=stddev,
-            wd=0.0, dtype=dtype)
-        biases = variable_on_cpu('biases', [out_depth],
-                                 tf1.constant_initializer(bias_init), dtype)
+        kernel, biases = _conv_variables(in_depth, out_depth, stddev,
+                                         bias_init, inputs.dtype)
         activation = precisions.conv2d_bias_relu(
             inputs, kernel, biases, 'SAME', scope.name, precision)
     activation_summary(activation)
@@ -167,7 +174,6 @@ def conv_relu_pool(inputs, scope_name, in_depth, out_depth, stddev,
       conv_relu's) and their pooling, named ``pool_name`` in the caller's
       name scope.
     """
-    dtype = inputs.dtype
     outer = tf1.get_default_graph().get_name_scope()
 
     def pool(x):
@@ -177,11 +183,8 @@ def conv_relu_pool(inputs, scope_name, in_depth, out_depth, stddev,
             return max_pool(x, pool_name)
 
     with tf1.variable_scope(scope_name) as scope:
-        kernel = variable_with_weight_decay(
-            'weights', shape=[5, 5, in_depth, out_depth], stddev=stddev,
-            wd=0.0, dtype=dtype)
-        biases = variable_on_cpu('biases', [out_depth],
-                                 tf1.constant_initializer(bias_init), dtype)
+        kernel, biases = _conv_variables(in_depth, out_depth, stddev,
+                                         bias_init, inputs.dtype)
         activation, pooled = precisions.conv2d_bias_relu_max_pool(
             inputs, kernel, biases, 'SAME', scope.name, pool, precision)
     activation_summary(activation)

@@ -115,15 +115,8 @@ def conv2d_bias_relu(inputs, kernel, biases, padding, name,
 
         def grad(dy):
             dz = tf.raw_ops.ReluGrad(gradients=dy, features=y)
-            dz16 = tf.cast(dz, tf.bfloat16)
-            dx = tf.raw_ops.Conv2DBackpropInput(
-                input_sizes=tf.shape(x16), filter=k16, out_backprop=dz16,
-                strides=[1, 1, 1, 1], padding=padding)
-            dk = tf.raw_ops.Conv2DBackpropFilter(
-                input=x16, filter_sizes=tf.shape(k16), out_backprop=dz16,
-                strides=[1, 1, 1, 1], padding=padding)
-            return (tf.cast(dx, tf.float32), tf.cast(dk, tf.float32),
-                    tf.raw_ops.BiasAddGrad(out_backprop=dz))
+            dx, dk = _conv2d_gradients(x16, k16, tf.cast(dz, tf.bfloat16), padding)
+            return dx, dk, tf.raw_ops.BiasAddGrad(out_backprop=dz)
 
         return y, grad
 
@@ -186,20 +179,26 @@ def conv2d_bias_relu_max_pool(inputs, kernel, biases, padding, name, pool,
             dz16 = tf.raw_ops.MaxPoolGrad(
                 orig_input=y16, orig_output=pooled16,
                 grad=tf.cast(dpooled, tf.bfloat16), **attrs)
-            dx = tf.raw_ops.Conv2DBackpropInput(
-                input_sizes=tf.shape(x16), filter=k16, out_backprop=dz16,
-                strides=[1, 1, 1, 1], padding=padding)
-            dk = tf.raw_ops.Conv2DBackpropFilter(
-                input=x16, filter_sizes=tf.shape(k16), out_backprop=dz16,
-                strides=[1, 1, 1, 1], padding=padding)
-            return (tf.cast(dx, tf.float32), tf.cast(dk, tf.float32),
-                    tf.reduce_sum(dpooled, axis=[0, 1, 2]))
+            dx, dk = _conv2d_gradients(x16, k16, dz16, padding)
+            return dx, dk, tf.reduce_sum(dpooled, axis=[0, 1, 2])
 
         return pooled, grad
 
     pooled = fused(inputs, kernel, biases)
     activation = tf.cast(inner['activation'], tf.float32, name=name)
     return activation, pooled
+
+
+def _conv2d_gradients(x16, k16, dz16, padding):
+    """A stride-1 bfloat16 convolution's input and kernel gradients from
+    its bfloat16 output gradient, each returned in float32."""
+    dx = tf.raw_ops.Conv2DBackpropInput(
+        input_sizes=tf.shape(x16), filter=k16, out_backprop=dz16,
+        strides=[1, 1, 1, 1], padding=padding)
+    dk = tf.raw_ops.Conv2DBackpropFilter(
+        input=x16, filter_sizes=tf.shape(k16), out_backprop=dz16,
+        strides=[1, 1, 1, 1], padding=padding)
+    return tf.cast(dx, tf.float32), tf.cast(dk, tf.float32)
 
 
 def matmul(a, b, policy=DEFAULT_POLICY):
