@@ -118,6 +118,17 @@ def test_products_in_bfloat16_everything_else_float32(model, splits):
         assert 'bfloat16' not in {t for ts in _op_types(graph).values() for t in ts}
 
 
+def test_pool1_stays_float32_where_a_gpu_is_visible(monkeypatch):
+    # Measured on CPUs only; on a GPU the graph stays what it was.
+    real = tf.config.list_physical_devices
+    monkeypatch.setattr(tf.config, 'list_physical_devices',
+                        lambda kind=None: ['GPU:0'] if kind == 'GPU' else real(kind))
+    with tf.Graph().as_default() as graph:
+        _train_graph('mixed_bfloat16')
+        types = _op_types(graph)
+        assert types['MaxPool'] == types['MaxPoolGrad'] == {'float32'}
+
+
 def test_pooling_conv1_in_bfloat16_changes_no_value_and_little_gradient():
     """precision.conv2d_bias_relu_max_pool against the convolution and the
     pooling built apart (the float32 graph, and under mixed precision the

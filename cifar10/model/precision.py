@@ -27,9 +27,10 @@ Two policies, named as Keras names them:
   products too and every gradient that reaches a variable is float32. A
   convolution's bias and ReLU are fused into it, in bfloat16, forward;
   their gradients are float32 (conv2d_bias_relu); the other layers'
-  biases and ReLUs are float32. pool1 pools conv1's bfloat16 output, and
-  its gradient is routed in bfloat16 (conv2d_bias_relu_max_pool): max
-  pooling only picks values, so this changes no value forward.
+  biases and ReLUs are float32. On a CPU, pool1 pools conv1's bfloat16
+  output, and its gradient is routed in bfloat16
+  (conv2d_bias_relu_max_pool): max pooling only picks values, so this
+  changes no value forward.
 
 Why not more in bfloat16: TensorFlow's LRN kernels have no bfloat16
 version, and its own automatic rewrite, which puts every pooling in
@@ -127,8 +128,9 @@ def conv2d_bias_relu_max_pool(inputs, kernel, biases, padding, name, pool,
                               policy=DEFAULT_POLICY):
     """conv2d_bias_relu followed by a max pooling, as (activation, pooled).
 
-    In float32 this is exactly conv2d_bias_relu and then ``pool``. Under
-    mixed_bfloat16 the pooling, too, runs on the convolution's bfloat16
+    In float32, and on a machine with a GPU, this is exactly
+    conv2d_bias_relu and then ``pool``. Under mixed_bfloat16 on a CPU the
+    pooling, too, runs on the convolution's bfloat16
     output, and only its output, a quarter of the size at stride 2, is
     cast to float32; max pooling only picks values, so the pooled values
     are the same as when pooling the float32 cast. The backward pass
@@ -155,7 +157,10 @@ def conv2d_bias_relu_max_pool(inputs, kernel, biases, padding, name, pool,
       for the summaries, which the training step itself does not run),
       and their max pooling.
     """
-    if not _in_bfloat16(policy, inputs, kernel):
+    # Measured on CPUs only: with a GPU visible, the pooling stays float32,
+    # as it was there before.
+    if (not _in_bfloat16(policy, inputs, kernel)
+            or tf.config.list_physical_devices('GPU')):
         activation = conv2d_bias_relu(inputs, kernel, biases, padding, name, policy)
         return activation, pool(activation)
     inner = {}
