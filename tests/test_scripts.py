@@ -1274,7 +1274,10 @@ def test_kernel_rates_time_every_product_of_a_training_step(scripts_module):
     assert shapes['local3 input gradient'] == [2, 2304]
 
 
-def test_kernel_rates_prints_each_kernel_and_the_ceiling():
+def test_kernel_rates_prints_each_kernel_and_the_ceiling(scripts_module):
+    kernel_rates = scripts_module('kernel_rates')
+    macs = {name: count for name, count, _ in
+            kernel_rates.kernels(kernel_rates.product_layers(), batch=2)}
     result = subprocess.run(
         [sys.executable, os.path.join(REPO, 'scripts', 'kernel_rates.py'),
          '--batch_size', '4', '--splits', '2', '--windows', '1',
@@ -1292,12 +1295,20 @@ def test_kernel_rates_prints_each_kernel_and_the_ceiling():
     assert rows[0][2] == ''  # The matmul's time is not a step's.
     matmul_rate = float(rows[0][3].replace(',', ''))
     step_ms = 0.0
+    assert [row[1] for row in rows[1:]] == list(macs)
     for row in rows[1:]:
         ms, rate, fraction = float(row[2]), float(row[3].replace(',', '')), float(row[4])
-        assert ms > 0 and rate > 0
-        # The printed fraction is the printed rates' ratio, to their rounding.
-        assert abs(fraction - rate / matmul_rate) <= (
-            0.005 + 0.05 / matmul_rate * (1 + rate / matmul_rate) + 1e-9)
+        # A session run takes microseconds at least: no time prints as 0.
+        assert ms > 0
+        # Each printed figure within the rounding of the printed others
+        # (times to 0.001 ms, rates to 0.1, fractions to 0.01; the small
+        # products' rates print as 0.0 at this batch): the rate is the
+        # kernel's multiply-adds over its time, the fraction rate / matmul.
+        count = macs[row[1]]
+        assert (count / ((ms + 0.0005) * 1e6) - 0.05 <= rate
+                <= count / ((ms - 0.0005) * 1e6) + 0.05), row
+        assert (max(rate - 0.05, 0) / (matmul_rate + 0.05) - 0.005 <= fraction
+                <= (rate + 0.05) / (matmul_rate - 0.05) + 0.005), row
         step_ms += 2 * ms  # Two parts of 2 examples each.
     ceiling = re.fullmatch(
         r'float32: the kernels alone take ([\d.]+) ms a step of 4 \(2 parts of 2; '
