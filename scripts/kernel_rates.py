@@ -160,8 +160,10 @@ def best_seconds(sess, op, windows, window_secs):
     return best
 
 
-def measure(dtype_name, batch, splits, matmul_size, windows, window_secs):
-    """Times the matmul and every kernel in one precision.
+def measure(layers, dtype_name, batch, splits, matmul_size, windows,
+            window_secs):
+    """Times the matmul and every kernel of ``layers`` (product_layers())
+    in one precision.
 
     Returns:
       (matmul multiply-adds/sec, [(kernel, multiply-adds at the part's
@@ -176,7 +178,7 @@ def measure(dtype_name, batch, splits, matmul_size, windows, window_secs):
         square = tf.matmul(tf1.Variable(tf.cast(tf.random.normal([n, n]), dtype)),
                            tf1.Variable(tf.cast(tf.random.normal([n, n]), dtype))).op
         ops = [(name, macs, build(dtype))
-               for name, macs, build in kernels(product_layers(), part)]
+               for name, macs, build in kernels(layers, part)]
         with tf1.Session() as sess:
             sess.run(tf1.global_variables_initializer())
             rate = n ** 3 / best_seconds(sess, square, windows, window_secs)
@@ -259,9 +261,10 @@ def main(argv=None):
     print()
     print(f'| precision | kernel | ms at batch {part} | G multiply-adds/s | of the matmul |')
     print('| --- | --- | --- | --- | --- |')
+    layers = product_layers()
     summaries = []
     for dtype_name in args.precisions:
-        rate, times = measure(dtype_name, args.batch_size, splits,
+        rate, times = measure(layers, dtype_name, args.batch_size, splits,
                               args.matmul_size, args.windows, args.window_secs)
         lines = report(dtype_name, args.batch_size, splits, args.matmul_size,
                        rate, times)
