@@ -51,6 +51,7 @@ import os
 
 import tensorflow as tf
 
+from cifar10.runtime import session
 from cifar10.runtime.kernels import cpu_flags
 from cifar10.runtime.kernels import onednn_enabled
 
@@ -109,10 +110,8 @@ def conv2d_bias_relu(inputs, kernel, biases, padding, name,
 
     @tf.custom_gradient
     def fused(x, k, b):
-        x16, k16 = tf.cast(x, tf.bfloat16), tf.cast(k, tf.bfloat16)
-        y = tf.cast(tf.nn.relu(tf.nn.bias_add(
-            tf.nn.conv2d(x16, k16, 1, padding=padding),
-            tf.cast(b, tf.bfloat16))), tf.float32)
+        x16, k16, y16 = _bfloat16_conv2d_bias_relu(x, k, b, padding)
+        y = tf.cast(y16, tf.float32)
 
         def grad(dy):
             dz = tf.raw_ops.ReluGrad(gradients=dy, features=y)
@@ -159,17 +158,14 @@ def conv2d_bias_relu_max_pool(inputs, kernel, biases, padding, name, pool,
     """
     # Measured on CPUs only: with a GPU visible, the pooling stays float32,
     # as it was there before.
-    if (not _in_bfloat16(policy, inputs, kernel)
-            or tf.config.list_physical_devices('GPU')):
+    if not _in_bfloat16(policy, inputs, kernel) or session.visible_gpus():
         activation = conv2d_bias_relu(inputs, kernel, biases, padding, name, policy)
         return activation, pool(activation)
     inner = {}
 
     @tf.custom_gradient
     def fused(x, k, b):
-        x16, k16 = tf.cast(x, tf.bfloat16), tf.cast(k, tf.bfloat16)
-        y16 = tf.nn.relu(tf.nn.bias_add(
-            tf.nn.conv2d(x16, k16, 1, padding=padding), tf.cast(b, tf.bfloat16)))
+        x16, k16, y16 = _bfloat16_conv2d_bias_relu(x, k, b, padding)
         pooled16 = pool(y16)
         if pooled16.op.type != 'MaxPool':
             raise ValueError(f'pool must build a MaxPool op, not {pooled16.op.type}')
@@ -192,6 +188,15 @@ def conv2d_bias_relu_max_pool(inputs, kernel, biases, padding, name, pool,
     pooled = fused(inputs, kernel, biases)
     activation = tf.cast(inner['activation'], tf.float32, name=name)
     return activation, pooled
+
+
+def _bfloat16_conv2d_bias_relu(x, k, b, padding):
+    """(x, k in bfloat16, relu(conv2d(x, k) + b) in bfloat16), stride 1:
+    the forward pass oneDNN fuses into one convolution."""
+    x16, k16 = tf.cast(x, tf.bfloat16), tf.cast(k, tf.bfloat16)
+    y16 = tf.nn.relu(tf.nn.bias_add(
+        tf.nn.conv2d(x16, k16, 1, padding=padding), tf.cast(b, tf.bfloat16)))
+    return x16, k16, y16
 
 
 def _conv2d_gradients(x16, k16, dz16, padding):
