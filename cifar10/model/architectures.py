@@ -72,10 +72,11 @@ def inference(images, lrn_gradient=lrn.DEFAULT_LRN_GRADIENT, model=DEFAULT_MODEL
         of another static size: the layers size themselves from it); its
         dtype (float32 or float16) sets the dtype of the variables. Any
         batch size works, including an unknown one.
-      lrn_gradient: How the gradients of the two local response
-        normalizations are computed, one of lrn.LRN_GRADIENTS: 'matmul' (fast
-        on a CPU) or 'builtin' (TensorFlow's LRNGrad kernel). The forward
-        pass, and so evaluation, is the same either way.
+      lrn_gradient: How the two local response normalizations and their
+        gradients are computed, one of lrn.LRN_GRADIENTS: 'matmul' (from
+        banded matrix products, fast on a CPU) or 'builtin' (TensorFlow's
+        LRN op and LRNGrad kernel). The same function either way, to
+        float32 rounding.
       model: One of MODELS: 'tutorial' (local3 and local4 fully connected,
         1,068,298 parameters for 10 classes) or 'local' (local3 and local4
         locally connected, as cuda-convnet's layers-conv-local-11pct,
